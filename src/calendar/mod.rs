@@ -1,0 +1,77 @@
+//! Dates and times in the world's time zones: turning an editor's "10:00 Europe/Paris on 20
+//! January" into an exact instant, and refusing the times that do not exist or happen twice.
+//!
+//! Owns time-zone arithmetic (chrono-tz). It must not format dates for people (that is
+//! `render::i18n`, which knows languages) nor read files.
+
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+/// Parses an IANA zone name such as `Europe/Paris`.
+pub fn parse_zone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>().map_err(|_| {
+        format!("`{name}` is not an IANA time zone: use a name like `Europe/Paris` or `America/Santiago`")
+    })
+}
+
+/// Parses a wall-clock time written `HH:MM` (24-hour).
+pub fn parse_time(text: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(text.trim(), "%H:%M")
+        .map_err(|_| format!("`{text}` is not a time: write it as HH:MM on a 24-hour clock, like `09:30` or `17:00`"))
+}
+
+/// The instant at which the clocks of `zone` show `time` on `date`. Times skipped or repeated
+/// by a daylight-saving change are errors: an invitation must name one instant.
+pub fn zoned(date: NaiveDate, time: NaiveTime, zone: Tz) -> Result<DateTime<Tz>, String> {
+    match zone.from_local_datetime(&date.and_time(time)) {
+        LocalResult::Single(t) => Ok(t),
+        LocalResult::None => Err(format!(
+            "{date} {} does not exist in {zone}: the clocks skip it for daylight saving",
+            time.format("%H:%M")
+        )),
+        LocalResult::Ambiguous(..) => Err(format!(
+            "{date} {} happens twice in {zone} (the clocks go back): choose another time",
+            time.format("%H:%M")
+        )),
+    }
+}
+
+/// The city part of an IANA name, for people: `America/Santiago` → `Santiago`.
+pub fn city(zone: Tz) -> String {
+    zone.name().rsplit('/').next().unwrap_or(zone.name()).replace('_', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn paris_is_cet_in_january_and_cest_in_july() {
+        let t = parse_time("10:00").unwrap();
+        let jan = zoned(d(2026, 1, 20), t, chrono_tz::Europe::Paris).unwrap();
+        let jul = zoned(d(2026, 7, 20), t, chrono_tz::Europe::Paris).unwrap();
+        assert_eq!(jan.format("%Z").to_string(), "CET");
+        assert_eq!(jul.format("%Z").to_string(), "CEST");
+        assert_eq!(jan.naive_utc().format("%H:%M").to_string(), "09:00");
+    }
+
+    #[test]
+    fn rejects_a_time_skipped_by_daylight_saving() {
+        let err = zoned(d(2026, 3, 29), parse_time("02:30").unwrap(), chrono_tz::Europe::Paris).unwrap_err();
+        assert!(err.contains("does not exist"), "{err}");
+        let err = zoned(d(2026, 10, 25), parse_time("02:30").unwrap(), chrono_tz::Europe::Paris).unwrap_err();
+        assert!(err.contains("twice"), "{err}");
+    }
+
+    #[test]
+    fn rejects_times_not_written_as_hours_and_minutes() {
+        assert!(parse_time("10 a.m.").is_err());
+        assert!(parse_time("25:00").is_err());
+        assert!(parse_zone("CET/Paris").is_err());
+        assert_eq!(city(chrono_tz::America::Port_of_Spain), "Port of Spain");
+    }
+}

@@ -1,0 +1,144 @@
+//! `check`: everything an editor should fix before an edition goes out, in one report.
+//!
+//! Owns the rules that need more than one field or the rendered output: missing translations
+//! for the languages the edition is built in, mrml's warnings, and the size of the HTML part as
+//! it will be encoded (Gmail clips messages above about 102 KB). Format errors, dead links and
+//! malformed addresses come from the edition loader, which this module runs first. It must not
+//! write files.
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, Report, Severity};
+use crate::edition::{self, Edition, EditionError, Localized};
+use crate::render::{self, message, Personal, RenderError, Rendered, Templates};
+use crate::types::Language;
+
+/// Above this many bytes (decimal kilobytes, as Gmail counts) the HTML part gets a warning.
+pub const HTML_WARN_BYTES: usize = 90_000;
+/// Above this the HTML part is an error: Gmail clips the message and hides the footer, with
+/// the unsubscribe link.
+pub const HTML_MAX_BYTES: usize = 102_000;
+
+/// Loads, renders and checks the edition at `path`. `Err` only when the file cannot be read;
+/// every problem with its content is in the report.
+pub fn check(path: &Path, config: &Config) -> Result<Report, EditionError> {
+    let (edition, mut report) = match edition::load(path, config) {
+        Ok(loaded) => loaded,
+        Err(EditionError::Invalid(report)) => return Ok(report),
+        Err(e) => return Err(e),
+    };
+    let templates = match Templates::load(&config.templates_dir, &config.languages) {
+        Ok(t) => t,
+        Err(e) => {
+            report.push(render_problem(&e, path));
+            return Ok(report.sorted());
+        }
+    };
+    let mut rendered = Vec::new();
+    for variant in render::variants(&edition, &[], None) {
+        let personal = Personal::preview(config, &edition, &variant);
+        match render::render(&edition, &variant, config, &templates, &personal) {
+            Ok(r) => rendered.push(r),
+            Err(e) => report.push(render_problem(&e, path)),
+        }
+    }
+    report.extend(findings(&edition, &rendered));
+    Ok(report.sorted())
+}
+
+/// A rendering failure as a diagnostic, at the template's file and line when it has them.
+pub fn render_problem(error: &RenderError, edition_path: &Path) -> Diagnostic {
+    match error {
+        RenderError::Template { path, line, column, message } => Diagnostic {
+            severity: Severity::Error,
+            file: path.clone(),
+            line: *line,
+            column: *column,
+            message: format!("template error: {message}"),
+        },
+        RenderError::Labels { path, message } => Diagnostic {
+            severity: Severity::Error,
+            file: path.clone(),
+            line: None,
+            column: None,
+            message: message.clone(),
+        },
+        other => Diagnostic {
+            severity: Severity::Error,
+            file: edition_path.to_path_buf(),
+            line: None,
+            column: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// The rules that look at the whole edition and at its rendered variants.
+pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
+    let mut report = Report::new();
+    for language in edition.languages.iter().filter(|l| **l != edition.language) {
+        translations(edition, language, &mut report);
+    }
+    for r in rendered {
+        size(edition, r, &mut report);
+        for w in &r.mjml_warnings {
+            report.push(Diagnostic {
+                severity: Severity::Warning,
+                file: Path::new(&format!("{}/email.mjml", r.variant.id())).to_path_buf(),
+                line: Some(w.line),
+                column: None,
+                message: format!("mrml: {}", w.message),
+            });
+        }
+    }
+    report
+}
+
+fn translations(edition: &Edition, language: &Language, report: &mut Report) {
+    let file = &edition.path;
+    let hint = format!("the `{language}` variant needs it; add the text or remove `{language}` from `languages`");
+    let mut missing_at = |line: Option<usize>, what: String| {
+        report.at(Severity::Error, file, line, format!("{what} has no `{language}` translation: {hint}"));
+    };
+    let needs = |l: &Option<Localized<String>>| l.as_ref().is_some_and(|l| !l.main.is_empty() && !l.has(language));
+    // The series name is a brand and often stays the same; it is not required.
+    if edition.intro.as_ref().is_some_and(|i| !i.has(language)) {
+        missing_at(None, "the edition's intro".into());
+    }
+    for item in &edition.items {
+        let missing = item.untranslated(language);
+        if !missing.is_empty() {
+            missing_at(Some(item.line), format!("item `{}` ({})", item.id, missing.join(", ")));
+        }
+    }
+    if let Some(days) = &edition.days {
+        if needs(&days.title) || needs(&days.label) || days.intro.as_ref().is_some_and(|i| !i.has(language)) {
+            missing_at(None, "the international days block (title, label or intro)".into());
+        }
+        for day in &days.days {
+            let alt = day.image.as_ref().is_some_and(|i| !i.alt.has(language));
+            if !day.name.has(language) || alt {
+                missing_at(Some(day.line), format!("international day `{}`", day.name.main));
+            }
+        }
+    }
+}
+
+fn size(edition: &Edition, r: &Rendered, report: &mut Report) {
+    let bytes = message::encoded_html_size(&r.html);
+    let kb = |b: usize| format!("{:.1} KB", b as f64 / 1000.0);
+    let (severity, advice) = if bytes > HTML_MAX_BYTES {
+        (Severity::Error, format!("above {}: Gmail will clip it and hide the footer; shorten or split the edition", kb(HTML_MAX_BYTES)))
+    } else if bytes > HTML_WARN_BYTES {
+        (Severity::Warning, format!("close to Gmail's clipping limit of {}", kb(HTML_MAX_BYTES)))
+    } else {
+        return;
+    };
+    report.at(
+        severity,
+        &edition.path,
+        None,
+        format!("the HTML part of the `{}` variant is {} as encoded in the message, {advice}", r.variant.id(), kb(bytes)),
+    );
+}

@@ -1,0 +1,73 @@
+//! `infoflash build EDITION [--out DIR] [--language L]... [--region R]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{configured_language, configured_region, EXIT_INVALID};
+use crate::config::Config;
+use crate::diagnostics::Severity;
+use crate::edition::{self, EditionError};
+use crate::render::{self, Personal, Templates};
+use crate::types::{Language, Region};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The edition file, e.g. editions/2026-01-info-flash-22.toml
+    edition: PathBuf,
+    /// Output folder [default: `out_dir` from the settings, `out/`]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Build only these languages (repeat or separate with commas) [default: the edition's `languages`]
+    #[arg(long, value_name = "L", value_delimiter = ',', value_parser = parse_language)]
+    language: Vec<Language>,
+    /// Build the regional variant: only the items that concern this region
+    #[arg(long, value_name = "R", value_parser = parse_region)]
+    region: Option<Region>,
+}
+
+fn parse_language(s: &str) -> Result<Language, String> {
+    s.parse()
+}
+
+fn parse_region(s: &str) -> Result<Region, String> {
+    s.parse()
+}
+
+pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
+    for language in &args.language {
+        configured_language(config, language)?;
+    }
+    if let Some(region) = &args.region {
+        configured_region(config, region)?;
+    }
+    let (edition, warnings) = match edition::load(&args.edition, config) {
+        Ok(loaded) => loaded,
+        Err(EditionError::Invalid(report)) => {
+            eprint!("{report}");
+            eprintln!("{}: not built; fix the errors above (`infoflash check` lists them too)", args.edition.display());
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    eprint!("{warnings}");
+    let templates = Templates::load(&config.templates_dir, &config.languages)?;
+    let variants = render::variants(&edition, &args.language, args.region.as_ref());
+    let mut rendered = Vec::with_capacity(variants.len());
+    for variant in &variants {
+        let personal = Personal::preview(config, &edition, variant);
+        rendered.push(render::render(&edition, variant, config, &templates, &personal)?);
+    }
+    let out = args.out.clone().unwrap_or_else(|| config.out_dir.clone());
+    let written = crate::site::write_build(&out, &edition, &rendered, config, &templates)?;
+    // What `check` would say about the rendered result, so nobody is surprised at send time.
+    let findings = crate::check::findings(&edition, &rendered).sorted();
+    eprint!("{findings}");
+    for w in &written {
+        println!("{}: {}", w.variant, w.dir.display());
+    }
+    println!("built {} variant(s); open {}", written.len(), out.join("index.html").display());
+    if findings.count(Severity::Error) > 0 {
+        eprintln!("note: the edition has errors to fix before it is sent (see above)");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,113 @@
+//! The command line: argument parsing (clap) and one file per command. Each command turns its
+//! arguments into library calls and prints the outcome; no pipeline logic lives here.
+//!
+//! Exit codes: 0 success; 1 the input has errors (`check` found some, an edition does not
+//! load); 2 usage or I/O problems.
+
+mod build;
+mod check;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::types::{Language, Region};
+
+/// Exit code for input with errors.
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code for usage and I/O problems (clap uses 2 for usage too).
+pub const EXIT_TROUBLE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "infoflash",
+    version,
+    about = "Builds and checks the bi-weekly Info Flash email digest from an edition file.",
+    long_about = "Builds and checks the bi-weekly Info Flash email digest.\n\n\
+        An edition is one TOML file (see docs/edition-format.md). `infoflash check` reports \
+        what to fix; `infoflash build` writes each variant (language, optionally region) as \
+        MJML, HTML, plain text and a preview message, with an index.html to browse them.\n\n\
+        Settings come from ./infoflash.toml (or --config); without one, the embedded defaults \
+        are used and the embedded templates apply.",
+    after_help = "Examples:\n  infoflash check editions/2026-01-info-flash-22.toml\n  infoflash build editions/2026-01-info-flash-22.toml --language fr --region africa"
+)]
+pub struct Cli {
+    /// Settings file [default: ./infoflash.toml if present, else the embedded defaults]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    /// Print more about what is happening (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render an edition: MJML, HTML, text and a preview .eml per variant, plus index.html
+    Build(build::Args),
+    /// Report problems in an edition (exit 1 if there are errors; warnings do not fail)
+    Check(check::Args),
+}
+
+/// Parses the command line, runs the command and turns the outcome into an exit code; an error
+/// is printed once, with its chain of causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_TROUBLE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let config = Config::discover(cli.config.as_deref(), &cwd)?;
+    match &config.path {
+        Some(path) => tracing::debug!("settings from {}", path.display()),
+        None => tracing::debug!("no infoflash.toml here: using the embedded defaults"),
+    }
+    match cli.command {
+        Command::Build(args) => build::run(args, &config),
+        Command::Check(args) => check::run(args, &config),
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INFOFLASH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("infoflash={level}")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().init();
+}
+
+/// Checks that a `--language` is configured; a usage error otherwise.
+fn configured_language(config: &Config, language: &Language) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.languages.contains(language),
+        "language `{language}` is not configured; use one of {}",
+        config.language_list()
+    );
+    Ok(())
+}
+
+fn configured_region(config: &Config, region: &Region) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.regions.contains_key(region),
+        "unknown region `{region}`; the regions are {}",
+        config.region_list()
+    );
+    Ok(())
+}

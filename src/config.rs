@@ -1,0 +1,282 @@
+//! Project settings from `infoflash.toml`: languages, regions, sender, base URL and folders.
+//!
+//! Owns reading and validating the settings file (every problem reported in one pass, with file
+//! and line) and the embedded default used when a project has none. Paths in the file are
+//! relative to the file's folder. It must not read editions, templates or recipient lists.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostics::{Report, Source};
+use crate::types::{Language, Region};
+
+/// The settings file shipped in the repository, compiled in so that the binary works anywhere.
+pub const EMBEDDED: &str = include_str!("../infoflash.toml");
+
+/// The file name looked for in the current folder when no `--config` is given.
+pub const FILE_NAME: &str = "infoflash.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the settings file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the settings file has problems; fix them and run again:\n{0}")]
+    Invalid(Report),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    base_url: Spanned<String>,
+    sender: Spanned<String>,
+    #[serde(default)]
+    reply_to: Option<Spanned<String>>,
+    languages: Spanned<Vec<Spanned<String>>>,
+    fallback_language: Spanned<String>,
+    #[serde(default)]
+    out_dir: Option<String>,
+    #[serde(default)]
+    templates: Option<String>,
+    #[serde(default)]
+    regions: BTreeMap<Spanned<String>, RawRegion>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegion {
+    name: String,
+    #[serde(default)]
+    translations: BTreeMap<Spanned<String>, String>,
+}
+
+/// A configured region: its display name in the main language and in others.
+#[derive(Debug, Clone)]
+pub struct RegionInfo {
+    pub name: String,
+    pub translations: BTreeMap<Language, String>,
+}
+
+impl RegionInfo {
+    pub fn name_in(&self, language: &Language) -> &str {
+        self.translations.get(language).unwrap_or(&self.name)
+    }
+}
+
+/// Validated settings. Every field is usable as is.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the settings came from, or `None` for the embedded defaults.
+    pub path: Option<PathBuf>,
+    /// The folder relative paths are resolved against.
+    pub root: PathBuf,
+    pub base_url: url::Url,
+    pub sender: lettre::message::Mailbox,
+    pub reply_to: Option<lettre::message::Mailbox>,
+    pub languages: Vec<Language>,
+    pub fallback_language: Language,
+    pub regions: BTreeMap<Region, RegionInfo>,
+    pub out_dir: PathBuf,
+    pub templates_dir: PathBuf,
+}
+
+impl Config {
+    /// Reads `path`, or the embedded defaults (rooted at `cwd`) when `path` is `None` and there
+    /// is no `infoflash.toml` in `cwd`.
+    pub fn discover(path: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+        match path {
+            Some(path) => Config::load(path),
+            None => {
+                let candidate = cwd.join(FILE_NAME);
+                if candidate.is_file() {
+                    Config::load(&candidate)
+                } else {
+                    Config::parse(EMBEDDED, Path::new("<embedded infoflash.toml>"), cwd)
+                        .map(|mut c| {
+                            c.path = None;
+                            c
+                        })
+                }
+            }
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let root = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        Config::parse(&text, path, &root)
+    }
+
+    /// Parses settings from text; `path` is only used in messages, `root` resolves paths.
+    pub fn parse(text: &str, path: &Path, root: &Path) -> Result<Config, ConfigError> {
+        let source = Source::new(path, text);
+        let mut report = Report::new();
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                report.error_at(&source, e.span().map_or(0, |s| s.start), e.message());
+                return Err(ConfigError::Invalid(report));
+            }
+        };
+
+        let base_url = match url::Url::parse(raw.base_url.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+            _ => {
+                report.error_at(
+                    &source,
+                    raw.base_url.span().start,
+                    format!("`base_url` must be an absolute https:// URL, not `{}`", raw.base_url.get_ref()),
+                );
+                None
+            }
+        };
+        let mut mailbox = |field: &Spanned<String>, key: &str| match field.get_ref().parse::<lettre::message::Mailbox>() {
+            Ok(m) if !field.get_ref().chars().any(char::is_control) => Some(m),
+            _ => {
+                report.error_at(
+                    &source,
+                    field.span().start,
+                    format!("`{key}` must be an address like `Name <name@example.org>`, not `{}`", field.get_ref().escape_debug()),
+                );
+                None
+            }
+        };
+        let sender = mailbox(&raw.sender, "sender");
+        let reply_to = raw.reply_to.as_ref().map(|r| mailbox(r, "reply_to"));
+
+        let mut languages = Vec::new();
+        for code in raw.languages.get_ref() {
+            match code.get_ref().parse::<Language>() {
+                Ok(l) if languages.contains(&l) => {
+                    report.error_at(&source, code.span().start, format!("language `{l}` is listed twice"))
+                }
+                Ok(l) => languages.push(l),
+                Err(e) => report.error_at(&source, code.span().start, e),
+            }
+        }
+        if raw.languages.get_ref().is_empty() {
+            report.error_at(&source, raw.languages.span().start, "`languages` must list at least one language");
+        }
+        let fallback_language = match raw.fallback_language.get_ref().parse::<Language>() {
+            Ok(l) if languages.contains(&l) => Some(l),
+            Ok(l) => {
+                report.error_at(
+                    &source,
+                    raw.fallback_language.span().start,
+                    format!("`fallback_language` `{l}` is not in `languages`"),
+                );
+                None
+            }
+            Err(e) => {
+                report.error_at(&source, raw.fallback_language.span().start, e);
+                None
+            }
+        };
+
+        let mut regions = BTreeMap::new();
+        for (id, region) in raw.regions {
+            let Ok(region_id) = id.get_ref().parse::<Region>().map_err(|e| report.error_at(&source, id.span().start, e)) else {
+                continue;
+            };
+            let mut translations = BTreeMap::new();
+            for (code, name) in region.translations {
+                match code.get_ref().parse::<Language>() {
+                    Ok(l) if languages.contains(&l) => {
+                        translations.insert(l, name);
+                    }
+                    Ok(l) => report.error_at(
+                        &source,
+                        code.span().start,
+                        format!("region `{region_id}` has a name in `{l}`, which is not in `languages`"),
+                    ),
+                    Err(e) => report.error_at(&source, code.span().start, e),
+                }
+            }
+            regions.insert(region_id, RegionInfo { name: region.name, translations });
+        }
+        if regions.is_empty() {
+            report.error_at(&source, 0, "no `[regions.<id>]` are defined: define at least one region");
+        }
+
+        if report.has_errors() {
+            return Err(ConfigError::Invalid(report));
+        }
+        // Every `None` above pushed an error, so these are all present here.
+        let (Some(base_url), Some(sender), Some(fallback_language)) = (base_url, sender, fallback_language) else {
+            return Err(ConfigError::Invalid(report));
+        };
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            root: root.to_path_buf(),
+            base_url,
+            sender,
+            reply_to: reply_to.flatten(),
+            languages,
+            fallback_language,
+            regions,
+            out_dir: root.join(raw.out_dir.as_deref().unwrap_or("out")),
+            templates_dir: root.join(raw.templates.as_deref().unwrap_or("templates")),
+        })
+    }
+
+    /// The valid region ids, for error messages.
+    pub fn region_list(&self) -> String {
+        self.regions.keys().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+    }
+
+    pub fn language_list(&self) -> String {
+        self.languages.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("infoflash.toml"), Path::new("/project"))
+    }
+
+    #[test]
+    fn the_embedded_defaults_are_valid_and_name_the_five_regions() {
+        let config = parse(EMBEDDED).unwrap();
+        let ids: Vec<_> = config.regions.keys().map(Region::as_str).collect();
+        assert_eq!(
+            ids,
+            ["africa", "arab-states", "asia-pacific", "europe-north-america", "latin-america-caribbean"]
+        );
+        assert_eq!(config.fallback_language.as_str(), "en");
+        assert_eq!(config.out_dir, Path::new("/project/out"));
+    }
+
+    #[test]
+    fn reports_every_problem_in_one_pass_with_lines() {
+        let text = "base_url = \"ftp://x\"\nsender = \"no address\"\nlanguages = [\"en\", \"EN\"]\nfallback_language = \"de\"\n[regions.africa]\nname = \"Africa\"\n";
+        let Err(ConfigError::Invalid(report)) = parse(text) else { panic!("accepted") };
+        let text = report.to_string();
+        assert!(text.contains("infoflash.toml:1:12: error: `base_url`"), "{text}");
+        assert!(text.contains("infoflash.toml:2:"), "{text}");
+        assert!(text.contains("infoflash.toml:3:20: error: `EN`"), "{text}");
+        assert!(text.contains("infoflash.toml:4:"), "{text}");
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let text = EMBEDDED.replace("out_dir", "output_dir");
+        let Err(ConfigError::Invalid(report)) = parse(&text) else { panic!("accepted") };
+        assert!(report.to_string().contains("unknown field `output_dir`"), "{report}");
+    }
+}

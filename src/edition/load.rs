@@ -1,0 +1,568 @@
+//! Turns the raw TOML into the validated model, reporting every problem of the file in one pass.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use toml::value::Datetime;
+use toml::Spanned;
+
+use super::raw;
+use super::*;
+use crate::calendar;
+use crate::config::Config;
+use crate::diagnostics::{Report, Severity, Source};
+use crate::markdown;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditionError {
+    #[error("cannot read the edition file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file has errors; the report also holds any warnings found on the way.
+    #[error("the edition has {n} error(s); fix them and run again:\n{report}", n = .0.count(Severity::Error), report = .0)]
+    Invalid(Report),
+}
+
+/// Reads and validates the edition at `path`.
+pub fn load(path: &Path, config: &Config) -> Result<(Edition, Report), EditionError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EditionError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path, config)
+}
+
+/// Validates an edition given as text; `path` names it in messages and gives its id (the file
+/// name without `.toml`). Returns the edition with its warnings, or every error found.
+pub fn parse(text: &str, path: &Path, config: &Config) -> Result<(Edition, Report), EditionError> {
+    let source = Source::new(path, text);
+    let mut loader = Loader { source: &source, config, report: Report::new(), main: None };
+    let raw: raw::File = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            loader.report.error_at(&source, e.span().map_or(0, |s| s.start), e.message().trim());
+            return Err(EditionError::Invalid(loader.report));
+        }
+    };
+    let edition = loader.edition(raw);
+    match edition {
+        Some(edition) if !loader.report.has_errors() => Ok((edition, loader.report.sorted())),
+        _ => Err(EditionError::Invalid(loader.report.sorted())),
+    }
+}
+
+struct Loader<'a> {
+    source: &'a Source,
+    config: &'a Config,
+    report: Report,
+    /// The edition's main language, once known.
+    main: Option<Language>,
+}
+
+/// Spanned values from the TOML parser, reported at their start.
+type S<T> = Spanned<T>;
+
+impl Loader<'_> {
+    fn error(&mut self, offset: usize, message: impl Into<String>) {
+        self.report.error_at(self.source, offset, message);
+    }
+
+    fn error_line(&mut self, line: usize, message: impl Into<String>) {
+        self.report.at(Severity::Error, &self.source.path, Some(line), message);
+    }
+
+    /// Runs a parser on a spanned value and reports its error at the value's position.
+    fn parsed<T>(&mut self, value: &S<String>, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        parse(value.get_ref()).map_err(|e| self.error(value.span().start, e)).ok()
+    }
+
+    fn language(&mut self, code: &S<String>) -> Option<Language> {
+        let language = self.parsed(code, |s| s.parse::<Language>())?;
+        if self.config.languages.contains(&language) {
+            Some(language)
+        } else {
+            let list = self.config.language_list();
+            self.error(code.span().start, format!("language `{language}` is not configured; use one of {list} or add it to `languages` in infoflash.toml"));
+            None
+        }
+    }
+
+    fn region(&mut self, id: &S<String>) -> Option<Region> {
+        let region = self.parsed(id, |s| s.parse::<Region>())?;
+        if self.config.regions.contains_key(&region) {
+            Some(region)
+        } else {
+            let list = self.config.region_list();
+            self.error(id.span().start, format!("unknown region `{region}`; the regions are {list}"));
+            None
+        }
+    }
+
+    fn date(&mut self, value: &S<Datetime>, key: &str) -> Option<NaiveDate> {
+        let dt = value.get_ref();
+        let date = match (dt.date, dt.time) {
+            (Some(d), None) => NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()),
+            _ => None,
+        };
+        if date.is_none() {
+            self.error(value.span().start, format!("`{key}` must be a date like 2026-01-20 (no time; times go in `start`/`end`)"));
+        }
+        date
+    }
+
+    fn url(&mut self, value: &S<String>) -> Option<WebUrl> {
+        self.parsed(value, |s| s.parse::<WebUrl>())
+    }
+
+    fn zone(&mut self, value: &S<String>) -> Option<Tz> {
+        self.parsed(value, calendar::parse_zone)
+    }
+
+    /// The line a string value's text starts on: a `"""` string's text starts on the next line
+    /// when the opening quotes end their line (TOML drops that first newline).
+    fn text_line(&self, value_start: usize) -> usize {
+        let line = self.source.line_of(value_start);
+        let rest = &self.source.text[value_start..];
+        let multi = rest.starts_with("\"\"\"") || rest.starts_with("'''");
+        if multi && (rest[3..].starts_with('\n') || rest[3..].starts_with("\r\n")) {
+            line + 1
+        } else {
+            line
+        }
+    }
+
+    /// Reads Markdown and checks the links and images in it.
+    fn markdown(&mut self, value: &S<String>) -> Markdown {
+        let md = Markdown { text: value.get_ref().clone(), line: self.text_line(value.span().start) };
+        let scan = markdown::scan(&md.text);
+        let line_at = |offset: usize| md.line + md.text[..offset.min(md.text.len())].matches('\n').count();
+        for r in scan.references {
+            let line = line_at(r.offset);
+            if let Err(e) = r.url.parse::<WebUrl>() {
+                self.error_line(line, e);
+            }
+            if r.is_image && r.text.trim().is_empty() {
+                self.error_line(line, format!("the image `{}` has no alt text: write ![what it shows]({})", r.url, r.url));
+            }
+        }
+        for offset in scan.raw_html {
+            self.report.at(
+                Severity::Warning,
+                &self.source.path,
+                Some(line_at(offset)),
+                "raw HTML in Markdown: only safe tags survive (scripts, styles and event handlers are removed)",
+            );
+        }
+        md
+    }
+
+    /// Validates the languages of a translation table, keeping the valid entries.
+    fn translations<'t, T>(&mut self, table: &'t raw::Translations<T>) -> Vec<(Language, &'t T)> {
+        let mut out = Vec::new();
+        for (code, value) in table {
+            let Some(language) = self.language(code) else { continue };
+            if Some(&language) == self.main.as_ref() {
+                self.error(code.span().start, format!("`{language}` is the edition's own language: put that text in the main fields, not in a translation"));
+                continue;
+            }
+            out.push((language, value));
+        }
+        out
+    }
+
+    fn edition(&mut self, raw: raw::File) -> Option<Edition> {
+        let e = raw.edition.into_inner();
+        let language = self.language(&e.language);
+        self.main = language.clone();
+        let id = self.edition_id();
+        let date = self.date(&e.date, "date");
+        let time_zone = self.zone(&e.time_zone);
+
+        let mut languages = vec![];
+        if let Some(list) = &e.languages {
+            for code in list {
+                if let Some(l) = self.language(code) {
+                    if languages.contains(&l) {
+                        self.error(code.span().start, format!("language `{l}` is listed twice"));
+                    } else {
+                        languages.push(l);
+                    }
+                }
+            }
+            if let Some(main) = &language {
+                if !languages.contains(main) {
+                    let at = list.first().map_or(e.language.span().start, |c| c.span().start);
+                    self.error(at, format!("`languages` must include the edition's own language `{main}`"));
+                }
+            }
+        }
+        if let Some(main) = &language {
+            languages.retain(|l| l != main);
+            languages.insert(0, main.clone());
+        }
+
+        let translations = self.translations(&e.translations);
+        let mut series = Localized::new(e.series.get_ref().clone());
+        let mut subject = e.subject.clone().map(Localized::new);
+        let mut intro = e.intro.as_ref().map(|i| Localized::new(self.markdown(i)));
+        for (l, t) in translations {
+            if let Some(s) = &t.series {
+                series.translations.insert(l.clone(), s.clone());
+            }
+            if let (Some(subject), Some(s)) = (subject.as_mut(), &t.subject) {
+                subject.translations.insert(l.clone(), s.clone());
+            }
+            if let Some(i) = &t.intro {
+                let md = self.markdown(i);
+                if let Some(intro) = intro.as_mut() {
+                    intro.translations.insert(l.clone(), md);
+                }
+            }
+        }
+        if *e.number.get_ref() == 0 {
+            self.error(e.number.span().start, "`number` starts at 1");
+        }
+
+        let zone = time_zone.unwrap_or(chrono_tz::UTC);
+        let mut seen = HashSet::new();
+        let mut items = Vec::new();
+        for item in &raw.items {
+            if let Some(item) = self.item(item, zone) {
+                if !seen.insert(item.id.clone()) {
+                    self.error_line(item.line, format!("item id `{}` is used twice: ids must be unique in an edition", item.id));
+                }
+                items.push(item);
+            }
+        }
+        if raw.items.is_empty() {
+            self.error(0, "the edition has no `[[items]]`");
+        }
+        let days = raw.international_days.as_ref().map(|d| self.days(d.get_ref()));
+
+        Some(Edition {
+            id: id?,
+            path: self.source.path.clone(),
+            series,
+            number: *e.number.get_ref(),
+            date: date?,
+            language: language?,
+            languages,
+            time_zone: time_zone?,
+            subject,
+            intro,
+            items,
+            days: days.flatten(),
+        })
+    }
+
+    fn edition_id(&mut self) -> Option<EditionId> {
+        let stem = self.source.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        match stem.parse::<EditionId>() {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.report.at(Severity::Error, &self.source.path, None, format!("{e}; rename the file"));
+                None
+            }
+        }
+    }
+
+    fn item(&mut self, spanned: &S<raw::Item>, zone: Tz) -> Option<Item> {
+        let line = self.source.line_of(spanned.span().start);
+        let raw = spanned.get_ref();
+        let id = self.parsed(&raw.id, |s| s.parse::<ItemId>());
+        let kind = match (raw.kind.get_ref().as_str(), &raw.call_for) {
+            ("call", Some(c)) => match c.get_ref().as_str() {
+                "partners" => Some(ItemKind::Call(CallFor::Partners)),
+                "participation" => Some(ItemKind::Call(CallFor::Participation)),
+                other => {
+                    self.error(c.span().start, format!("`call_for` is `partners` or `participation`, not `{other}`"));
+                    None
+                }
+            },
+            ("call", None) => {
+                self.error(raw.kind.span().start, "a call needs `call_for = \"partners\"` or `call_for = \"participation\"`");
+                None
+            }
+            (other, call_for) => {
+                if let Some(c) = call_for {
+                    self.error(c.span().start, "`call_for` belongs to items of kind `call` only");
+                }
+                match other {
+                    "invitation" => Some(ItemKind::Invitation),
+                    "publication" => Some(ItemKind::Publication),
+                    "news" => Some(ItemKind::News),
+                    "event" => Some(ItemKind::Event),
+                    "information" => Some(ItemKind::Information),
+                    _ => {
+                        self.error(raw.kind.span().start, format!("unknown item kind `{other}`; use one of {}", ItemKind::NAMES.join(", ")));
+                        None
+                    }
+                }
+            }
+        };
+
+        let regions = match &raw.regions {
+            None => Regions::All,
+            Some(list) if list.get_ref().is_empty() => {
+                self.error(list.span().start, "`regions` is empty: leave it out to address every region");
+                Regions::All
+            }
+            Some(list) => Regions::Only(list.get_ref().iter().filter_map(|r| self.region(r)).collect()),
+        };
+
+        let translations = self.translations(&raw.translations);
+        let mut title = Localized::new(raw.title.get_ref().trim().to_string());
+        if title.main.is_empty() {
+            self.error(raw.title.span().start, "the title is empty");
+        }
+        let mut label = raw.label.clone().map(Localized::new);
+        let body_md = raw.body.as_ref().map(|b| self.markdown(b)).unwrap_or_default();
+        let mut body = Localized::new(body_md);
+        let mut place = raw.place.as_ref().map(|p| Localized::new(p.get_ref().clone()));
+        let mut eligibility = raw.eligibility.as_ref().map(|e| Localized::new(self.markdown(e)));
+        for (l, t) in &translations {
+            if let Some(v) = &t.title {
+                title.translations.insert(l.clone(), v.trim().to_string());
+            }
+            match (label.as_mut(), &t.label) {
+                (Some(label), Some(v)) => {
+                    label.translations.insert(l.clone(), v.clone());
+                }
+                (None, Some(v)) => {
+                    let mut own = Localized::new(String::new());
+                    own.translations.insert(l.clone(), v.clone());
+                    label = Some(own);
+                }
+                _ => {}
+            }
+            if let Some(v) = &t.body {
+                let md = self.markdown(v);
+                body.translations.insert(l.clone(), md);
+            }
+            if let (Some(place), Some(v)) = (place.as_mut(), &t.place) {
+                place.translations.insert(l.clone(), v.clone());
+            }
+            if let Some(v) = &t.eligibility {
+                let md = self.markdown(v);
+                if let Some(e) = eligibility.as_mut() {
+                    e.translations.insert(l.clone(), md);
+                }
+            }
+        }
+
+        let is = |k: &[&str]| k.contains(&raw.kind.get_ref().as_str());
+        if let Some(e) = &raw.eligibility {
+            if !is(&["call"]) {
+                self.error(e.span().start, "`eligibility` belongs to items of kind `call` only");
+            }
+        }
+        for (field, value) in [("starts", raw.starts.as_ref().map(|s| s.span().start)), ("ends", raw.ends.as_ref().map(|s| s.span().start)), ("place", raw.place.as_ref().map(|s| s.span().start))] {
+            if let Some(at) = value {
+                if !is(&["event", "invitation"]) {
+                    self.error(at, format!("`{field}` belongs to items of kind `event` or `invitation`"));
+                }
+            }
+        }
+        let starts = raw.starts.as_ref().and_then(|s| self.date(s, "starts"));
+        let ends = raw.ends.as_ref().and_then(|s| self.date(s, "ends"));
+        let dates = match (starts, ends) {
+            (Some(starts), ends) => {
+                let ends = ends.unwrap_or(starts);
+                if ends < starts {
+                    let at = raw.ends.as_ref().map_or(0, |e| e.span().start);
+                    self.error(at, format!("the event ends ({ends}) before it starts ({starts})"));
+                }
+                Some(DateRange { starts, ends })
+            }
+            (None, Some(_)) => {
+                let at = raw.ends.as_ref().map_or(0, |e| e.span().start);
+                self.error(at, "`ends` without `starts`: give the first day too");
+                None
+            }
+            (None, None) => None,
+        };
+        if raw.kind.get_ref() == "event" && raw.starts.is_none() {
+            self.error_line(line, "an event needs `starts` (and `ends` if it lasts more than a day)");
+        }
+        if raw.kind.get_ref() == "invitation" && raw.sessions.is_empty() {
+            self.error_line(line, "an invitation needs at least one `[[items.sessions]]` (date, time, time zone, link)");
+        }
+        if raw.kind.get_ref() == "call" && raw.deadlines.is_empty() {
+            self.error_line(line, "a call needs at least one `[[items.deadlines]]`");
+        }
+        if !raw.sessions.is_empty() && !is(&["event", "invitation"]) {
+            self.error_line(line, "sessions belong to items of kind `invitation` or `event`");
+        }
+
+        let sessions = raw.sessions.iter().filter_map(|s| self.session(s, zone)).collect();
+        let deadlines = raw
+            .deadlines
+            .iter()
+            .filter_map(|d| {
+                let d = d.get_ref();
+                let date = self.date(&d.date, "date");
+                let what = self.localized_text(&d.what, &d.translations);
+                Some(Deadline { what, date: date? })
+            })
+            .collect();
+        let links = raw
+            .links
+            .iter()
+            .filter_map(|l| {
+                let line = self.source.line_of(l.span().start);
+                let l = l.get_ref();
+                let url = self.url(&l.url);
+                let text = self.localized_text(&l.text, &l.translations);
+                Some(Link { text, url: url?, line })
+            })
+            .collect();
+        let contacts = raw
+            .contacts
+            .iter()
+            .filter_map(|c| {
+                let c = c.get_ref();
+                let email = self.parsed(&c.email, |s| s.parse::<EmailAddress>());
+                Some(Contact { name: c.name.clone(), email: email? })
+            })
+            .collect();
+
+        Some(Item {
+            id: id?,
+            line,
+            kind: kind?,
+            label,
+            title,
+            body,
+            regions,
+            dates,
+            place,
+            eligibility,
+            sessions,
+            deadlines,
+            links,
+            contacts,
+        })
+    }
+
+    /// A short text with a `translations = { fr = "…" }` table beside it.
+    fn localized_text(&mut self, main: &str, table: &raw::Translations<String>) -> Localized<String> {
+        let mut text = Localized::new(main.to_string());
+        for (l, t) in self.translations(table) {
+            text.translations.insert(l, t.clone());
+        }
+        text
+    }
+
+    fn session(&mut self, spanned: &S<raw::Session>, default_zone: Tz) -> Option<Session> {
+        let line = self.source.line_of(spanned.span().start);
+        let s = spanned.get_ref();
+        let date = self.date(&s.date, "date");
+        let language = s.language.as_ref().and_then(|l| self.language(l));
+        let region = s.region.as_ref().and_then(|r| self.region(r));
+        let zone = match &s.time_zone {
+            Some(z) => self.zone(z),
+            None => Some(default_zone),
+        };
+        let start_time = s.start.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
+        let end_time = s.end.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
+        if s.end.is_some() && s.start.is_none() {
+            self.error_line(line, "the session has an `end` but no `start`");
+        }
+        let mut instant = |t: Option<chrono::NaiveTime>, at: Option<&S<String>>| -> Option<chrono::DateTime<Tz>> {
+            let (t, date, zone) = (t?, date?, zone?);
+            calendar::zoned(date, t, zone)
+                .map_err(|e| self.error(at.map_or(spanned.span().start, |a| a.span().start), e))
+                .ok()
+        };
+        let start = instant(start_time, s.start.as_ref());
+        let end = instant(end_time, s.end.as_ref());
+        if let (Some(a), Some(b)) = (start, end) {
+            if b <= a {
+                self.error_line(line, format!("the session ends ({}) before it starts ({})", b.format("%H:%M"), a.format("%H:%M")));
+            }
+        }
+
+        let translations = self.translations(&s.translations);
+        let mut name = s.name.clone().map(Localized::new);
+        let mut note = s.note.as_ref().map(|n| Localized::new(self.markdown(n)));
+        let mut link_text = Localized::new(s.link_text.clone().unwrap_or_default());
+        for (l, t) in translations {
+            if let (Some(name), Some(v)) = (name.as_mut(), &t.name) {
+                name.translations.insert(l.clone(), v.clone());
+            }
+            if let Some(v) = &t.note {
+                let md = self.markdown(v);
+                if let Some(note) = note.as_mut() {
+                    note.translations.insert(l.clone(), md);
+                }
+            }
+            if let Some(v) = &t.link_text {
+                link_text.translations.insert(l.clone(), v.clone());
+            }
+        }
+        if name.is_none() && language.is_none() && region.is_none() {
+            self.error_line(line, "give the session a `name`, a `language` or a `region`, so readers know which one it is");
+        }
+        let link = match &s.link {
+            Some(url) => Some(Link { text: link_text, url: self.url(url)?, line: self.source.line_of(url.span().start) }),
+            None => None,
+        };
+        Some(Session { name, language, region, date: date?, start, end, time_zone: zone?, link, note })
+    }
+
+    fn days(&mut self, d: &raw::Days) -> Option<DaysSection> {
+        let translations = self.translations(&d.translations);
+        let mut title = d.title.clone().map(Localized::new);
+        let mut label = d.label.clone().map(Localized::new);
+        let mut intro = d.intro.as_ref().map(|i| Localized::new(self.markdown(i)));
+        for (l, t) in translations {
+            if let (Some(x), Some(v)) = (title.as_mut(), &t.title) {
+                x.translations.insert(l.clone(), v.clone());
+            }
+            if let (Some(x), Some(v)) = (label.as_mut(), &t.label) {
+                x.translations.insert(l.clone(), v.clone());
+            }
+            if let Some(v) = &t.intro {
+                let md = self.markdown(v);
+                if let Some(x) = intro.as_mut() {
+                    x.translations.insert(l.clone(), md);
+                }
+            }
+        }
+        let mut days = Vec::new();
+        for spanned in &d.days {
+            let line = self.source.line_of(spanned.span().start);
+            let day = spanned.get_ref();
+            let date = self.date(&day.date, "date");
+            let link = self.url(&day.link);
+            let translations = self.translations(&day.translations);
+            let mut name = Localized::new(day.name.clone());
+            let mut alt = day.image_alt.clone().map(Localized::new);
+            for (l, t) in translations {
+                if let Some(v) = &t.name {
+                    name.translations.insert(l.clone(), v.clone());
+                }
+                if let (Some(alt), Some(v)) = (alt.as_mut(), &t.image_alt) {
+                    alt.translations.insert(l.clone(), v.clone());
+                }
+            }
+            let image = match (&day.image, alt) {
+                (None, _) => None,
+                (Some(url), Some(alt)) if !alt.main.trim().is_empty() => self.url(url).map(|url| Image { url, alt }),
+                (Some(url), _) => {
+                    self.error(url.span().start, "the image has no alt text: add `image_alt` saying what it shows");
+                    None
+                }
+            };
+            if let (Some(date), Some(link)) = (date, link) {
+                days.push(Day { date, name, link, image, line });
+            }
+        }
+        Some(DaysSection { title, label, intro, days })
+    }
+}

@@ -1,0 +1,281 @@
+//! The edition: what an editor writes in one TOML file, loaded once into a validated model that
+//! every renderer reads.
+//!
+//! Owns the file format (see `docs/edition-format.md`), its loading ([`parse`] from text,
+//! [`load`] from a path) and the model types. Everything an email reader could meet is checked
+//! here, once: links are absolute, addresses parse, languages and regions are configured, times
+//! exist in their zone. It must not render anything or know about recipients.
+//!
+//! ```
+//! # use infoflash::{config::Config, edition};
+//! # use std::path::Path;
+//! let config = Config::parse(infoflash::config::EMBEDDED, Path::new("infoflash.toml"), Path::new(".")).unwrap();
+//! let text = r#"
+//! [edition]
+//! series = "Info Flash"
+//! number = 1
+//! date = 2026-01-13
+//! language = "en"
+//! time_zone = "Europe/Paris"
+//!
+//! [[items]]
+//! id = "hello"
+//! kind = "news"
+//! title = "Hello"
+//! body = "Read [the news](https://www.unesco.org/en)."
+//! "#;
+//! let (edition, warnings) = edition::parse(text, Path::new("2026-01-info-flash-1.toml"), &config).unwrap();
+//! assert_eq!(edition.items[0].title.main, "Hello");
+//! assert!(warnings.is_empty());
+//! ```
+
+mod load;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate};
+use chrono_tz::Tz;
+
+pub use load::{load, parse, EditionError};
+
+use crate::types::{EditionId, EmailAddress, ItemId, Language, Region, WebUrl};
+
+/// A value in the edition's main language with optional translations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Localized<T> {
+    pub main: T,
+    pub translations: BTreeMap<Language, T>,
+}
+
+impl<T> Localized<T> {
+    pub fn new(main: T) -> Self {
+        Localized { main, translations: BTreeMap::new() }
+    }
+
+    /// The text in `language`, or the main text when there is no translation.
+    pub fn get(&self, language: &Language) -> &T {
+        self.translations.get(language).unwrap_or(&self.main)
+    }
+
+    pub fn has(&self, language: &Language) -> bool {
+        self.translations.contains_key(language)
+    }
+}
+
+/// Markdown text with the line of the edition file its first line is on, so that problems
+/// inside it (a dead link on its fourth line) can be reported at the right line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Markdown {
+    pub text: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Edition {
+    pub id: EditionId,
+    pub path: PathBuf,
+    pub series: Localized<String>,
+    pub number: u32,
+    pub date: NaiveDate,
+    /// The language the edition is written in.
+    pub language: Language,
+    /// The languages variants are built in by default (the main language first).
+    pub languages: Vec<Language>,
+    pub time_zone: Tz,
+    /// Overrides the default subject line ("{series} N°{number}").
+    pub subject: Option<Localized<String>>,
+    pub intro: Option<Localized<Markdown>>,
+    pub items: Vec<Item>,
+    pub days: Option<DaysSection>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallFor {
+    Partners,
+    Participation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Invitation,
+    Publication,
+    Call(CallFor),
+    News,
+    Event,
+    Information,
+}
+
+impl ItemKind {
+    /// The name used in the file (`kind = "…"`), in template names and in label tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Invitation => "invitation",
+            ItemKind::Publication => "publication",
+            ItemKind::Call(_) => "call",
+            ItemKind::News => "news",
+            ItemKind::Event => "event",
+            ItemKind::Information => "information",
+        }
+    }
+
+    pub const NAMES: [&'static str; 6] = ["invitation", "publication", "call", "news", "event", "information"];
+
+    /// The key of the default label in the label tables.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ItemKind::Invitation => "label_invitation",
+            ItemKind::Publication => "label_publication",
+            ItemKind::Call(CallFor::Partners) => "label_call_partners",
+            ItemKind::Call(CallFor::Participation) => "label_call_participation",
+            ItemKind::News => "label_news",
+            ItemKind::Event => "label_event",
+            ItemKind::Information => "label_information",
+        }
+    }
+}
+
+/// Which regions an item concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    All,
+    Only(Vec<Region>),
+}
+
+impl Regions {
+    pub fn includes(&self, region: &Region) -> bool {
+        match self {
+            Regions::All => true,
+            Regions::Only(list) => list.contains(region),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: ItemId,
+    /// The line of the item's `[[items]]` header.
+    pub line: usize,
+    pub kind: ItemKind,
+    /// `Some` overrides the kind's label; an empty text hides the label.
+    pub label: Option<Localized<String>>,
+    pub title: Localized<String>,
+    pub body: Localized<Markdown>,
+    pub regions: Regions,
+    /// For events: the dates, and the place.
+    pub dates: Option<DateRange>,
+    pub place: Option<Localized<String>>,
+    /// For calls: who can take part.
+    pub eligibility: Option<Localized<Markdown>>,
+    pub sessions: Vec<Session>,
+    pub deadlines: Vec<Deadline>,
+    pub links: Vec<Link>,
+    pub contacts: Vec<Contact>,
+}
+
+impl Item {
+    /// The names of the fields with no text in `language`; empty when the item is fully
+    /// translated (or `language` is the edition's own).
+    pub fn untranslated(&self, language: &Language) -> Vec<String> {
+        let mut missing = Vec::new();
+        let mut need = |has: bool, what: String| {
+            if !has {
+                missing.push(what);
+            }
+        };
+        need(self.title.has(language), "title".into());
+        need(self.body.main.text.trim().is_empty() || self.body.has(language), "body".into());
+        if let Some(label) = &self.label {
+            need(label.main.is_empty() || label.has(language), "label".into());
+        }
+        if let Some(place) = &self.place {
+            need(place.has(language), "place".into());
+        }
+        if let Some(e) = &self.eligibility {
+            need(e.has(language), "eligibility".into());
+        }
+        for (i, s) in self.sessions.iter().enumerate() {
+            if let Some(name) = &s.name {
+                need(name.has(language), format!("session {} name", i + 1));
+            }
+            if let Some(note) = &s.note {
+                need(note.has(language), format!("session {} note", i + 1));
+            }
+            if let Some(link) = &s.link {
+                need(link.text.main.is_empty() || link.text.has(language), format!("session {} link text", i + 1));
+            }
+        }
+        for (i, d) in self.deadlines.iter().enumerate() {
+            need(d.what.has(language), format!("deadline {} (`{}`)", i + 1, d.what.main));
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            need(l.text.has(language), format!("link {} (`{}`)", i + 1, l.text.main));
+        }
+        missing
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    pub starts: NaiveDate,
+    pub ends: NaiveDate,
+}
+
+/// One sitting of a webinar or meeting, in one language or for one region.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub name: Option<Localized<String>>,
+    pub language: Option<Language>,
+    pub region: Option<Region>,
+    pub date: NaiveDate,
+    /// Exact start and end; `None` when the time is still to be announced.
+    pub start: Option<DateTime<Tz>>,
+    pub end: Option<DateTime<Tz>>,
+    pub time_zone: Tz,
+    pub link: Option<Link>,
+    pub note: Option<Localized<Markdown>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    pub what: Localized<String>,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub text: Localized<String>,
+    pub url: WebUrl,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: EmailAddress,
+}
+
+/// The *upcoming international days* block.
+#[derive(Debug, Clone)]
+pub struct DaysSection {
+    pub title: Option<Localized<String>>,
+    pub label: Option<Localized<String>>,
+    pub intro: Option<Localized<Markdown>>,
+    pub days: Vec<Day>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub name: Localized<String>,
+    pub link: WebUrl,
+    pub image: Option<Image>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub url: WebUrl,
+    pub alt: Localized<String>,
+}

@@ -1,0 +1,211 @@
+//! The edition file exactly as serde reads it: every field that a message may point at is
+//! `Spanned`, so the loader can name its line. Nothing here is validated beyond TOML types;
+//! `load.rs` turns these into the model.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::value::Datetime;
+use toml::Spanned;
+
+pub type Translations<T> = BTreeMap<Spanned<String>, T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub edition: Spanned<Edition>,
+    #[serde(default)]
+    pub items: Vec<Spanned<Item>>,
+    #[serde(default)]
+    pub international_days: Option<Spanned<Days>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edition {
+    pub series: Spanned<String>,
+    pub number: Spanned<u32>,
+    pub date: Spanned<Datetime>,
+    pub language: Spanned<String>,
+    #[serde(default)]
+    pub languages: Option<Vec<Spanned<String>>>,
+    pub time_zone: Spanned<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub intro: Option<Spanned<String>>,
+    #[serde(default)]
+    pub translations: Translations<EditionTranslation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditionTranslation {
+    #[serde(default)]
+    pub series: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub intro: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub id: Spanned<String>,
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub call_for: Option<Spanned<String>>,
+    #[serde(default)]
+    pub label: Option<String>,
+    pub title: Spanned<String>,
+    #[serde(default)]
+    pub body: Option<Spanned<String>>,
+    #[serde(default)]
+    pub regions: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub starts: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    pub ends: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    pub place: Option<Spanned<String>>,
+    #[serde(default)]
+    pub eligibility: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sessions: Vec<Spanned<Session>>,
+    #[serde(default)]
+    pub deadlines: Vec<Spanned<Deadline>>,
+    #[serde(default)]
+    pub links: Vec<Spanned<Link>>,
+    #[serde(default)]
+    pub contacts: Vec<Spanned<Contact>>,
+    #[serde(default)]
+    pub translations: Translations<ItemTranslation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemTranslation {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub body: Option<Spanned<String>>,
+    #[serde(default)]
+    pub place: Option<String>,
+    #[serde(default)]
+    pub eligibility: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub language: Option<Spanned<String>>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    pub date: Spanned<Datetime>,
+    #[serde(default)]
+    pub start: Option<Spanned<String>>,
+    #[serde(default)]
+    pub end: Option<Spanned<String>>,
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub link: Option<Spanned<String>>,
+    #[serde(default)]
+    pub link_text: Option<String>,
+    #[serde(default)]
+    pub note: Option<Spanned<String>>,
+    #[serde(default)]
+    pub translations: Translations<SessionTranslation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionTranslation {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub note: Option<Spanned<String>>,
+    #[serde(default)]
+    pub link_text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub what: String,
+    pub date: Spanned<Datetime>,
+    #[serde(default)]
+    pub translations: Translations<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub text: String,
+    pub url: Spanned<String>,
+    #[serde(default)]
+    pub translations: Translations<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub email: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Days {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub intro: Option<Spanned<String>>,
+    #[serde(default)]
+    pub translations: Translations<DaysTranslation>,
+    #[serde(default)]
+    pub days: Vec<Spanned<Day>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaysTranslation {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub intro: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Day {
+    pub date: Spanned<Datetime>,
+    pub name: String,
+    pub link: Spanned<String>,
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+    #[serde(default)]
+    pub image_alt: Option<String>,
+    #[serde(default)]
+    pub translations: Translations<DayTranslation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayTranslation {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub image_alt: Option<String>,
+}

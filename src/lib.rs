@@ -1,0 +1,26 @@
+//! infoflash produces and mails a bi-weekly email digest — the *Info Flash* — to a worldwide
+//! network, in several languages and in regional editions.
+//!
+//! The library follows the pipeline, one module per stage:
+//!
+//! - [`config`]: project settings (`infoflash.toml`): languages, regions, sender, folders;
+//! - [`edition`]: the edition file, loaded once into a validated model;
+//! - [`calendar`]: time zones and exact instants for sessions and deadlines;
+//! - [`markdown`]: item bodies to sanitised HTML and to wrapped plain text;
+//! - [`render`]: the model to MJML (handlebars), HTML (mrml), plain text and a MIME message;
+//! - [`check`]: everything an editor should fix before sending;
+//! - [`site`]: the files `infoflash build` writes;
+//! - [`cli`]: the command line, one file per command.
+//!
+//! Shared value types ([`types`]) and problem reports ([`diagnostics`]) sit beside them.
+
+pub mod calendar;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod diagnostics;
+pub mod edition;
+pub mod markdown;
+pub mod render;
+pub mod site;
+pub mod types;

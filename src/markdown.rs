@@ -1,0 +1,280 @@
+//! The Markdown that editors write in item bodies: what links and images it holds (for
+//! validation), and its two renderings — sanitised HTML for the email and wrapped plain text for
+//! the text part.
+//!
+//! Owns every use of pulldown-cmark and ammonia. Raw HTML an editor types is never trusted: the
+//! HTML output always passes through ammonia. It must not know about editions or templates.
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+fn options() -> Options {
+    Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES
+}
+
+/// A link or image found in Markdown, with its byte offset in the Markdown text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub url: String,
+    pub offset: usize,
+    /// For images: the alt text (empty when missing). For links: the link text.
+    pub text: String,
+    pub is_image: bool,
+}
+
+/// What validation needs to know about a piece of Markdown.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub references: Vec<Reference>,
+    /// Byte offsets of raw HTML, which will be sanitised.
+    pub raw_html: Vec<usize>,
+}
+
+pub fn scan(markdown: &str) -> Scan {
+    let mut scan = Scan::default();
+    let mut open: Vec<Reference> = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) => open.push(Reference {
+                url: dest_url.to_string(),
+                offset: range.start,
+                text: String::new(),
+                is_image: false,
+            }),
+            Event::Start(Tag::Image { dest_url, .. }) => open.push(Reference {
+                url: dest_url.to_string(),
+                offset: range.start,
+                text: String::new(),
+                is_image: true,
+            }),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(r) = open.last_mut() {
+                    r.text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Link | TagEnd::Image) => {
+                if let Some(r) = open.pop() {
+                    scan.references.push(r);
+                }
+            }
+            Event::Html(_) | Event::InlineHtml(_) => scan.raw_html.push(range.start),
+            _ => {}
+        }
+    }
+    scan
+}
+
+/// Markdown → HTML safe to put in an email: only ammonia's allow-list of tags and attributes
+/// survives, so `<script>`, event handlers and `javascript:` links are removed.
+pub fn to_html(markdown: &str) -> String {
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    ammonia::Builder::default()
+        .link_rel(Some("noopener"))
+        .url_schemes(["http", "https", "mailto"].into())
+        .clean(&html)
+        .to_string()
+        .trim_end()
+        .to_string()
+}
+
+/// Markdown → plain text, wrapped to `width` columns: paragraphs separated by a blank line,
+/// bullets as `- ` (nested ones indented), numbered lists as `1. `, links as `text <url>`.
+pub fn to_text(markdown: &str, width: usize) -> String {
+    TextWriter::new(width).write(markdown)
+}
+
+struct ListState {
+    next_number: Option<u64>,
+}
+
+struct TextWriter {
+    width: usize,
+    out: Vec<String>,
+    lists: Vec<ListState>,
+    /// Text of the block being collected, and the marker (`- `, `1. `) of its first line.
+    current: String,
+    marker: Option<String>,
+    /// Open links and images: their URL and where their text starts in `current`.
+    links: Vec<(String, usize)>,
+    heading: bool,
+    /// A list item's first paragraph continues the item's line instead of starting a block.
+    item_opened: bool,
+}
+
+impl TextWriter {
+    fn new(width: usize) -> Self {
+        TextWriter {
+            width,
+            out: Vec::new(),
+            lists: Vec::new(),
+            current: String::new(),
+            marker: None,
+            links: Vec::new(),
+            heading: false,
+            item_opened: false,
+        }
+    }
+
+    fn flush(&mut self) {
+        let text = self.current.trim().to_string();
+        self.current.clear();
+        if text.is_empty() {
+            return;
+        }
+        let text = if self.heading { text.to_uppercase() } else { text };
+        // Each open list level indents by two; the marker hangs in the parent's indent.
+        let indent = " ".repeat(self.lists.len().saturating_sub(1) * 2);
+        let (first, rest) = match self.marker.take() {
+            Some(marker) => (format!("{indent}{marker}"), format!("{indent}{}", " ".repeat(marker.len()))),
+            None if self.lists.is_empty() => (String::new(), String::new()),
+            None => (format!("{indent}  "), format!("{indent}  ")),
+        };
+        // Top-level paragraphs are separated by a blank line; list items stay tight, as in the
+        // editions people actually write.
+        if !self.out.is_empty() && self.lists.is_empty() {
+            self.out.push(String::new());
+        }
+        self.out.extend(wrap(&text, self.width, &first, &rest));
+    }
+
+    fn write(mut self, markdown: &str) -> String {
+        for event in Parser::new_ext(markdown, options()) {
+            match event {
+                Event::Start(Tag::Paragraph) => {
+                    if !std::mem::take(&mut self.item_opened) {
+                        self.flush();
+                    }
+                }
+                Event::End(TagEnd::Paragraph) => self.flush(),
+                Event::Start(Tag::Heading { level, .. }) => {
+                    self.flush();
+                    self.heading = level <= HeadingLevel::H3;
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    self.flush();
+                    self.heading = false;
+                }
+                Event::Start(Tag::List(start)) => {
+                    self.flush();
+                    if self.lists.is_empty() && !self.out.is_empty() {
+                        self.out.push(String::new());
+                    }
+                    self.lists.push(ListState { next_number: start });
+                }
+                Event::End(TagEnd::List(_)) => {
+                    self.flush();
+                    self.lists.pop();
+                }
+                Event::Start(Tag::Item) => {
+                    self.flush();
+                    let marker = match self.lists.last_mut().and_then(|l| l.next_number.as_mut()) {
+                        Some(n) => {
+                            *n += 1;
+                            format!("{}. ", *n - 1)
+                        }
+                        None => "- ".to_string(),
+                    };
+                    self.marker = Some(marker);
+                    self.item_opened = true;
+                }
+                Event::End(TagEnd::Item) => self.flush(),
+                Event::Start(Tag::Link { dest_url, .. }) => {
+                    self.links.push((dest_url.to_string(), self.current.len()));
+                }
+                Event::Start(Tag::Image { dest_url, .. }) => {
+                    self.current.push('[');
+                    self.links.push((dest_url.to_string(), self.current.len()));
+                }
+                Event::End(TagEnd::Link) => {
+                    if let Some((url, start)) = self.links.pop() {
+                        let text = self.current[start..].trim();
+                        let shown = url.strip_prefix("mailto:").unwrap_or(&url);
+                        if text != shown && text != url {
+                            self.current.push_str(&format!(" <{shown}>"));
+                        }
+                    }
+                }
+                Event::End(TagEnd::Image) => {
+                    if let Some((url, _)) = self.links.pop() {
+                        self.current.push_str(&format!("] <{url}>"));
+                    }
+                }
+                Event::Text(t) | Event::Code(t) => self.current.push_str(&t),
+                Event::SoftBreak => self.current.push(' '),
+                Event::HardBreak => self.current.push('\n'),
+                Event::Rule => {
+                    self.flush();
+                    self.out.push(String::new());
+                    self.out.push("-".repeat(self.width.min(40)));
+                }
+                _ => {}
+            }
+        }
+        self.flush();
+        self.out.join("\n")
+    }
+}
+
+/// Wraps `text` (which may contain hard line breaks) to `width` columns without breaking words,
+/// so a long URL stays whole on its own line.
+pub fn wrap(text: &str, width: usize, first_indent: &str, rest_indent: &str) -> Vec<String> {
+    let options = textwrap::Options::new(width)
+        .initial_indent(first_indent)
+        .subsequent_indent(rest_indent)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let mut lines = Vec::new();
+    for (i, part) in text.split('\n').enumerate() {
+        let opts = if i == 0 { options.clone() } else { options.clone().initial_indent(rest_indent) };
+        lines.extend(textwrap::wrap(part.trim(), opts).into_iter().map(|l| l.trim_end().to_string()));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_links_and_images_with_their_offsets() {
+        let md = "See [the form](https://a.org/f).\n\n![](https://a.org/i.png)";
+        let scan = scan(md);
+        assert_eq!(scan.references.len(), 2);
+        assert_eq!(scan.references[0].url, "https://a.org/f");
+        assert_eq!(scan.references[0].text, "the form");
+        assert_eq!(scan.references[0].offset, 4);
+        assert!(scan.references[1].is_image);
+        assert_eq!(scan.references[1].text, "");
+    }
+
+    #[test]
+    fn removes_scripts_and_event_handlers_from_html() {
+        let html = to_html("Hi <script>alert(1)</script> <b onclick=\"x()\">there</b> [x](javascript:alert(1))");
+        assert!(!html.contains("script"), "{html}");
+        assert!(!html.contains("onclick"), "{html}");
+        assert!(!html.contains("javascript"), "{html}");
+        assert!(html.contains("<b>there</b>"), "{html}");
+    }
+
+    #[test]
+    fn text_shows_bullets_numbers_and_links_in_angle_brackets() {
+        let md = "Intro with a [link](https://a.org/x).\n\n- one\n- two\n  1. first\n  2. second\n";
+        let text = to_text(md, 77);
+        assert_eq!(
+            text,
+            "Intro with a link <https://a.org/x>.\n\n- one\n- two\n  1. first\n  2. second"
+        );
+    }
+
+    #[test]
+    fn text_wraps_below_78_columns_with_hanging_indent() {
+        let md = format!("- {}", "word ".repeat(40));
+        let text = to_text(&md, 77);
+        assert!(text.lines().count() > 2);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 77, "{line:?}");
+        }
+        assert!(text.lines().nth(1).unwrap().starts_with("  word"));
+    }
+}

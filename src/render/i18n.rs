@@ -1,0 +1,127 @@
+//! Labels and dates in the reader's language.
+//!
+//! A label table is a flat TOML file per language (`templates/labels/en.toml` …), embedded in
+//! the binary and overridable by a project's `templates/labels/`. Every table must have exactly
+//! the keys of the English one, so a missing label is caught when the tables load, not in a
+//! reader's inbox. Dates are formatted with chrono's locale data.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{Locale, NaiveDate};
+
+use super::RenderError;
+
+/// The labels of one language.
+#[derive(Debug, Clone)]
+pub struct Labels {
+    map: BTreeMap<String, String>,
+    locale: Locale,
+}
+
+impl Labels {
+    /// Parses a label table; `reference` (the English table) gives the keys it must have.
+    pub fn parse(text: &str, path: &Path, reference: Option<&Labels>) -> Result<Labels, RenderError> {
+        let err = |message: String| RenderError::Labels { path: path.to_path_buf(), message };
+        let map: BTreeMap<String, String> = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1);
+            err(format!("line {line}: {}", e.message().trim()))
+        })?;
+        if let Some(reference) = reference {
+            let missing: Vec<_> = reference.map.keys().filter(|k| !map.contains_key(*k)).cloned().collect();
+            let extra: Vec<_> = map.keys().filter(|k| !reference.map.contains_key(*k)).cloned().collect();
+            if !missing.is_empty() || !extra.is_empty() {
+                return Err(err(format!(
+                    "the keys must match templates/labels/en.toml; missing: [{}], unknown: [{}]",
+                    missing.join(", "),
+                    extra.join(", ")
+                )));
+            }
+        }
+        let locale_name = map.get("chrono_locale").ok_or_else(|| err("`chrono_locale` is missing".into()))?;
+        let locale = Locale::try_from(locale_name.as_str())
+            .map_err(|_| err(format!("`chrono_locale` `{locale_name}` is not a known locale (use names like `fr_FR`)")))?;
+        Ok(Labels { map, locale })
+    }
+
+    /// The label for `key`. Keys are checked when the tables load, so a miss is a bug in a
+    /// template of ours; it shows as the key itself rather than aborting a send.
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.map.get(key).map_or(key, String::as_str)
+    }
+
+    pub fn all(&self) -> &BTreeMap<String, String> {
+        &self.map
+    }
+
+    fn format(&self, date: NaiveDate, key: &str) -> String {
+        date.format_localized(self.get(key), self.locale).to_string()
+    }
+
+    /// "Tuesday 20 January 2026", "mardi 20 janvier 2026".
+    pub fn date(&self, date: NaiveDate) -> String {
+        self.format(date, "date_format")
+    }
+
+    /// "20 January 2026", without the weekday.
+    pub fn short_date(&self, date: NaiveDate) -> String {
+        self.format(date, "short_date_format")
+    }
+
+    /// "31 March – 2 April 2026", or one date when both are the same day.
+    pub fn date_range(&self, starts: NaiveDate, ends: NaiveDate) -> String {
+        if starts == ends {
+            self.date(starts)
+        } else if chrono::Datelike::year(&starts) == chrono::Datelike::year(&ends) {
+            format!("{} – {}", self.format(starts, "day_month_format"), self.short_date(ends))
+        } else {
+            format!("{} – {}", self.short_date(starts), self.short_date(ends))
+        }
+    }
+
+    /// "N°22", "第22期".
+    pub fn number(&self, number: u32) -> String {
+        self.get("number_format").replace("{number}", &number.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::templates::EMBEDDED_LABELS;
+
+    fn table(code: &str) -> Labels {
+        let en = Labels::parse(EMBEDDED_LABELS[0].1, Path::new("en.toml"), None).unwrap();
+        let text = EMBEDDED_LABELS.iter().find(|(c, _)| *c == code).unwrap().1;
+        Labels::parse(text, Path::new("x.toml"), Some(&en)).unwrap()
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn every_embedded_table_has_the_english_keys_and_a_known_locale() {
+        for (code, _) in EMBEDDED_LABELS {
+            let labels = table(code);
+            assert!(!labels.date(d(2026, 1, 20)).is_empty(), "{code}");
+        }
+    }
+
+    #[test]
+    fn dates_read_naturally_in_english_french_and_spanish() {
+        assert_eq!(table("en").date(d(2026, 1, 20)), "Tuesday 20 January 2026");
+        assert_eq!(table("fr").date(d(2026, 1, 20)), "mardi 20 janvier 2026");
+        assert_eq!(table("es").date(d(2026, 1, 20)), "martes, 20 de enero de 2026");
+        assert_eq!(table("en").date_range(d(2026, 3, 31), d(2026, 4, 2)), "31 March – 2 April 2026");
+        assert_eq!(table("zh").number(22), "第22期");
+    }
+
+    #[test]
+    fn rejects_a_table_with_a_missing_key() {
+        let en = table("en");
+        let text = EMBEDDED_LABELS[0].1.replace("unsubscribe = ", "unsubscribed = ");
+        let err = Labels::parse(&text, Path::new("de.toml"), Some(&en)).unwrap_err().to_string();
+        assert!(err.contains("missing: [unsubscribe]") && err.contains("unknown: [unsubscribed]"), "{err}");
+    }
+}

@@ -1,0 +1,182 @@
+//! Rendering: one edition variant (a language, optionally one region) to MJML with handlebars,
+//! to HTML with mrml, to plain text, and to a MIME message.
+//!
+//! ```text
+//! Edition ──view::EmailView──▶ handlebars (templates/*.mjml.hbs) ──▶ MJML ──mrml──▶ HTML
+//!                        └────▶ text::render ──────────────────────────────────────▶ text
+//! ```
+//!
+//! Owns templates, label tables, the view structs and the message layout. Templates only ever
+//! see view structs; everything a reader could control is HTML-escaped by handlebars, and only
+//! Markdown we rendered and sanitised is inserted raw. It must not write files (that is
+//! [`crate::site`]) or decide who receives what.
+
+pub mod i18n;
+pub mod message;
+pub mod templates;
+pub mod text;
+pub mod view;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::edition::Edition;
+use crate::types::{Language, Region};
+pub use templates::Templates;
+pub use view::EmailView;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{}{}: template error: {message}", path.display(), line.map(|l| format!(":{l}{}", column.map(|c| format!(":{c}")).unwrap_or_default())).unwrap_or_default())]
+    Template {
+        path: PathBuf,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Labels { path: PathBuf, message: String },
+    #[error("template `{template}`{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Render {
+        template: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("the templates produced MJML that mrml cannot {stage} (variant {variant}): {message}; check your templates/ overrides")]
+    Mjml {
+        variant: String,
+        stage: &'static str,
+        message: String,
+    },
+    #[error("cannot build the message for variant {variant}: {message}")]
+    Message { variant: String, message: String },
+}
+
+/// What one email is built for: a language, and for a regional office's edition, a region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Variant {
+    pub language: Language,
+    pub region: Option<Region>,
+}
+
+impl Variant {
+    /// `en`, or `fr-africa` for a regional variant; used as a folder name.
+    pub fn id(&self) -> String {
+        match &self.region {
+            Some(r) => format!("{}-{r}", self.language),
+            None => self.language.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+/// The per-recipient parts of a message. A build fills them with preview values; sending
+/// substitutes each recipient's own after rendering the variant once.
+#[derive(Debug, Clone)]
+pub struct Personal {
+    pub view_online_url: String,
+    pub unsubscribe_url: String,
+}
+
+impl Personal {
+    /// The links a preview shows: the variant's archive page and a sample unsubscribe link.
+    pub fn preview(config: &Config, edition: &Edition, variant: &Variant) -> Personal {
+        let base = config.base_url.as_str().trim_end_matches('/');
+        Personal {
+            view_online_url: format!("{base}/archive/{}/{}/", edition.id, variant.id()),
+            unsubscribe_url: format!("{base}/unsubscribe/preview"),
+        }
+    }
+}
+
+/// A warning mrml gave about the MJML, at a line of `email.mjml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MjmlWarning {
+    pub line: usize,
+    pub message: String,
+}
+
+/// One variant, rendered every way.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub variant: Variant,
+    pub view: EmailView,
+    pub mjml: String,
+    pub html: String,
+    pub text: String,
+    pub mjml_warnings: Vec<MjmlWarning>,
+}
+
+/// The variants an edition is built in: each of `languages` (default: the edition's), for
+/// `region` or for all regions.
+pub fn variants(edition: &Edition, languages: &[Language], region: Option<&Region>) -> Vec<Variant> {
+    let languages = if languages.is_empty() { &edition.languages[..] } else { languages };
+    languages.iter().map(|l| Variant { language: l.clone(), region: region.cloned() }).collect()
+}
+
+#[derive(Serialize)]
+struct ItemContext<'a> {
+    item: &'a view::ItemView,
+    labels: &'a std::collections::BTreeMap<String, String>,
+    dir: &'static str,
+    align: &'static str,
+}
+
+/// Renders one variant of `edition`.
+pub fn render(
+    edition: &Edition,
+    variant: &Variant,
+    config: &Config,
+    templates: &Templates,
+    personal: &Personal,
+) -> Result<Rendered, RenderError> {
+    let labels = templates.labels(&variant.language)?;
+    let mut view = EmailView::build(edition, variant, config, labels, personal);
+    let mut items = std::mem::take(&mut view.items);
+    for item in &mut items {
+        let context = ItemContext { item, labels: &view.labels, dir: view.dir, align: view.align };
+        let mjml = templates.render(&format!("items/{}", item.kind), &context)?;
+        item.mjml = mjml;
+    }
+    view.items = items;
+    let mjml = templates.render("email", &view)?;
+    let (html, mjml_warnings) = mjml_to_html(&mjml, variant)?;
+    let text = text::render(&view);
+    Ok(Rendered { variant: variant.clone(), view, mjml, html, text, mjml_warnings })
+}
+
+/// MJML → HTML with mrml, keeping its warnings with their line in the MJML.
+pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWarning>), RenderError> {
+    let parsed = mrml::parse(mjml).map_err(|e| RenderError::Mjml {
+        variant: variant.id(),
+        stage: "parse",
+        message: e.to_string(),
+    })?;
+    let warnings = parsed
+        .warnings
+        .iter()
+        .map(|w| MjmlWarning {
+            line: mjml[..w.span.start.min(mjml.len())].matches('\n').count() + 1,
+            message: w.kind.as_str().replace('-', " "),
+        })
+        .collect();
+    let html = parsed
+        .element
+        .render(&mrml::prelude::render::RenderOptions::default())
+        .map_err(|e| RenderError::Mjml { variant: variant.id(), stage: "render", message: e.to_string() })?;
+    Ok((html, warnings))
+}

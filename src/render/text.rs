@@ -1,0 +1,142 @@
+//! The plain-text part, written from the same view as the HTML (never scraped from it):
+//! headings, bullets, `text <url>` links, every line below 78 columns.
+
+use super::view::{EmailView, ItemView, Rich, TEXT_WIDTH};
+use crate::markdown::wrap;
+
+struct Out(Vec<String>);
+
+impl Out {
+    fn blank(&mut self) {
+        if self.0.last().is_some_and(|l| !l.is_empty()) {
+            self.0.push(String::new());
+        }
+    }
+
+    fn para(&mut self, text: &str) {
+        self.0.extend(wrap(text, TEXT_WIDTH, "", ""));
+    }
+
+    fn bullet(&mut self, text: &str) {
+        self.0.extend(wrap(text, TEXT_WIDTH, "- ", "  "));
+    }
+
+    /// A continuation line under a bullet.
+    fn under(&mut self, text: &str) {
+        self.0.extend(wrap(text, TEXT_WIDTH, "  ", "  "));
+    }
+
+    fn rich(&mut self, rich: &Option<Rich>) {
+        if let Some(r) = rich {
+            self.blank();
+            self.0.extend(r.text.lines().map(str::to_string));
+        }
+    }
+
+    fn rule(&mut self, c: char) {
+        self.blank();
+        self.0.push(c.to_string().repeat(TEXT_WIDTH));
+    }
+}
+
+pub fn render(view: &EmailView) -> String {
+    let label = |k: &str| view.labels.get(k).map_or(k, String::as_str).to_string();
+    let mut out = Out(Vec::new());
+    out.para(&format!("{} {}", view.series, view.number));
+    out.para(&view.date);
+    if let Some(region) = &view.region {
+        out.para(region);
+    }
+    out.blank();
+    out.para(&format!("{}: <{}>", label("view_in_browser"), view.view_online_url));
+    out.rich(&view.intro);
+
+    out.rule('=');
+    out.para(&label("in_this_issue").to_uppercase());
+    for item in &view.items {
+        out.bullet(&item.title);
+    }
+    if let Some(days) = &view.days {
+        out.bullet(&days.title);
+    }
+
+    for item in &view.items {
+        out.rule('=');
+        write_item(&mut out, item, &label);
+    }
+
+    if let Some(days) = &view.days {
+        out.rule('=');
+        out.para(&days.label);
+        out.para(&days.title.to_uppercase());
+        out.rich(&days.intro);
+        out.blank();
+        for day in &days.days {
+            out.bullet(&format!("{}: {}", day.date, day.name));
+            out.under(&format!("<{}>", day.url));
+        }
+    }
+
+    out.rule('-');
+    out.para(&label("footer_reason"));
+    out.para(&format!("{}: <{}>", label("view_in_browser"), view.view_online_url));
+    out.para(&format!("{}: <{}>", label("unsubscribe"), view.unsubscribe_url));
+    let mut text = out.0.join("\n");
+    text.push('\n');
+    text
+}
+
+fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
+    if !item.label.is_empty() {
+        out.para(&item.label);
+    }
+    out.para(&item.title.to_uppercase());
+    if let Some(meta) = &item.meta {
+        out.para(meta);
+    }
+    out.rich(&item.body);
+    if item.eligibility.is_some() {
+        out.blank();
+        out.para(&label("eligibility"));
+        out.rich(&item.eligibility);
+    }
+    if !item.sessions.is_empty() {
+        out.blank();
+        out.para(&format!("{}:", label("sessions")));
+        for s in &item.sessions {
+            let head = if s.heading.is_empty() { s.when.clone() } else { format!("{}: {}", s.heading, s.when) };
+            out.bullet(&head);
+            if let Some(link) = &s.link {
+                out.under(&format!("{} <{}>", link.text, link.url));
+            }
+            if let Some(note) = &s.note {
+                // Already wrapped two columns narrower by the view.
+                out.0.extend(note.text.lines().map(|l| if l.is_empty() { String::new() } else { format!("  {l}") }));
+            }
+        }
+    }
+    if !item.deadlines.is_empty() {
+        out.blank();
+        out.para(&format!("{}:", label("deadlines")));
+        for d in &item.deadlines {
+            out.bullet(&format!("{}: {}", d.what, d.date));
+        }
+    }
+    if !item.links.is_empty() {
+        out.blank();
+        out.para(&format!("{}:", label("links")));
+        for l in &item.links {
+            out.bullet(&format!("{} <{}>", l.text, l.url));
+        }
+    }
+    if !item.contacts.is_empty() {
+        out.blank();
+        out.para(&format!("{}:", label("contacts")));
+        for c in &item.contacts {
+            match &c.name {
+                Some(name) => out.bullet(&format!("{name} <{}>", c.email)),
+                None => out.bullet(&c.email),
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! View structs: what templates and the text writer see. Built from the edition model for one
+//! variant — language chosen, regions filtered, dates formatted, Markdown rendered — so that
+//! templates only place ready text and never reach into the domain model.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::i18n::Labels;
+use super::{Personal, Variant};
+use crate::calendar;
+use crate::config::Config;
+use crate::edition::{Edition, Item, Localized, Markdown, Session};
+use crate::markdown;
+
+/// Plain-text width: lines stay below 78 columns (RFC 5322's recommendation), leaving room
+/// for the quoting `> ` of replies.
+pub const TEXT_WIDTH: usize = 76;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailView {
+    pub lang: String,
+    /// `ltr` or `rtl`.
+    pub dir: &'static str,
+    /// `left` or `right`, following `dir`.
+    pub align: &'static str,
+    pub subject: String,
+    /// The inbox preview line.
+    pub preheader: String,
+    pub series: String,
+    pub number: String,
+    pub date: String,
+    /// The region of a regional variant, in the reader's language.
+    pub region: Option<String>,
+    pub intro: Option<Rich>,
+    pub items: Vec<ItemView>,
+    pub days: Option<DaysView>,
+    pub view_online_url: String,
+    pub unsubscribe_url: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Markdown rendered both ways.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rich {
+    /// Sanitised HTML, inserted raw by the templates.
+    pub html: String,
+    /// Plain text, unwrapped paragraphs and lists (the text writer wraps it).
+    pub text: String,
+}
+
+impl Rich {
+    fn from(md: &Markdown) -> Option<Rich> {
+        Rich::with_width(md, TEXT_WIDTH)
+    }
+
+    /// For text that the text part indents (session notes): wrapped narrower so that the
+    /// indented lines still fit.
+    fn with_width(md: &Markdown, width: usize) -> Option<Rich> {
+        (!md.text.trim().is_empty()).then(|| Rich {
+            html: markdown::to_html(&md.text),
+            text: markdown::to_text(&md.text, width),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemView {
+    pub id: String,
+    pub kind: &'static str,
+    /// Empty when the label is hidden.
+    pub label: String,
+    pub title: String,
+    /// "31 March – 2 April 2026 | Hainan, China" for events.
+    pub meta: Option<String>,
+    pub body: Option<Rich>,
+    pub eligibility: Option<Rich>,
+    pub sessions: Vec<SessionView>,
+    pub deadlines: Vec<DeadlineView>,
+    pub links: Vec<LinkView>,
+    pub contacts: Vec<ContactView>,
+    /// The item rendered by its kind's template; filled in by the renderer.
+    pub mjml: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// "ENGLISH", "Asia and the Pacific", or the session's own name.
+    pub heading: String,
+    /// "Thursday 15 January 2026, 09:30–10:30 CET (Paris)".
+    pub when: String,
+    pub link: Option<LinkView>,
+    pub note: Option<Rich>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineView {
+    pub what: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkView {
+    pub text: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactView {
+    pub name: Option<String>,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DaysView {
+    pub label: String,
+    pub title: String,
+    pub intro: Option<Rich>,
+    pub days: Vec<DayView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DayView {
+    pub name: String,
+    pub date: String,
+    pub url: String,
+    pub image_url: Option<String>,
+    pub image_alt: Option<String>,
+}
+
+/// Picks the text of `variant`'s language.
+struct Pick<'a> {
+    variant: &'a Variant,
+    labels: &'a Labels,
+}
+
+impl Pick<'_> {
+    fn text(&self, l: &Localized<String>) -> String {
+        l.get(&self.variant.language).clone()
+    }
+
+    fn rich(&self, l: &Localized<Markdown>) -> Option<Rich> {
+        Rich::from(l.get(&self.variant.language))
+    }
+
+    fn session_when(&self, s: &Session) -> String {
+        let date = self.labels.date(s.date);
+        match (s.start, s.end) {
+            (Some(start), end) => {
+                let span = match end {
+                    Some(end) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
+                    None => start.format("%H:%M").to_string(),
+                };
+                format!("{date}, {span} {} ({})", start.format("%Z"), calendar::city(s.time_zone))
+            }
+            (None, _) => format!("{date}, {}", self.labels.get("time_to_be_announced")),
+        }
+    }
+}
+
+impl EmailView {
+    pub fn build(edition: &Edition, variant: &Variant, config: &Config, labels: &Labels, personal: &Personal) -> EmailView {
+        let pick = Pick { variant, labels };
+        let language = &variant.language;
+        let series = pick.text(&edition.series);
+        let number = labels.number(edition.number);
+        let subject = match &edition.subject {
+            Some(s) => pick.text(s),
+            None => format!("{series} {number}"),
+        };
+        let items: Vec<ItemView> = edition
+            .items
+            .iter()
+            .filter(|item| variant.region.as_ref().is_none_or(|r| item.regions.includes(r)))
+            .map(|item| item_view(item, &pick, config))
+            .collect();
+        let preheader = items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(" · ");
+        let days = edition.days.as_ref().filter(|d| !d.days.is_empty()).map(|d| DaysView {
+            label: d.label.as_ref().map_or_else(|| labels.get("days_label").to_string(), |l| pick.text(l)),
+            title: d.title.as_ref().map_or_else(|| labels.get("days_title").to_string(), |t| pick.text(t)),
+            intro: d.intro.as_ref().and_then(|i| pick.rich(i)),
+            days: d
+                .days
+                .iter()
+                .map(|day| DayView {
+                    name: pick.text(&day.name),
+                    date: labels.short_date(day.date),
+                    url: day.link.to_string(),
+                    image_url: day.image.as_ref().map(|i| i.url.to_string()),
+                    image_alt: day.image.as_ref().map(|i| pick.text(&i.alt)),
+                })
+                .collect(),
+        });
+        let rtl = language.is_right_to_left();
+        EmailView {
+            lang: language.to_string(),
+            dir: if rtl { "rtl" } else { "ltr" },
+            align: if rtl { "right" } else { "left" },
+            subject,
+            preheader,
+            series,
+            number,
+            date: labels.date(edition.date),
+            region: variant.region.as_ref().and_then(|r| config.regions.get(r)).map(|r| r.name_in(language).to_string()),
+            intro: edition.intro.as_ref().and_then(|i| pick.rich(i)),
+            items,
+            days,
+            view_online_url: personal.view_online_url.clone(),
+            unsubscribe_url: personal.unsubscribe_url.clone(),
+            labels: labels.all().clone(),
+        }
+    }
+}
+
+fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
+    let labels = pick.labels;
+    let language = &pick.variant.language;
+    let label = match &item.label {
+        Some(l) => pick.text(l),
+        None => labels.get(item.kind.label_key()).to_string(),
+    };
+    let dates = item.dates.map(|d| labels.date_range(d.starts, d.ends));
+    let place = item.place.as_ref().map(|p| pick.text(p));
+    let meta = match (dates, place) {
+        (Some(d), Some(p)) => Some(format!("{d} | {p}")),
+        (d, p) => d.or(p),
+    };
+    let sessions = item
+        .sessions
+        .iter()
+        .filter(|s| match (&pick.variant.region, &s.region) {
+            (Some(variant), Some(session)) => variant == session,
+            _ => true,
+        })
+        .map(|s| {
+            let heading = match (&s.name, &s.language, &s.region) {
+                (Some(name), _, _) => pick.text(name),
+                (None, Some(l), _) => labels.get(&format!("lang_{l}")).to_uppercase(),
+                (None, None, Some(r)) => config.regions.get(r).map_or_else(|| r.to_string(), |r| r.name_in(language).to_string()),
+                (None, None, None) => String::new(),
+            };
+            let link = s.link.as_ref().map(|l| {
+                let text = pick.text(&l.text);
+                LinkView {
+                    text: if text.is_empty() { labels.get("register").to_string() } else { text },
+                    url: l.url.to_string(),
+                }
+            });
+            let note = s.note.as_ref().and_then(|n| Rich::with_width(n.get(language), TEXT_WIDTH - 2));
+            SessionView { heading, when: pick.session_when(s), link, note }
+        })
+        .collect();
+    ItemView {
+        id: item.id.to_string(),
+        kind: item.kind.name(),
+        label,
+        title: pick.text(&item.title),
+        meta,
+        body: pick.rich(&item.body),
+        eligibility: item.eligibility.as_ref().and_then(|e| pick.rich(e)),
+        sessions,
+        deadlines: item.deadlines.iter().map(|d| DeadlineView { what: pick.text(&d.what), date: labels.date(d.date) }).collect(),
+        links: item.links.iter().map(|l| LinkView { text: pick.text(&l.text), url: l.url.to_string() }).collect(),
+        contacts: item.contacts.iter().map(|c| ContactView { name: c.name.clone(), email: c.email.to_string() }).collect(),
+        mjml: String::new(),
+    }
+}

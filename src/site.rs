@@ -1,0 +1,92 @@
+//! The files `infoflash build` writes: for each variant a folder with `email.mjml`,
+//! `email.html`, `email.txt` and a preview `message.eml`, and an `index.html` linking them.
+//!
+//! Layout: `OUT/index.html` and `OUT/<edition-id>/<variant>/…`, so several editions can share
+//! one output folder. It must not decide what is rendered; it receives rendered variants.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::edition::Edition;
+use crate::render::{message, RenderError, Rendered, Templates};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// Where one variant's files went.
+#[derive(Debug, Clone, Serialize)]
+pub struct Written {
+    pub variant: String,
+    pub dir: PathBuf,
+}
+
+#[derive(Serialize)]
+struct IndexView<'a> {
+    lang: &'a str,
+    title: String,
+    edition: &'a str,
+    date: String,
+    variants: Vec<IndexEntry>,
+}
+
+#[derive(Serialize)]
+struct IndexEntry {
+    id: String,
+    language: String,
+    subject: String,
+}
+
+fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), SiteError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| SiteError::Write { path: parent.to_path_buf(), source })?;
+    }
+    std::fs::write(path, contents).map_err(|source| SiteError::Write { path: path.to_path_buf(), source })
+}
+
+/// Writes every rendered variant under `out` and the index page; returns the variant folders.
+pub fn write_build(
+    out: &Path,
+    edition: &Edition,
+    rendered: &[Rendered],
+    config: &Config,
+    templates: &Templates,
+) -> Result<Vec<Written>, SiteError> {
+    let mut written = Vec::new();
+    for r in rendered {
+        let dir = out.join(edition.id.as_str()).join(r.variant.id());
+        write(&dir.join("email.mjml"), &r.mjml)?;
+        write(&dir.join("email.html"), &r.html)?;
+        write(&dir.join("email.txt"), &r.text)?;
+        let message = message::build(r, edition, config, config.sender.clone())?;
+        write(&dir.join("message.eml"), message.formatted())?;
+        written.push(Written { variant: r.variant.id(), dir });
+    }
+    let labels = templates.labels(&edition.language)?;
+    let index = IndexView {
+        lang: edition.language.as_str(),
+        title: format!("{} {}", edition.series.main, labels.number(edition.number)),
+        edition: edition.id.as_str(),
+        date: labels.date(edition.date),
+        variants: rendered
+            .iter()
+            .map(|r| IndexEntry {
+                id: format!("{}/{}", edition.id, r.variant.id()),
+                language: r.variant.language.to_string(),
+                subject: r.view.subject.clone(),
+            })
+            .collect(),
+    };
+    write(&out.join("index.html"), templates.render("index", &index)?)?;
+    Ok(written)
+}
