@@ -41,6 +41,7 @@ impl Out {
 
 pub fn render(view: &EmailView) -> String {
     let label = |k: &str| view.labels.get(k).map_or(k, String::as_str).to_string();
+    let colon = label("colon");
     let mut out = Out(Vec::new());
     out.para(&format!("{} {}", view.series, view.number));
     out.para(&view.date);
@@ -48,7 +49,7 @@ pub fn render(view: &EmailView) -> String {
         out.para(region);
     }
     out.blank();
-    out.para(&format!("{}: <{}>", label("view_in_browser"), view.view_online_url));
+    out.para(&format!("{}{colon}<{}>", label("view_in_browser"), view.view_online_url));
     out.rich(&view.intro);
 
     out.rule('=');
@@ -72,21 +73,24 @@ pub fn render(view: &EmailView) -> String {
         out.rich(&days.intro);
         out.blank();
         for day in &days.days {
-            out.bullet(&format!("{}: {}", day.date, day.name));
+            out.bullet(&format!("{}{colon}{}", day.date, day.name));
             out.under(&format!("<{}>", day.url));
         }
     }
 
     out.rule('-');
     out.para(&label("footer_reason"));
-    out.para(&format!("{}: <{}>", label("view_in_browser"), view.view_online_url));
-    out.para(&format!("{}: <{}>", label("unsubscribe"), view.unsubscribe_url));
+    out.para(&format!("{}{colon}<{}>", label("view_in_browser"), view.view_online_url));
+    out.para(&format!("{}{colon}<{}>", label("unsubscribe"), view.unsubscribe_url));
     let mut text = out.0.join("\n");
     text.push('\n');
     text
 }
 
 fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
+    let colon = label("colon");
+    // A heading line such as "Deadlines:" ends with the colon, without its trailing space.
+    let heading = |key: &str| format!("{}{}", label(key), colon.trim_end());
     if !item.label.is_empty() {
         out.para(&item.label);
     }
@@ -102,9 +106,9 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
     }
     if !item.sessions.is_empty() {
         out.blank();
-        out.para(&format!("{}:", label("sessions")));
+        out.para(&heading("sessions"));
         for s in &item.sessions {
-            let head = if s.heading.is_empty() { s.when.clone() } else { format!("{}: {}", s.heading, s.when) };
+            let head = if s.heading.is_empty() { s.when.clone() } else { format!("{}{colon}{}", s.heading, s.when) };
             out.bullet(&head);
             if let Some(link) = &s.link {
                 out.under(&format!("{} <{}>", link.text, link.url));
@@ -117,21 +121,21 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
     }
     if !item.deadlines.is_empty() {
         out.blank();
-        out.para(&format!("{}:", label("deadlines")));
+        out.para(&heading("deadlines"));
         for d in &item.deadlines {
-            out.bullet(&format!("{}: {}", d.what, d.date));
+            out.bullet(&format!("{}{colon}{}", d.what, d.date));
         }
     }
     if !item.links.is_empty() {
         out.blank();
-        out.para(&format!("{}:", label("links")));
+        out.para(&heading("links"));
         for l in &item.links {
             out.bullet(&format!("{} <{}>", l.text, l.url));
         }
     }
     if !item.contacts.is_empty() {
         out.blank();
-        out.para(&format!("{}:", label("contacts")));
+        out.para(&heading("contacts"));
         for c in &item.contacts {
             match &c.name {
                 Some(name) => out.bullet(&format!("{name} <{}>", c.email)),

@@ -1,0 +1,149 @@
+//! `infoflash check` against the sample edition and the corpus of deliberately broken editions
+//! in `tests/fixtures/invalid/`, each of which names the error it must produce.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+#[test]
+fn the_sample_edition_checks_clean() {
+    let out = infoflash(&root(), &["check", "editions/2026-01-info-flash-22.toml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.ends_with("0 error(s), 0 warning(s)\n"), "{text}");
+}
+
+/// Reads `# expect: …` (a fragment of the message) and the line the error must be on: either
+/// `# expect-line: N` or the line marked `# <- here`.
+fn expectation(path: &Path) -> (String, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let message = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# expect: "))
+        .unwrap_or_else(|| panic!("{} has no `# expect:` line", path.display()))
+        .to_string();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# expect-line: ").map(|n| n.trim().parse().unwrap()))
+        .or_else(|| text.lines().position(|l| l.ends_with("# <- here")).map(|i| i + 1))
+        .unwrap_or_else(|| panic!("{} marks no line", path.display()));
+    (message, line)
+}
+
+#[test]
+fn every_broken_edition_fails_with_its_error_at_its_line() {
+    let dir = root().join("tests/fixtures/invalid");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 20, "the corpus shrank: {}", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let (message, line) = expectation(case);
+        let name = case.file_name().unwrap().to_str().unwrap();
+        let out = infoflash(&dir, &["check", name]);
+        let text = stdout(&out);
+        let wanted = format!("{name}:{line}");
+        let hit = text.lines().any(|l| l.starts_with(&wanted) && l.contains("error:") && l.contains(&message));
+        if out.status.code() != Some(1) || !hit {
+            failures.push(format!("{name}: expected exit 1 and `{wanted}…{message}`, got {:?}:\n{text}", out.status.code()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn json_output_counts_errors_and_names_lines() {
+    let dir = root().join("tests/fixtures/invalid");
+    let out = infoflash(&dir, &["check", "--json", "unknown-region.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["errors"], 1);
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert!(d["line"].as_u64().unwrap() > 1);
+    assert!(d["file"].as_str().unwrap().ends_with("unknown-region.toml"));
+}
+
+#[test]
+fn a_missing_file_is_an_io_problem_with_exit_2() {
+    let out = infoflash(&root(), &["check", "editions/no-such-edition.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such-edition.toml"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    let out = infoflash(&root(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn reports_every_problem_of_a_file_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"[edition]
+series = "Info Flash"
+number = 1
+date = 2026-01-13
+language = "en"
+time_zone = "Mars/Olympus"
+
+[[items]]
+id = "a"
+kind = "news"
+title = "A"
+body = "[one](#) and [two](/relative)"
+regions = ["atlantis"]
+"#;
+    std::fs::write(dir.path().join("2026-01-bad-1.toml"), text).unwrap();
+    let out = infoflash(dir.path(), &["check", "2026-01-bad-1.toml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    for fragment in ["2026-01-bad-1.toml:6:", "2026-01-bad-1.toml:12: error: the link `#`", "2026-01-bad-1.toml:12: error: the link `/relative`", "2026-01-bad-1.toml:13:"] {
+        assert!(text.contains(fragment), "missing {fragment} in:\n{text}");
+    }
+    assert!(text.contains("4 error(s)"), "{text}");
+}
+
+fn edition_with_body(body: &str) -> String {
+    format!(
+        r#"[edition]
+series = "Info Flash"
+number = 1
+date = 2026-01-13
+language = "en"
+time_zone = "Europe/Paris"
+
+[[items]]
+id = "a"
+kind = "news"
+title = "A"
+body = """
+{body}
+"""
+"#
+    )
+}
+
+#[test]
+fn an_html_part_near_gmails_clipping_limit_is_a_warning_and_above_it_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each paragraph adds a known amount; find sizes on both sides of the limits.
+    let paragraph = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n\n";
+    let check = |n: usize| {
+        std::fs::write(dir.path().join("2026-01-big-1.toml"), edition_with_body(&paragraph.repeat(n))).unwrap();
+        let out = infoflash(dir.path(), &["check", "--json", "2026-01-big-1.toml"]);
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let small = check(10);
+    assert_eq!((small["errors"].as_u64(), small["warnings"].as_u64()), (Some(0), Some(0)), "{small}");
+    let big = check(1400);
+    assert_eq!(big["errors"], 1, "{big}");
+    let message = big["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.contains("as encoded in the message") && message.contains("clip"), "{message}");
+    // Somewhere between, a warning and no error.
+    let middle = (10..1400).step_by(40).map(check).find(|r| r["warnings"] == 1);
+    let middle = middle.expect("some size gives a warning");
+    assert_eq!(middle["errors"], 0, "{middle}");
+}
