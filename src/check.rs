@@ -50,7 +50,12 @@ pub fn check(path: &Path, config: &Config) -> Result<Report, EditionError> {
 /// A rendering failure as a diagnostic, at the template's file and line when it has them.
 pub fn render_problem(error: &RenderError, edition_path: &Path) -> Diagnostic {
     match error {
-        RenderError::Template { path, line, column, message } => Diagnostic {
+        RenderError::Template {
+            path,
+            line,
+            column,
+            message,
+        } => Diagnostic {
             severity: Severity::Error,
             file: path.clone(),
             line: *line,
@@ -99,7 +104,12 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
     let file = &edition.path;
     let hint = format!("the `{language}` variant needs it; add the text or remove `{language}` from `languages`");
     let mut missing_at = |line: Option<usize>, what: String| {
-        report.at(Severity::Error, file, line, format!("{what} has no `{language}` translation: {hint}"));
+        report.at(
+            Severity::Error,
+            file,
+            line,
+            format!("{what} has no `{language}` translation: {hint}"),
+        );
     };
     let needs = |l: &Option<Localized<String>>| l.as_ref().is_some_and(|l| !l.main.is_empty() && !l.has(language));
     // The series name is a brand and often stays the same; it is not required.
@@ -129,9 +139,18 @@ fn size(edition: &Edition, r: &Rendered, report: &mut Report) {
     let bytes = message::encoded_html_size(&r.html);
     let kb = |b: usize| format!("{:.1} KB", b as f64 / 1000.0);
     let (severity, advice) = if bytes > HTML_MAX_BYTES {
-        (Severity::Error, format!("above {}: Gmail will clip it and hide the footer; shorten or split the edition", kb(HTML_MAX_BYTES)))
+        (
+            Severity::Error,
+            format!(
+                "above {}: Gmail will clip it and hide the footer; shorten or split the edition",
+                kb(HTML_MAX_BYTES)
+            ),
+        )
     } else if bytes > HTML_WARN_BYTES {
-        (Severity::Warning, format!("close to Gmail's clipping limit of {}", kb(HTML_MAX_BYTES)))
+        (
+            Severity::Warning,
+            format!("close to Gmail's clipping limit of {}", kb(HTML_MAX_BYTES)),
+        )
     } else {
         return;
     };
@@ -139,6 +158,10 @@ fn size(edition: &Edition, r: &Rendered, report: &mut Report) {
         severity,
         &edition.path,
         None,
-        format!("the HTML part of the `{}` variant is {} as encoded in the message, {advice}", r.variant.id(), kb(bytes)),
+        format!(
+            "the HTML part of the `{}` variant is {} as encoded in the message, {advice}",
+            r.variant.id(),
+            kb(bytes)
+        ),
     );
 }

@@ -97,11 +97,10 @@ impl Config {
                 if candidate.is_file() {
                     Config::load(&candidate)
                 } else {
-                    Config::parse(EMBEDDED, Path::new("<embedded infoflash.toml>"), cwd)
-                        .map(|mut c| {
-                            c.path = None;
-                            c
-                        })
+                    Config::parse(EMBEDDED, Path::new("<embedded infoflash.toml>"), cwd).map(|mut c| {
+                        c.path = None;
+                        c
+                    })
                 }
             }
         }
@@ -138,18 +137,25 @@ impl Config {
                 report.error_at(
                     &source,
                     raw.base_url.span().start,
-                    format!("`base_url` must be an absolute https:// URL, not `{}`", raw.base_url.get_ref()),
+                    format!(
+                        "`base_url` must be an absolute https:// URL, not `{}`",
+                        raw.base_url.get_ref()
+                    ),
                 );
                 None
             }
         };
-        let mut mailbox = |field: &Spanned<String>, key: &str| match field.get_ref().parse::<lettre::message::Mailbox>() {
+        let mut mailbox = |field: &Spanned<String>, key: &str| match field.get_ref().parse::<lettre::message::Mailbox>()
+        {
             Ok(m) if !field.get_ref().chars().any(char::is_control) => Some(m),
             _ => {
                 report.error_at(
                     &source,
                     field.span().start,
-                    format!("`{key}` must be an address like `Name <name@example.org>`, not `{}`", field.get_ref().escape_debug()),
+                    format!(
+                        "`{key}` must be an address like `Name <name@example.org>`, not `{}`",
+                        field.get_ref().escape_debug()
+                    ),
                 );
                 None
             }
@@ -168,7 +174,11 @@ impl Config {
             }
         }
         if raw.languages.get_ref().is_empty() {
-            report.error_at(&source, raw.languages.span().start, "`languages` must list at least one language");
+            report.error_at(
+                &source,
+                raw.languages.span().start,
+                "`languages` must list at least one language",
+            );
         }
         let fallback_language = match raw.fallback_language.get_ref().parse::<Language>() {
             Ok(l) if languages.contains(&l) => Some(l),
@@ -188,7 +198,11 @@ impl Config {
 
         let mut regions = BTreeMap::new();
         for (id, region) in raw.regions {
-            let Ok(region_id) = id.get_ref().parse::<Region>().map_err(|e| report.error_at(&source, id.span().start, e)) else {
+            let Ok(region_id) = id
+                .get_ref()
+                .parse::<Region>()
+                .map_err(|e| report.error_at(&source, id.span().start, e))
+            else {
                 continue;
             };
             let mut translations = BTreeMap::new();
@@ -205,10 +219,20 @@ impl Config {
                     Err(e) => report.error_at(&source, code.span().start, e),
                 }
             }
-            regions.insert(region_id, RegionInfo { name: region.name, translations });
+            regions.insert(
+                region_id,
+                RegionInfo {
+                    name: region.name,
+                    translations,
+                },
+            );
         }
         if regions.is_empty() {
-            report.error_at(&source, 0, "no `[regions.<id>]` are defined: define at least one region");
+            report.error_at(
+                &source,
+                0,
+                "no `[regions.<id>]` are defined: define at least one region",
+            );
         }
 
         if report.has_errors() {
@@ -234,11 +258,19 @@ impl Config {
 
     /// The valid region ids, for error messages.
     pub fn region_list(&self) -> String {
-        self.regions.keys().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+        self.regions
+            .keys()
+            .map(|r| format!("`{r}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn language_list(&self) -> String {
-        self.languages.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+        self.languages
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -256,7 +288,13 @@ mod tests {
         let ids: Vec<_> = config.regions.keys().map(Region::as_str).collect();
         assert_eq!(
             ids,
-            ["africa", "arab-states", "asia-pacific", "europe-north-america", "latin-america-caribbean"]
+            [
+                "africa",
+                "arab-states",
+                "asia-pacific",
+                "europe-north-america",
+                "latin-america-caribbean"
+            ]
         );
         assert_eq!(config.fallback_language.as_str(), "en");
         assert_eq!(config.out_dir, Path::new("/project/out"));
@@ -265,7 +303,9 @@ mod tests {
     #[test]
     fn reports_every_problem_in_one_pass_with_lines() {
         let text = "base_url = \"ftp://x\"\nsender = \"no address\"\nlanguages = [\"en\", \"EN\"]\nfallback_language = \"de\"\n[regions.africa]\nname = \"Africa\"\n";
-        let Err(ConfigError::Invalid(report)) = parse(text) else { panic!("accepted") };
+        let Err(ConfigError::Invalid(report)) = parse(text) else {
+            panic!("accepted")
+        };
         let text = report.to_string();
         assert!(text.contains("infoflash.toml:1:12: error: `base_url`"), "{text}");
         assert!(text.contains("infoflash.toml:2:"), "{text}");
@@ -276,7 +316,9 @@ mod tests {
     #[test]
     fn rejects_unknown_keys() {
         let text = EMBEDDED.replace("out_dir", "output_dir");
-        let Err(ConfigError::Invalid(report)) = parse(&text) else { panic!("accepted") };
+        let Err(ConfigError::Invalid(report)) = parse(&text) else {
+            panic!("accepted")
+        };
         assert!(report.to_string().contains("unknown field `output_dir`"), "{report}");
     }
 }

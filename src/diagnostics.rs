@@ -104,13 +104,7 @@ impl Report {
         self.items.push(diagnostic);
     }
 
-    pub fn at(
-        &mut self,
-        severity: Severity,
-        file: &Path,
-        line: Option<usize>,
-        message: impl Into<String>,
-    ) {
+    pub fn at(&mut self, severity: Severity, file: &Path, line: Option<usize>, message: impl Into<String>) {
         self.push(Diagnostic {
             severity,
             file: file.to_path_buf(),

@@ -125,7 +125,10 @@ impl TextWriter {
         // Each open list level indents by two; the marker hangs in the parent's indent.
         let indent = " ".repeat(self.lists.len().saturating_sub(1) * 2);
         let (first, rest) = match self.marker.take() {
-            Some(marker) => (format!("{indent}{marker}"), format!("{indent}{}", " ".repeat(marker.len()))),
+            Some(marker) => (
+                format!("{indent}{marker}"),
+                format!("{indent}{}", " ".repeat(marker.len())),
+            ),
             None if self.lists.is_empty() => (String::new(), String::new()),
             None => (format!("{indent}  "), format!("{indent}  ")),
         };
@@ -226,8 +229,16 @@ pub fn wrap(text: &str, width: usize, first_indent: &str, rest_indent: &str) -> 
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut lines = Vec::new();
     for (i, part) in text.split('\n').enumerate() {
-        let opts = if i == 0 { options.clone() } else { options.clone().initial_indent(rest_indent) };
-        lines.extend(textwrap::wrap(part.trim(), opts).into_iter().map(|l| l.trim_end().to_string()));
+        let opts = if i == 0 {
+            options.clone()
+        } else {
+            options.clone().initial_indent(rest_indent)
+        };
+        lines.extend(
+            textwrap::wrap(part.trim(), opts)
+                .into_iter()
+                .map(|l| l.trim_end().to_string()),
+        );
     }
     lines
 }

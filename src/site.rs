@@ -49,9 +49,15 @@ struct IndexEntry {
 
 fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), SiteError> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| SiteError::Write { path: parent.to_path_buf(), source })?;
+        std::fs::create_dir_all(parent).map_err(|source| SiteError::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
-    std::fs::write(path, contents).map_err(|source| SiteError::Write { path: path.to_path_buf(), source })
+    std::fs::write(path, contents).map_err(|source| SiteError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes every rendered variant under `out` and the index page; returns the variant folders.
@@ -70,7 +76,10 @@ pub fn write_build(
         write(&dir.join("email.txt"), &r.text)?;
         let message = message::build(r, edition, config, config.sender.clone())?;
         write(&dir.join("message.eml"), message.formatted())?;
-        written.push(Written { variant: r.variant.id(), dir });
+        written.push(Written {
+            variant: r.variant.id(),
+            dir,
+        });
     }
     let labels = templates.labels(&edition.language)?;
     let index = IndexView {

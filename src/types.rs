@@ -51,7 +51,8 @@ impl fmt::Display for Language {
 /// file names, anchors and URLs.
 fn slug(s: &str, what: &str) -> Result<String, String> {
     let ok = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-');
     if ok {
@@ -129,7 +130,10 @@ impl FromStr for EmailAddress {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let trimmed = s.trim();
         if trimmed.chars().any(char::is_control) {
-            return Err(format!("`{}` contains a control character or a line break", s.escape_debug()));
+            return Err(format!(
+                "`{}` contains a control character or a line break",
+                s.escape_debug()
+            ));
         }
         trimmed
             .parse::<lettre::Address>()
@@ -233,7 +237,10 @@ mod tests {
     fn rejects_an_address_with_a_line_break() {
         assert!("ann@example.org\r\nBcc: x@y.org".parse::<EmailAddress>().is_err());
         assert!("ann@@example.org".parse::<EmailAddress>().is_err());
-        assert_eq!(" ann@example.org ".parse::<EmailAddress>().unwrap().as_str(), "ann@example.org");
+        assert_eq!(
+            " ann@example.org ".parse::<EmailAddress>().unwrap().as_str(),
+            "ann@example.org"
+        );
     }
 
     #[test]

@@ -45,9 +45,14 @@ fn every_broken_edition_fails_with_its_error_at_its_line() {
         let out = infoflash(&dir, &["check", name]);
         let text = stdout(&out);
         let wanted = format!("{name}:{line}");
-        let hit = text.lines().any(|l| l.starts_with(&wanted) && l.contains("error:") && l.contains(&message));
+        let hit = text
+            .lines()
+            .any(|l| l.starts_with(&wanted) && l.contains("error:") && l.contains(&message));
         if out.status.code() != Some(1) || !hit {
-            failures.push(format!("{name}: expected exit 1 and `{wanted}…{message}`, got {:?}:\n{text}", out.status.code()));
+            failures.push(format!(
+                "{name}: expected exit 1 and `{wanted}…{message}`, got {:?}:\n{text}",
+                out.status.code()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -100,7 +105,12 @@ regions = ["atlantis"]
     let out = infoflash(dir.path(), &["check", "2026-01-bad-1.toml"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1));
-    for fragment in ["2026-01-bad-1.toml:6:", "2026-01-bad-1.toml:12: error: the link `#`", "2026-01-bad-1.toml:12: error: the link `/relative`", "2026-01-bad-1.toml:13:"] {
+    for fragment in [
+        "2026-01-bad-1.toml:6:",
+        "2026-01-bad-1.toml:12: error: the link `#`",
+        "2026-01-bad-1.toml:12: error: the link `/relative`",
+        "2026-01-bad-1.toml:13:",
+    ] {
         assert!(text.contains(fragment), "missing {fragment} in:\n{text}");
     }
     assert!(text.contains("4 error(s)"), "{text}");
@@ -132,16 +142,27 @@ fn an_html_part_near_gmails_clipping_limit_is_a_warning_and_above_it_an_error() 
     // Each paragraph adds a known amount; find sizes on both sides of the limits.
     let paragraph = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n\n";
     let check = |n: usize| {
-        std::fs::write(dir.path().join("2026-01-big-1.toml"), edition_with_body(&paragraph.repeat(n))).unwrap();
+        std::fs::write(
+            dir.path().join("2026-01-big-1.toml"),
+            edition_with_body(&paragraph.repeat(n)),
+        )
+        .unwrap();
         let out = infoflash(dir.path(), &["check", "--json", "2026-01-big-1.toml"]);
         serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
     };
     let small = check(10);
-    assert_eq!((small["errors"].as_u64(), small["warnings"].as_u64()), (Some(0), Some(0)), "{small}");
+    assert_eq!(
+        (small["errors"].as_u64(), small["warnings"].as_u64()),
+        (Some(0), Some(0)),
+        "{small}"
+    );
     let big = check(1400);
     assert_eq!(big["errors"], 1, "{big}");
     let message = big["diagnostics"][0]["message"].as_str().unwrap();
-    assert!(message.contains("as encoded in the message") && message.contains("clip"), "{message}");
+    assert!(
+        message.contains("as encoded in the message") && message.contains("clip"),
+        "{message}"
+    );
     // Somewhere between, a warning and no error.
     let middle = (10..1400).step_by(40).map(check).find(|r| r["warnings"] == 1);
     let middle = middle.expect("some size gives a warning");

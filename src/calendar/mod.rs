@@ -9,9 +9,8 @@ use chrono_tz::Tz;
 
 /// Parses an IANA zone name such as `Europe/Paris`.
 pub fn parse_zone(name: &str) -> Result<Tz, String> {
-    name.parse::<Tz>().map_err(|_| {
-        format!("`{name}` is not an IANA time zone: use a name like `Europe/Paris` or `America/Santiago`")
-    })
+    name.parse::<Tz>()
+        .map_err(|_| format!("`{name}` is not an IANA time zone: use a name like `Europe/Paris` or `America/Santiago`"))
 }
 
 /// Parses a wall-clock time written `HH:MM` (24-hour).

@@ -44,7 +44,10 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(EditionError::Invalid(report)) => {
             eprint!("{report}");
-            eprintln!("{}: not built; fix the errors above (`infoflash check` lists them too)", args.edition.display());
+            eprintln!(
+                "{}: not built; fix the errors above (`infoflash check` lists them too)",
+                args.edition.display()
+            );
             return Ok(ExitCode::from(EXIT_INVALID));
         }
         Err(e) => return Err(e.into()),
@@ -65,7 +68,11 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     for w in &written {
         println!("{}: {}", w.variant, w.dir.display());
     }
-    println!("built {} variant(s); open {}", written.len(), out.join("index.html").display());
+    println!(
+        "built {} variant(s); open {}",
+        written.len(),
+        out.join("index.html").display()
+    );
     if findings.count(Severity::Error) > 0 {
         eprintln!("note: the edition has errors to fix before it is sent (see above)");
     }

@@ -38,11 +38,20 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let (errors, warnings) = (report.count(Severity::Error), report.count(Severity::Warning));
     if args.json {
-        let json = JsonReport { edition: &args.edition, errors, warnings, diagnostics: &report };
+        let json = JsonReport {
+            edition: &args.edition,
+            errors,
+            warnings,
+            diagnostics: &report,
+        };
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{report}");
         println!("{}: {errors} error(s), {warnings} warning(s)", args.edition.display());
     }
-    Ok(if errors > 0 { ExitCode::from(EXIT_INVALID) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -90,7 +90,11 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("INFOFLASH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("infoflash={level}")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
 }
 
 /// Checks that a `--language` is configured; a usage error otherwise.

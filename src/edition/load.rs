@@ -41,11 +41,18 @@ pub fn load(path: &Path, config: &Config) -> Result<(Edition, Report), EditionEr
 /// name without `.toml`). Returns the edition with its warnings, or every error found.
 pub fn parse(text: &str, path: &Path, config: &Config) -> Result<(Edition, Report), EditionError> {
     let source = Source::new(path, text);
-    let mut loader = Loader { source: &source, config, report: Report::new(), main: None };
+    let mut loader = Loader {
+        source: &source,
+        config,
+        report: Report::new(),
+        main: None,
+    };
     let raw: raw::File = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
-            loader.report.error_at(&source, e.span().map_or(0, |s| s.start), e.message().trim());
+            loader
+                .report
+                .error_at(&source, e.span().map_or(0, |s| s.start), e.message().trim());
             return Err(EditionError::Invalid(loader.report));
         }
     };
@@ -78,7 +85,9 @@ impl Loader<'_> {
 
     /// Runs a parser on a spanned value and reports its error at the value's position.
     fn parsed<T>(&mut self, value: &S<String>, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
-        parse(value.get_ref()).map_err(|e| self.error(value.span().start, e)).ok()
+        parse(value.get_ref())
+            .map_err(|e| self.error(value.span().start, e))
+            .ok()
     }
 
     fn language(&mut self, code: &S<String>) -> Option<Language> {
@@ -98,7 +107,10 @@ impl Loader<'_> {
             Some(region)
         } else {
             let list = self.config.region_list();
-            self.error(id.span().start, format!("unknown region `{region}`; the regions are {list}"));
+            self.error(
+                id.span().start,
+                format!("unknown region `{region}`; the regions are {list}"),
+            );
             None
         }
     }
@@ -110,7 +122,10 @@ impl Loader<'_> {
             _ => None,
         };
         if date.is_none() {
-            self.error(value.span().start, format!("`{key}` must be a date like 2026-01-20 (no time; times go in `start`/`end`)"));
+            self.error(
+                value.span().start,
+                format!("`{key}` must be a date like 2026-01-20 (no time; times go in `start`/`end`)"),
+            );
         }
         date
     }
@@ -138,7 +153,10 @@ impl Loader<'_> {
 
     /// Reads Markdown and checks the links and images in it.
     fn markdown(&mut self, value: &S<String>) -> Markdown {
-        let md = Markdown { text: value.get_ref().clone(), line: self.text_line(value.span().start) };
+        let md = Markdown {
+            text: value.get_ref().clone(),
+            line: self.text_line(value.span().start),
+        };
         let scan = markdown::scan(&md.text);
         let line_at = |offset: usize| md.line + md.text[..offset.min(md.text.len())].matches('\n').count();
         for r in scan.references {
@@ -147,7 +165,13 @@ impl Loader<'_> {
                 self.error_line(line, e);
             }
             if r.is_image && r.text.trim().is_empty() {
-                self.error_line(line, format!("the image `{}` has no alt text: write ![what it shows]({})", r.url, r.url));
+                self.error_line(
+                    line,
+                    format!(
+                        "the image `{}` has no alt text: write ![what it shows]({})",
+                        r.url, r.url
+                    ),
+                );
             }
         }
         for offset in scan.raw_html {
@@ -197,7 +221,10 @@ impl Loader<'_> {
             if let Some(main) = &language {
                 if !languages.contains(main) {
                     let at = list.first().map_or(e.language.span().start, |c| c.span().start);
-                    self.error(at, format!("`languages` must include the edition's own language `{main}`"));
+                    self.error(
+                        at,
+                        format!("`languages` must include the edition's own language `{main}`"),
+                    );
                 }
             }
         }
@@ -234,7 +261,10 @@ impl Loader<'_> {
         for item in &raw.items {
             if let Some(item) = self.item(item, zone) {
                 if !seen.insert(item.id.clone()) {
-                    self.error_line(item.line, format!("item id `{}` is used twice: ids must be unique in an edition", item.id));
+                    self.error_line(
+                        item.line,
+                        format!("item id `{}` is used twice: ids must be unique in an edition", item.id),
+                    );
                 }
                 items.push(item);
             }
@@ -261,11 +291,21 @@ impl Loader<'_> {
     }
 
     fn edition_id(&mut self) -> Option<EditionId> {
-        let stem = self.source.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = self
+            .source
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match stem.parse::<EditionId>() {
             Ok(id) => Some(id),
             Err(e) => {
-                self.report.at(Severity::Error, &self.source.path, None, format!("{e}; rename the file"));
+                self.report.at(
+                    Severity::Error,
+                    &self.source.path,
+                    None,
+                    format!("{e}; rename the file"),
+                );
                 None
             }
         }
@@ -280,12 +320,18 @@ impl Loader<'_> {
                 "partners" => Some(ItemKind::Call(CallFor::Partners)),
                 "participation" => Some(ItemKind::Call(CallFor::Participation)),
                 other => {
-                    self.error(c.span().start, format!("`call_for` is `partners` or `participation`, not `{other}`"));
+                    self.error(
+                        c.span().start,
+                        format!("`call_for` is `partners` or `participation`, not `{other}`"),
+                    );
                     None
                 }
             },
             ("call", None) => {
-                self.error(raw.kind.span().start, "a call needs `call_for = \"partners\"` or `call_for = \"participation\"`");
+                self.error(
+                    raw.kind.span().start,
+                    "a call needs `call_for = \"partners\"` or `call_for = \"participation\"`",
+                );
                 None
             }
             (other, call_for) => {
@@ -299,7 +345,10 @@ impl Loader<'_> {
                     "event" => Some(ItemKind::Event),
                     "information" => Some(ItemKind::Information),
                     _ => {
-                        self.error(raw.kind.span().start, format!("unknown item kind `{other}`; use one of {}", ItemKind::NAMES.join(", ")));
+                        self.error(
+                            raw.kind.span().start,
+                            format!("unknown item kind `{other}`; use one of {}", ItemKind::NAMES.join(", ")),
+                        );
                         None
                     }
                 }
@@ -309,7 +358,10 @@ impl Loader<'_> {
         let regions = match &raw.regions {
             None => Regions::All,
             Some(list) if list.get_ref().is_empty() => {
-                self.error(list.span().start, "`regions` is empty: leave it out to address every region");
+                self.error(
+                    list.span().start,
+                    "`regions` is empty: leave it out to address every region",
+                );
                 Regions::All
             }
             Some(list) => Regions::Only(list.get_ref().iter().filter_map(|r| self.region(r)).collect()),
@@ -361,10 +413,17 @@ impl Loader<'_> {
                 self.error(e.span().start, "`eligibility` belongs to items of kind `call` only");
             }
         }
-        for (field, value) in [("starts", raw.starts.as_ref().map(|s| s.span().start)), ("ends", raw.ends.as_ref().map(|s| s.span().start)), ("place", raw.place.as_ref().map(|s| s.span().start))] {
+        for (field, value) in [
+            ("starts", raw.starts.as_ref().map(|s| s.span().start)),
+            ("ends", raw.ends.as_ref().map(|s| s.span().start)),
+            ("place", raw.place.as_ref().map(|s| s.span().start)),
+        ] {
             if let Some(at) = value {
                 if !is(&["event", "invitation"]) {
-                    self.error(at, format!("`{field}` belongs to items of kind `event` or `invitation`"));
+                    self.error(
+                        at,
+                        format!("`{field}` belongs to items of kind `event` or `invitation`"),
+                    );
                 }
             }
         }
@@ -390,7 +449,10 @@ impl Loader<'_> {
             self.error_line(line, "an event needs `starts` (and `ends` if it lasts more than a day)");
         }
         if raw.kind.get_ref() == "invitation" && raw.sessions.is_empty() {
-            self.error_line(line, "an invitation needs at least one `[[items.sessions]]` (date, time, time zone, link)");
+            self.error_line(
+                line,
+                "an invitation needs at least one `[[items.sessions]]` (date, time, time zone, link)",
+            );
         }
         if raw.kind.get_ref() == "call" && raw.deadlines.is_empty() {
             self.error_line(line, "a call needs at least one `[[items.deadlines]]`");
@@ -427,7 +489,10 @@ impl Loader<'_> {
             .filter_map(|c| {
                 let c = c.get_ref();
                 let email = self.parsed(&c.email, |s| s.parse::<EmailAddress>());
-                Some(Contact { name: c.name.clone(), email: email? })
+                Some(Contact {
+                    name: c.name.clone(),
+                    email: email?,
+                })
             })
             .collect();
 
@@ -483,7 +548,14 @@ impl Loader<'_> {
         let end = instant(end_time, s.end.as_ref());
         if let (Some(a), Some(b)) = (start, end) {
             if b <= a {
-                self.error_line(line, format!("the session ends ({}) before it starts ({})", b.format("%H:%M"), a.format("%H:%M")));
+                self.error_line(
+                    line,
+                    format!(
+                        "the session ends ({}) before it starts ({})",
+                        b.format("%H:%M"),
+                        a.format("%H:%M")
+                    ),
+                );
             }
         }
 
@@ -506,13 +578,30 @@ impl Loader<'_> {
             }
         }
         if name.is_none() && language.is_none() && region.is_none() {
-            self.error_line(line, "give the session a `name`, a `language` or a `region`, so readers know which one it is");
+            self.error_line(
+                line,
+                "give the session a `name`, a `language` or a `region`, so readers know which one it is",
+            );
         }
         let link = match &s.link {
-            Some(url) => Some(Link { text: link_text, url: self.url(url)?, line: self.source.line_of(url.span().start) }),
+            Some(url) => Some(Link {
+                text: link_text,
+                url: self.url(url)?,
+                line: self.source.line_of(url.span().start),
+            }),
             None => None,
         };
-        Some(Session { name, language, region, date: date?, start, end, time_zone: zone?, link, note })
+        Some(Session {
+            name,
+            language,
+            region,
+            date: date?,
+            start,
+            end,
+            time_zone: zone?,
+            link,
+            note,
+        })
     }
 
     fn days(&mut self, d: &raw::Days) -> Option<DaysSection> {
@@ -555,14 +644,28 @@ impl Loader<'_> {
                 (None, _) => None,
                 (Some(url), Some(alt)) if !alt.main.trim().is_empty() => self.url(url).map(|url| Image { url, alt }),
                 (Some(url), _) => {
-                    self.error(url.span().start, "the image has no alt text: add `image_alt` saying what it shows");
+                    self.error(
+                        url.span().start,
+                        "the image has no alt text: add `image_alt` saying what it shows",
+                    );
                     None
                 }
             };
             if let (Some(date), Some(link)) = (date, link) {
-                days.push(Day { date, name, link, image, line });
+                days.push(Day {
+                    date,
+                    name,
+                    link,
+                    image,
+                    line,
+                });
             }
         }
-        Some(DaysSection { title, label, intro, days })
+        Some(DaysSection {
+            title,
+            label,
+            intro,
+            days,
+        })
     }
 }

@@ -51,7 +51,10 @@ pub struct Localized<T> {
 
 impl<T> Localized<T> {
     pub fn new(main: T) -> Self {
-        Localized { main, translations: BTreeMap::new() }
+        Localized {
+            main,
+            translations: BTreeMap::new(),
+        }
     }
 
     /// The text in `language`, or the main text when there is no translation.
@@ -185,7 +188,10 @@ impl Item {
             }
         };
         need(self.title.has(language), "title".into());
-        need(self.body.main.text.trim().is_empty() || self.body.has(language), "body".into());
+        need(
+            self.body.main.text.trim().is_empty() || self.body.has(language),
+            "body".into(),
+        );
         if let Some(label) = &self.label {
             need(label.main.is_empty() || label.has(language), "label".into());
         }
@@ -203,7 +209,10 @@ impl Item {
                 need(note.has(language), format!("session {} note", i + 1));
             }
             if let Some(link) = &s.link {
-                need(link.text.main.is_empty() || link.text.has(language), format!("session {} link text", i + 1));
+                need(
+                    link.text.main.is_empty() || link.text.has(language),
+                    format!("session {} link text", i + 1),
+                );
             }
         }
         for (i, d) in self.deadlines.iter().enumerate() {

@@ -22,14 +22,26 @@ pub struct Labels {
 impl Labels {
     /// Parses a label table; `reference` (the English table) gives the keys it must have.
     pub fn parse(text: &str, path: &Path, reference: Option<&Labels>) -> Result<Labels, RenderError> {
-        let err = |message: String| RenderError::Labels { path: path.to_path_buf(), message };
+        let err = |message: String| RenderError::Labels {
+            path: path.to_path_buf(),
+            message,
+        };
         let map: BTreeMap<String, String> = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1);
             err(format!("line {line}: {}", e.message().trim()))
         })?;
         if let Some(reference) = reference {
-            let missing: Vec<_> = reference.map.keys().filter(|k| !map.contains_key(*k)).cloned().collect();
-            let extra: Vec<_> = map.keys().filter(|k| !reference.map.contains_key(*k)).cloned().collect();
+            let missing: Vec<_> = reference
+                .map
+                .keys()
+                .filter(|k| !map.contains_key(*k))
+                .cloned()
+                .collect();
+            let extra: Vec<_> = map
+                .keys()
+                .filter(|k| !reference.map.contains_key(*k))
+                .cloned()
+                .collect();
             if !missing.is_empty() || !extra.is_empty() {
                 return Err(err(format!(
                     "the keys must match templates/labels/en.toml; missing: [{}], unknown: [{}]",
@@ -38,9 +50,14 @@ impl Labels {
                 )));
             }
         }
-        let locale_name = map.get("chrono_locale").ok_or_else(|| err("`chrono_locale` is missing".into()))?;
-        let locale = Locale::try_from(locale_name.as_str())
-            .map_err(|_| err(format!("`chrono_locale` `{locale_name}` is not a known locale (use names like `fr_FR`)")))?;
+        let locale_name = map
+            .get("chrono_locale")
+            .ok_or_else(|| err("`chrono_locale` is missing".into()))?;
+        let locale = Locale::try_from(locale_name.as_str()).map_err(|_| {
+            err(format!(
+                "`chrono_locale` `{locale_name}` is not a known locale (use names like `fr_FR`)"
+            ))
+        })?;
         Ok(Labels { map, locale })
     }
 
@@ -73,7 +90,11 @@ impl Labels {
         if starts == ends {
             self.date(starts)
         } else if chrono::Datelike::year(&starts) == chrono::Datelike::year(&ends) {
-            format!("{} – {}", self.format(starts, "day_month_format"), self.short_date(ends))
+            format!(
+                "{} – {}",
+                self.format(starts, "day_month_format"),
+                self.short_date(ends)
+            )
         } else {
             format!("{} – {}", self.short_date(starts), self.short_date(ends))
         }
@@ -113,7 +134,10 @@ mod tests {
         assert_eq!(table("en").date(d(2026, 1, 20)), "Tuesday 20 January 2026");
         assert_eq!(table("fr").date(d(2026, 1, 20)), "mardi 20 janvier 2026");
         assert_eq!(table("es").date(d(2026, 1, 20)), "martes, 20 de enero de 2026");
-        assert_eq!(table("en").date_range(d(2026, 3, 31), d(2026, 4, 2)), "31 March – 2 April 2026");
+        assert_eq!(
+            table("en").date_range(d(2026, 3, 31), d(2026, 4, 2)),
+            "31 March – 2 April 2026"
+        );
         assert_eq!(table("zh").number(22), "第22期");
     }
 
@@ -121,7 +145,12 @@ mod tests {
     fn rejects_a_table_with_a_missing_key() {
         let en = table("en");
         let text = EMBEDDED_LABELS[0].1.replace("unsubscribe = ", "unsubscribed = ");
-        let err = Labels::parse(&text, Path::new("de.toml"), Some(&en)).unwrap_err().to_string();
-        assert!(err.contains("missing: [unsubscribe]") && err.contains("unknown: [unsubscribed]"), "{err}");
+        let err = Labels::parse(&text, Path::new("de.toml"), Some(&en))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("missing: [unsubscribe]") && err.contains("unknown: [unsubscribed]"),
+            "{err}"
+        );
     }
 }

@@ -20,7 +20,10 @@ pub fn encoded_html_size(html: &str) -> usize {
 /// A complete message for `rendered` addressed to `to`, dated at 08:00 on the edition's date
 /// in its time zone so that previews are reproducible.
 pub fn build(rendered: &Rendered, edition: &Edition, config: &Config, to: Mailbox) -> Result<Message, RenderError> {
-    let err = |message: String| RenderError::Message { variant: rendered.variant.id(), message };
+    let err = |message: String| RenderError::Message {
+        variant: rendered.variant.id(),
+        message,
+    };
     let eight = NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default();
     let date = edition
         .time_zone
@@ -40,8 +43,16 @@ pub fn build(rendered: &Rendered, edition: &Edition, config: &Config, to: Mailbo
     builder
         .multipart(
             MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(rendered.text.clone()))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(rendered.html.clone())),
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(rendered.text.clone()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(rendered.html.clone()),
+                ),
         )
         .map_err(|e| err(e.to_string()))
 }

@@ -124,8 +124,18 @@ pub struct Rendered {
 /// The variants an edition is built in: each of `languages` (default: the edition's), for
 /// `region` or for all regions.
 pub fn variants(edition: &Edition, languages: &[Language], region: Option<&Region>) -> Vec<Variant> {
-    let languages = if languages.is_empty() { &edition.languages[..] } else { languages };
-    languages.iter().map(|l| Variant { language: l.clone(), region: region.cloned() }).collect()
+    let languages = if languages.is_empty() {
+        &edition.languages[..]
+    } else {
+        languages
+    };
+    languages
+        .iter()
+        .map(|l| Variant {
+            language: l.clone(),
+            region: region.cloned(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -148,7 +158,12 @@ pub fn render(
     let mut view = EmailView::build(edition, variant, config, labels, personal);
     let mut items = std::mem::take(&mut view.items);
     for item in &mut items {
-        let context = ItemContext { item, labels: &view.labels, dir: view.dir, align: view.align };
+        let context = ItemContext {
+            item,
+            labels: &view.labels,
+            dir: view.dir,
+            align: view.align,
+        };
         let mjml = templates.render(&format!("items/{}", item.kind), &context)?;
         item.mjml = mjml;
     }
@@ -156,7 +171,14 @@ pub fn render(
     let mjml = templates.render("email", &view)?;
     let (html, mjml_warnings) = mjml_to_html(&mjml, variant)?;
     let text = text::render(&view);
-    Ok(Rendered { variant: variant.clone(), view, mjml, html, text, mjml_warnings })
+    Ok(Rendered {
+        variant: variant.clone(),
+        view,
+        mjml,
+        html,
+        text,
+        mjml_warnings,
+    })
 }
 
 /// MJML → HTML with mrml, keeping its warnings with their line in the MJML.
@@ -177,6 +199,10 @@ pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWa
     let html = parsed
         .element
         .render(&mrml::prelude::render::RenderOptions::default())
-        .map_err(|e| RenderError::Mjml { variant: variant.id(), stage: "render", message: e.to_string() })?;
+        .map_err(|e| RenderError::Mjml {
+            variant: variant.id(),
+            stage: "render",
+            message: e.to_string(),
+        })?;
     Ok((html, warnings))
 }

@@ -65,7 +65,9 @@ pub struct Templates {
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Templates").field("overridden", &self.overridden).finish_non_exhaustive()
+        f.debug_struct("Templates")
+            .field("overridden", &self.overridden)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,12 +88,14 @@ impl Templates {
                 }
                 None => (embedded.to_string(), Path::new("<embedded>/templates").join(name)),
             };
-            registry.register_template_string(&registry_name(name), text).map_err(|e| RenderError::Template {
-                path: shown,
-                line: e.pos().map(|p| p.0),
-                column: e.pos().map(|p| p.1),
-                message: e.reason().to_string(),
-            })?;
+            registry
+                .register_template_string(&registry_name(name), text)
+                .map_err(|e| RenderError::Template {
+                    path: shown,
+                    line: e.pos().map(|p| p.0),
+                    column: e.pos().map(|p| p.1),
+                    message: e.reason().to_string(),
+                })?;
         }
 
         let en_path = dir.join("labels/en.toml");
@@ -100,24 +104,29 @@ impl Templates {
         let mut labels = BTreeMap::new();
         for language in languages {
             let path = dir.join(format!("labels/{language}.toml"));
-            let table = match read_override(&path)? {
-                Some(text) => {
-                    overridden.push(path.clone());
-                    Labels::parse(&text, &path, Some(&english))?
-                }
-                None => match EMBEDDED_LABELS.iter().find(|(code, _)| *code == language.as_str()) {
-                    Some((_, text)) => Labels::parse(text, &path, Some(&english))?,
-                    None => {
-                        return Err(RenderError::Labels {
-                            path,
-                            message: format!("no labels for language `{language}`: create this file with the keys of labels/en.toml"),
-                        })
+            let table =
+                match read_override(&path)? {
+                    Some(text) => {
+                        overridden.push(path.clone());
+                        Labels::parse(&text, &path, Some(&english))?
                     }
-                },
-            };
+                    None => match EMBEDDED_LABELS.iter().find(|(code, _)| *code == language.as_str()) {
+                        Some((_, text)) => Labels::parse(text, &path, Some(&english))?,
+                        None => return Err(RenderError::Labels {
+                            path,
+                            message: format!(
+                                "no labels for language `{language}`: create this file with the keys of labels/en.toml"
+                            ),
+                        }),
+                    },
+                };
             labels.insert(language.clone(), table);
         }
-        Ok(Templates { registry, labels, overridden })
+        Ok(Templates {
+            registry,
+            labels,
+            overridden,
+        })
     }
 
     pub fn labels(&self, language: &Language) -> Result<&Labels, RenderError> {
@@ -140,7 +149,10 @@ fn read_override(path: &Path) -> Result<Option<String>, RenderError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(RenderError::Read { path: path.to_path_buf(), source }),
+        Err(source) => Err(RenderError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -163,7 +175,9 @@ mod tests {
         std::fs::write(dir.path().join("items/news.mjml.hbs"), "NEWS {{item.title}}").unwrap();
         let t = Templates::load(dir.path(), std::slice::from_ref(&en)).unwrap();
         assert_eq!(t.overridden, vec![dir.path().join("items/news.mjml.hbs")]);
-        let out = t.render("items/news", &serde_json::json!({"item": {"title": "<b>"}})).unwrap();
+        let out = t
+            .render("items/news", &serde_json::json!({"item": {"title": "<b>"}}))
+            .unwrap();
         assert_eq!(out, "NEWS &lt;b&gt;");
 
         std::fs::write(dir.path().join("items/news.mjml.hbs"), "line one\n{{#if x}}unclosed").unwrap();

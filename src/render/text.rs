@@ -49,7 +49,11 @@ pub fn render(view: &EmailView) -> String {
         out.para(region);
     }
     out.blank();
-    out.para(&format!("{}{colon}<{}>", label("view_in_browser"), view.view_online_url));
+    out.para(&format!(
+        "{}{colon}<{}>",
+        label("view_in_browser"),
+        view.view_online_url
+    ));
     out.rich(&view.intro);
 
     out.rule('=');
@@ -80,7 +84,11 @@ pub fn render(view: &EmailView) -> String {
 
     out.rule('-');
     out.para(&label("footer_reason"));
-    out.para(&format!("{}{colon}<{}>", label("view_in_browser"), view.view_online_url));
+    out.para(&format!(
+        "{}{colon}<{}>",
+        label("view_in_browser"),
+        view.view_online_url
+    ));
     out.para(&format!("{}{colon}<{}>", label("unsubscribe"), view.unsubscribe_url));
     let mut text = out.0.join("\n");
     text.push('\n');
@@ -108,14 +116,22 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
         out.blank();
         out.para(&heading("sessions"));
         for s in &item.sessions {
-            let head = if s.heading.is_empty() { s.when.clone() } else { format!("{}{colon}{}", s.heading, s.when) };
+            let head = if s.heading.is_empty() {
+                s.when.clone()
+            } else {
+                format!("{}{colon}{}", s.heading, s.when)
+            };
             out.bullet(&head);
             if let Some(link) = &s.link {
                 out.under(&format!("{} <{}>", link.text, link.url));
             }
             if let Some(note) = &s.note {
                 // Already wrapped two columns narrower by the view.
-                out.0.extend(note.text.lines().map(|l| if l.is_empty() { String::new() } else { format!("  {l}") }));
+                out.0.extend(
+                    note.text
+                        .lines()
+                        .map(|l| if l.is_empty() { String::new() } else { format!("  {l}") }),
+                );
             }
         }
     }

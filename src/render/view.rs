@@ -151,7 +151,11 @@ impl Pick<'_> {
                     Some(end) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
                     None => start.format("%H:%M").to_string(),
                 };
-                format!("{date}, {span} {} ({})", start.format("%Z"), calendar::city(s.time_zone))
+                format!(
+                    "{date}, {span} {} ({})",
+                    start.format("%Z"),
+                    calendar::city(s.time_zone)
+                )
             }
             (None, _) => format!("{date}, {}", self.labels.get("time_to_be_announced")),
         }
@@ -159,7 +163,13 @@ impl Pick<'_> {
 }
 
 impl EmailView {
-    pub fn build(edition: &Edition, variant: &Variant, config: &Config, labels: &Labels, personal: &Personal) -> EmailView {
+    pub fn build(
+        edition: &Edition,
+        variant: &Variant,
+        config: &Config,
+        labels: &Labels,
+        personal: &Personal,
+    ) -> EmailView {
         let pick = Pick { variant, labels };
         let language = &variant.language;
         let series = pick.text(&edition.series);
@@ -176,8 +186,14 @@ impl EmailView {
             .collect();
         let preheader = items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(" · ");
         let days = edition.days.as_ref().filter(|d| !d.days.is_empty()).map(|d| DaysView {
-            label: d.label.as_ref().map_or_else(|| labels.get("days_label").to_string(), |l| pick.text(l)),
-            title: d.title.as_ref().map_or_else(|| labels.get("days_title").to_string(), |t| pick.text(t)),
+            label: d
+                .label
+                .as_ref()
+                .map_or_else(|| labels.get("days_label").to_string(), |l| pick.text(l)),
+            title: d
+                .title
+                .as_ref()
+                .map_or_else(|| labels.get("days_title").to_string(), |t| pick.text(t)),
             intro: d.intro.as_ref().and_then(|i| pick.rich(i)),
             days: d
                 .days
@@ -201,7 +217,11 @@ impl EmailView {
             series,
             number,
             date: labels.date(edition.date),
-            region: variant.region.as_ref().and_then(|r| config.regions.get(r)).map(|r| r.name_in(language).to_string()),
+            region: variant
+                .region
+                .as_ref()
+                .and_then(|r| config.regions.get(r))
+                .map(|r| r.name_in(language).to_string()),
             intro: edition.intro.as_ref().and_then(|i| pick.rich(i)),
             items,
             days,
@@ -236,18 +256,33 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
             let heading = match (&s.name, &s.language, &s.region) {
                 (Some(name), _, _) => pick.text(name),
                 (None, Some(l), _) => labels.get(&format!("lang_{l}")).to_uppercase(),
-                (None, None, Some(r)) => config.regions.get(r).map_or_else(|| r.to_string(), |r| r.name_in(language).to_string()),
+                (None, None, Some(r)) => config
+                    .regions
+                    .get(r)
+                    .map_or_else(|| r.to_string(), |r| r.name_in(language).to_string()),
                 (None, None, None) => String::new(),
             };
             let link = s.link.as_ref().map(|l| {
                 let text = pick.text(&l.text);
                 LinkView {
-                    text: if text.is_empty() { labels.get("register").to_string() } else { text },
+                    text: if text.is_empty() {
+                        labels.get("register").to_string()
+                    } else {
+                        text
+                    },
                     url: l.url.to_string(),
                 }
             });
-            let note = s.note.as_ref().and_then(|n| Rich::with_width(n.get(language), TEXT_WIDTH - 2));
-            SessionView { heading, when: pick.session_when(s), link, note }
+            let note = s
+                .note
+                .as_ref()
+                .and_then(|n| Rich::with_width(n.get(language), TEXT_WIDTH - 2));
+            SessionView {
+                heading,
+                when: pick.session_when(s),
+                link,
+                note,
+            }
         })
         .collect();
     ItemView {
@@ -259,9 +294,30 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
         body: pick.rich(&item.body),
         eligibility: item.eligibility.as_ref().and_then(|e| pick.rich(e)),
         sessions,
-        deadlines: item.deadlines.iter().map(|d| DeadlineView { what: pick.text(&d.what), date: labels.date(d.date) }).collect(),
-        links: item.links.iter().map(|l| LinkView { text: pick.text(&l.text), url: l.url.to_string() }).collect(),
-        contacts: item.contacts.iter().map(|c| ContactView { name: c.name.clone(), email: c.email.to_string() }).collect(),
+        deadlines: item
+            .deadlines
+            .iter()
+            .map(|d| DeadlineView {
+                what: pick.text(&d.what),
+                date: labels.date(d.date),
+            })
+            .collect(),
+        links: item
+            .links
+            .iter()
+            .map(|l| LinkView {
+                text: pick.text(&l.text),
+                url: l.url.to_string(),
+            })
+            .collect(),
+        contacts: item
+            .contacts
+            .iter()
+            .map(|c| ContactView {
+                name: c.name.clone(),
+                email: c.email.to_string(),
+            })
+            .collect(),
         mjml: String::new(),
     }
 }

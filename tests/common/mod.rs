@@ -35,7 +35,9 @@ pub fn stderr(o: &Output) -> String {
 /// component never passes without it.
 pub fn require(program: &str, install: &str) -> PathBuf {
     let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file())
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
     });
     found.unwrap_or_else(|| panic!("`{program}` is needed by this test and was not found on PATH; install it with: {install} (./scripts/test does this)"))
 }

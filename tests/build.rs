@@ -1,0 +1,274 @@
+//! `infoflash build`: the files it writes, the index, regional and right-to-left variants,
+//! escaping, template overrides — and insta snapshots of the sample edition's MJML and text.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use infoflash::config::Config;
+use infoflash::render::{self, Personal, Templates};
+
+fn office_project() -> PathBuf {
+    root().join("tests/fixtures/projects/regional-office")
+}
+
+const OFFICE_EDITION: &str = "editions/2026-02-office-flash-3.toml";
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn builds_every_language_of_the_sample_with_an_index_linking_each_variant() {
+    let out = tempfile::tempdir().unwrap();
+    let run = infoflash(
+        &root(),
+        &[
+            "build",
+            "editions/2026-01-info-flash-22.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let index = read(&out.path().join("index.html"));
+    for variant in ["en", "fr", "es"] {
+        let dir = out.path().join("2026-01-info-flash-22").join(variant);
+        for file in ["email.mjml", "email.html", "email.txt", "message.eml"] {
+            assert!(dir.join(file).is_file(), "{variant}/{file} missing");
+        }
+        let href = format!("href=\"2026-01-info-flash-22/{variant}/email.html\"");
+        assert!(index.contains(&href), "index lacks {href}");
+    }
+    let fr = read(&out.path().join("2026-01-info-flash-22/fr/email.html"));
+    assert!(fr.contains("lang=\"fr\""));
+    assert!(fr.contains("mardi 13 janvier 2026"), "French date missing");
+    let en_text = read(&out.path().join("2026-01-info-flash-22/en/email.txt"));
+    assert!(
+        en_text.contains("Thursday 15 January 2026, 09:30–10:30 CET (Paris)"),
+        "{en_text}"
+    );
+    assert!(!en_text.contains("CEST"), "January in Paris is CET");
+}
+
+#[test]
+fn every_text_line_of_every_variant_is_below_78_columns() {
+    let out = tempfile::tempdir().unwrap();
+    let run = infoflash(
+        &root(),
+        &[
+            "build",
+            "editions/2026-01-info-flash-22.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert!(run.status.success());
+    for variant in ["en", "fr", "es"] {
+        let text = read(&out.path().join("2026-01-info-flash-22").join(variant).join("email.txt"));
+        for line in text.lines() {
+            assert!(
+                line.chars().count() < 78,
+                "{variant}: {} columns: {line}",
+                line.chars().count()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_regional_variant_keeps_only_that_regions_items_and_sessions() {
+    let out = tempfile::tempdir().unwrap();
+    let run = infoflash(
+        &office_project(),
+        &[
+            "build",
+            OFFICE_EDITION,
+            "--region",
+            "arab-states",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let text = read(&out.path().join("2026-02-office-flash-3/en-arab-states/email.txt"));
+    assert!(text.contains("CALL FOR SCHOOL PROJECTS IN THE ARAB STATES"), "{text}");
+    assert!(text.contains("News for everyone"), "items for all regions stay");
+    assert!(
+        !text.contains("Nairobi"),
+        "an Africa-only item leaked into the Arab States variant:\n{text}"
+    );
+}
+
+#[test]
+fn arabic_variants_render_right_to_left_with_arabic_labels() {
+    let out = tempfile::tempdir().unwrap();
+    let run = infoflash(
+        &office_project(),
+        &[
+            "build",
+            OFFICE_EDITION,
+            "--language",
+            "ar",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let html = read(&out.path().join("2026-02-office-flash-3/ar/email.html"));
+    assert!(html.contains("dir=\"rtl\""), "no rtl direction");
+    assert!(html.contains("lang=\"ar\""));
+    assert!(
+        html.contains("إلغاء الاشتراك"),
+        "the Arabic unsubscribe label is missing"
+    );
+    assert!(html.contains("text-align:right"), "text is not aligned right");
+}
+
+#[test]
+fn edition_text_is_escaped_and_raw_html_in_markdown_is_sanitised() {
+    let out = tempfile::tempdir().unwrap();
+    let run = infoflash(
+        &office_project(),
+        &[
+            "build",
+            OFFICE_EDITION,
+            "--language",
+            "en",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let html = read(&out.path().join("2026-02-office-flash-3/en/email.html"));
+    assert!(
+        html.contains("News for everyone &lt;b&gt;&amp;&lt;/b&gt; &quot;all&quot;"),
+        "title not escaped"
+    );
+    assert!(!html.contains("<script"), "a script survived");
+    assert!(!html.contains("alert("), "script content survived");
+}
+
+#[test]
+fn a_project_template_overrides_the_embedded_one() {
+    let out = tempfile::tempdir().unwrap();
+    let run = infoflash(
+        &office_project(),
+        &["build", OFFICE_EDITION, "--out", out.path().to_str().unwrap()],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let html = read(&out.path().join("2026-02-office-flash-3/en/email.html"));
+    assert!(
+        html.contains("OFFICE NEWS"),
+        "the project's items/news template was not used"
+    );
+    let call = read(&out.path().join("2026-02-office-flash-3/en/email.mjml"));
+    assert!(call.contains("if-call"), "other kinds keep the embedded template");
+}
+
+#[test]
+fn the_settings_out_dir_is_relative_to_the_settings_file() {
+    let project = tempfile::tempdir().unwrap();
+    let src = office_project();
+    std::fs::create_dir_all(project.path().join("editions")).unwrap();
+    std::fs::copy(src.join("infoflash.toml"), project.path().join("infoflash.toml")).unwrap();
+    std::fs::copy(src.join(OFFICE_EDITION), project.path().join(OFFICE_EDITION)).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = project.path().join("infoflash.toml");
+    let edition = project.path().join(OFFICE_EDITION);
+    let run = infoflash(
+        elsewhere.path(),
+        &["--config", config.to_str().unwrap(), "build", edition.to_str().unwrap()],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(project.path().join("build/index.html").is_file());
+}
+
+#[test]
+fn an_unknown_language_or_region_is_a_usage_error() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    let run = infoflash(
+        &root(),
+        &[
+            "build",
+            "editions/2026-01-info-flash-22.toml",
+            "--language",
+            "de",
+            "--out",
+            o,
+        ],
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("language `de` is not configured"),
+        "{}",
+        stderr(&run)
+    );
+    let run = infoflash(
+        &root(),
+        &[
+            "build",
+            "editions/2026-01-info-flash-22.toml",
+            "--region",
+            "atlantis",
+            "--out",
+            o,
+        ],
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("the regions are `africa`"), "{}", stderr(&run));
+}
+
+#[test]
+fn a_broken_edition_is_not_built() {
+    let out = tempfile::tempdir().unwrap();
+    let run = infoflash(
+        &root().join("tests/fixtures/invalid"),
+        &[
+            "build",
+            "placeholder-link-in-body.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stderr(&run).contains("placeholder-link-in-body.toml:18: error"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(!out.path().join("index.html").exists());
+}
+
+#[test]
+fn runs_on_embedded_defaults_in_an_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample_edition(), dir.path().join("2026-01-info-flash-22.toml")).unwrap();
+    let run = infoflash(dir.path(), &["build", "2026-01-info-flash-22.toml"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(dir.path().join("out/2026-01-info-flash-22/en/email.html").is_file());
+}
+
+/// The sample rendered through the library, for snapshots.
+fn render_sample(language: &str) -> render::Rendered {
+    let config = Config::load(&root().join("infoflash.toml")).unwrap();
+    let (edition, _) = infoflash::edition::load(&sample_edition(), &config).unwrap();
+    let templates = Templates::load(&config.templates_dir, &config.languages).unwrap();
+    let variant = render::Variant {
+        language: language.parse().unwrap(),
+        region: None,
+    };
+    let personal = Personal::preview(&config, &edition, &variant);
+    render::render(&edition, &variant, &config, &templates, &personal).unwrap()
+}
+
+#[test]
+fn sample_snapshots() {
+    for language in ["en", "fr"] {
+        let rendered = render_sample(language);
+        insta::assert_snapshot!(format!("sample_{language}_mjml"), rendered.mjml);
+        insta::assert_snapshot!(format!("sample_{language}_text"), rendered.text);
+    }
+}
