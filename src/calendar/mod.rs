@@ -8,7 +8,16 @@ use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 /// Parses an IANA zone name such as `Europe/Paris`.
+///
+/// Abbreviations such as `CET` or `EST` are refused even where the time-zone database still
+/// knows them as legacy zones: they name one offset, not a place, and are exactly the slip
+/// ("CEST" in January) that computed times are meant to prevent.
 pub fn parse_zone(name: &str) -> Result<Tz, String> {
+    if !name.contains('/') && name != "UTC" {
+        return Err(format!(
+            "`{name}` is an abbreviation, not a place: use an IANA name like `Europe/Paris`, `America/Santiago` or `UTC`"
+        ));
+    }
     name.parse::<Tz>()
         .map_err(|_| format!("`{name}` is not an IANA time zone: use a name like `Europe/Paris` or `America/Santiago`"))
 }
@@ -71,6 +80,10 @@ mod tests {
         assert!(parse_time("10 a.m.").is_err());
         assert!(parse_time("25:00").is_err());
         assert!(parse_zone("CET/Paris").is_err());
+        assert!(parse_zone("CET").unwrap_err().contains("abbreviation"));
+        assert!(parse_zone("UTC").is_ok());
+        assert!(parse_zone("CET").unwrap_err().contains("abbreviation"));
+        assert!(parse_zone("UTC").is_ok());
         assert_eq!(city(chrono_tz::America::Port_of_Spain), "Port of Spain");
     }
 }

@@ -199,6 +199,21 @@ impl Loader<'_> {
         out
     }
 
+    /// Reports translated fields whose main-language field is missing: they would never be
+    /// shown, and the main language would silently lack them.
+    fn orphans<T>(&mut self, table: &raw::Translations<T>, owner: &str, fields: &[(&str, bool, &dyn Fn(&T) -> bool)]) {
+        for (code, value) in table {
+            for (name, main_present, has) in fields {
+                if !main_present && has(value) {
+                    self.error(
+                        code.span().start,
+                        format!("the `{}` translation of {owner} has `{name}`, but {owner} has no `{name}` in the main language: add it there too", code.get_ref()),
+                    );
+                }
+            }
+        }
+    }
+
     fn edition(&mut self, raw: raw::File) -> Option<Edition> {
         let e = raw.edition.into_inner();
         let language = self.language(&e.language);
@@ -233,6 +248,18 @@ impl Loader<'_> {
             languages.insert(0, main.clone());
         }
 
+        self.orphans(
+            &e.translations,
+            "the edition",
+            &[
+                ("subject", e.subject.is_some(), &|t: &raw::EditionTranslation| {
+                    t.subject.is_some()
+                }),
+                ("intro", e.intro.is_some(), &|t: &raw::EditionTranslation| {
+                    t.intro.is_some()
+                }),
+            ],
+        );
         let translations = self.translations(&e.translations);
         let mut series = Localized::new(e.series.get_ref().clone());
         let mut subject = e.subject.clone().map(Localized::new);
@@ -367,6 +394,22 @@ impl Loader<'_> {
             Some(list) => Regions::Only(list.get_ref().iter().filter_map(|r| self.region(r)).collect()),
         };
 
+        let owner = format!("item `{}`", raw.id.get_ref());
+        self.orphans(
+            &raw.translations,
+            &owner,
+            &[
+                ("label", raw.label.is_some(), &|t: &raw::ItemTranslation| {
+                    t.label.is_some()
+                }),
+                ("place", raw.place.is_some(), &|t: &raw::ItemTranslation| {
+                    t.place.is_some()
+                }),
+                ("eligibility", raw.eligibility.is_some(), &|t: &raw::ItemTranslation| {
+                    t.eligibility.is_some()
+                }),
+            ],
+        );
         let translations = self.translations(&raw.translations);
         let mut title = Localized::new(raw.title.get_ref().trim().to_string());
         if title.main.is_empty() {
@@ -381,16 +424,8 @@ impl Loader<'_> {
             if let Some(v) = &t.title {
                 title.translations.insert(l.clone(), v.trim().to_string());
             }
-            match (label.as_mut(), &t.label) {
-                (Some(label), Some(v)) => {
-                    label.translations.insert(l.clone(), v.clone());
-                }
-                (None, Some(v)) => {
-                    let mut own = Localized::new(String::new());
-                    own.translations.insert(l.clone(), v.clone());
-                    label = Some(own);
-                }
-                _ => {}
+            if let (Some(label), Some(v)) = (label.as_mut(), &t.label) {
+                label.translations.insert(l.clone(), v.clone());
             }
             if let Some(v) = &t.body {
                 let md = self.markdown(v);
@@ -559,6 +594,21 @@ impl Loader<'_> {
             }
         }
 
+        self.orphans(
+            &s.translations,
+            "the session",
+            &[
+                ("name", s.name.is_some(), &|t: &raw::SessionTranslation| {
+                    t.name.is_some()
+                }),
+                ("note", s.note.is_some(), &|t: &raw::SessionTranslation| {
+                    t.note.is_some()
+                }),
+                ("link_text", s.link_text.is_some(), &|t: &raw::SessionTranslation| {
+                    t.link_text.is_some()
+                }),
+            ],
+        );
         let translations = self.translations(&s.translations);
         let mut name = s.name.clone().map(Localized::new);
         let mut note = s.note.as_ref().map(|n| Localized::new(self.markdown(n)));
@@ -605,6 +655,21 @@ impl Loader<'_> {
     }
 
     fn days(&mut self, d: &raw::Days) -> Option<DaysSection> {
+        self.orphans(
+            &d.translations,
+            "the international days block",
+            &[
+                ("title", d.title.is_some(), &|t: &raw::DaysTranslation| {
+                    t.title.is_some()
+                }),
+                ("label", d.label.is_some(), &|t: &raw::DaysTranslation| {
+                    t.label.is_some()
+                }),
+                ("intro", d.intro.is_some(), &|t: &raw::DaysTranslation| {
+                    t.intro.is_some()
+                }),
+            ],
+        );
         let translations = self.translations(&d.translations);
         let mut title = d.title.clone().map(Localized::new);
         let mut label = d.label.clone().map(Localized::new);
@@ -629,6 +694,13 @@ impl Loader<'_> {
             let day = spanned.get_ref();
             let date = self.date(&day.date, "date");
             let link = self.url(&day.link);
+            self.orphans(
+                &day.translations,
+                "the day",
+                &[("image_alt", day.image_alt.is_some(), &|t: &raw::DayTranslation| {
+                    t.image_alt.is_some()
+                })],
+            );
             let translations = self.translations(&day.translations);
             let mut name = Localized::new(day.name.clone());
             let mut alt = day.image_alt.clone().map(Localized::new);

@@ -104,22 +104,23 @@ impl Templates {
         let mut labels = BTreeMap::new();
         for language in languages {
             let path = dir.join(format!("labels/{language}.toml"));
-            let table =
-                match read_override(&path)? {
-                    Some(text) => {
-                        overridden.push(path.clone());
-                        Labels::parse(&text, &path, Some(&english))?
-                    }
-                    None => match EMBEDDED_LABELS.iter().find(|(code, _)| *code == language.as_str()) {
-                        Some((_, text)) => Labels::parse(text, &path, Some(&english))?,
-                        None => return Err(RenderError::Labels {
+            let table = match read_override(&path)? {
+                Some(text) => {
+                    overridden.push(path.clone());
+                    Labels::parse(&text, &path, Some(&english))?
+                }
+                None => match EMBEDDED_LABELS.iter().find(|(code, _)| *code == language.as_str()) {
+                    Some((_, text)) => Labels::parse(text, &path, Some(&english))?,
+                    None => {
+                        return Err(RenderError::Labels {
                             path,
                             message: format!(
                                 "no labels for language `{language}`: create this file with the keys of labels/en.toml"
                             ),
-                        }),
-                    },
-                };
+                        })
+                    }
+                },
+            };
             labels.insert(language.clone(), table);
         }
         Ok(Templates {
