@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Report, Severity};
 use crate::edition::{self, Edition, EditionError, Localized};
-use crate::render::{self, message, Personal, RenderError, Rendered, Templates};
+use crate::render::{self, message, RenderError, Rendered, Templates};
 use crate::types::Language;
 
 /// Above this many bytes (decimal kilobytes, as Gmail counts) the HTML part gets a warning.
@@ -35,10 +35,10 @@ pub fn check(path: &Path, config: &Config) -> Result<Report, EditionError> {
             return Ok(report.sorted());
         }
     };
+    let variants = render::variants(&edition, &[], None);
     let mut rendered = Vec::new();
-    for variant in render::variants(&edition, &[], None) {
-        let personal = Personal::preview(config, &edition, &variant);
-        match render::render(&edition, &variant, config, &templates, &personal) {
+    for result in render::render_all(&edition, &variants, config, &templates) {
+        match result {
             Ok(r) => rendered.push(r),
             Err(e) => report.push(render_problem(&e, path)),
         }
@@ -136,7 +136,7 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
 }
 
 fn size(edition: &Edition, r: &Rendered, report: &mut Report) {
-    let bytes = message::encoded_html_size(&r.html);
+    let bytes = message::encoded_html_size(r);
     let kb = |b: usize| format!("{:.1} KB", b as f64 / 1000.0);
     let (severity, advice) = if bytes > HTML_MAX_BYTES {
         (

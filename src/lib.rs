@@ -21,6 +21,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod edition;
 pub mod markdown;
+pub mod parallel;
 pub mod render;
 pub mod site;
 pub mod types;

@@ -63,18 +63,22 @@ pub fn scan(markdown: &str) -> Scan {
     scan
 }
 
+/// Built once: an ammonia builder holds sets of every allowed tag and attribute, and an
+/// edition has a hundred Markdown fields per variant.
+static SANITISER: std::sync::LazyLock<ammonia::Builder<'static>> = std::sync::LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .link_rel(Some("noopener"))
+        .url_schemes(["http", "https", "mailto"].into());
+    builder
+});
+
 /// Markdown → HTML safe to put in an email: only ammonia's allow-list of tags and attributes
 /// survives, so `<script>`, event handlers and `javascript:` links are removed.
 pub fn to_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
-    ammonia::Builder::default()
-        .link_rel(Some("noopener"))
-        .url_schemes(["http", "https", "mailto"].into())
-        .clean(&html)
-        .to_string()
-        .trim_end()
-        .to_string()
+    SANITISER.clean(&html).to_string().trim_end().to_string()
 }
 
 /// Markdown → plain text, wrapped to `width` columns: paragraphs separated by a blank line,
@@ -144,7 +148,8 @@ impl TextWriter {
         for event in Parser::new_ext(markdown, options()) {
             match event {
                 Event::Start(Tag::Paragraph) => {
-                    if !std::mem::take(&mut self.item_opened) {
+                    let continues_item = std::mem::take(&mut self.item_opened);
+                    if !continues_item {
                         self.flush();
                     }
                 }
@@ -226,6 +231,7 @@ pub fn wrap(text: &str, width: usize, first_indent: &str, rest_indent: &str) -> 
         .subsequent_indent(rest_indent)
         .break_words(false)
         .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut lines = Vec::new();
     for (i, part) in text.split('\n').enumerate() {

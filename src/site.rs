@@ -68,19 +68,20 @@ pub fn write_build(
     config: &Config,
     templates: &Templates,
 ) -> Result<Vec<Written>, SiteError> {
-    let mut written = Vec::new();
-    for r in rendered {
+    let written = crate::parallel::map(rendered, |r| {
         let dir = out.join(edition.id.as_str()).join(r.variant.id());
         write(&dir.join("email.mjml"), &r.mjml)?;
         write(&dir.join("email.html"), &r.html)?;
         write(&dir.join("email.txt"), &r.text)?;
         let message = message::build(r, edition, config, config.sender.clone())?;
         write(&dir.join("message.eml"), message.formatted())?;
-        written.push(Written {
+        Ok(Written {
             variant: r.variant.id(),
             dir,
-        });
-    }
+        })
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, SiteError>>()?;
     let labels = templates.labels(&edition.language)?;
     let index = IndexView {
         lang: edition.language.as_str(),

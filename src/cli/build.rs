@@ -7,7 +7,7 @@ use super::{configured_language, configured_region, EXIT_INVALID};
 use crate::config::Config;
 use crate::diagnostics::Severity;
 use crate::edition::{self, EditionError};
-use crate::render::{self, Personal, Templates};
+use crate::render::{self, Templates};
 use crate::types::{Language, Region};
 
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,18 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     if let Some(region) = &args.region {
         configured_region(config, region)?;
     }
-    let (edition, warnings) = match edition::load(&args.edition, config) {
+    // Compiling the templates and loading the edition are independent; do both at once.
+    let (loaded, templates) = std::thread::scope(|scope| {
+        let templates = scope.spawn(|| Templates::load(&config.templates_dir, &config.languages));
+        let loaded = edition::load(&args.edition, config);
+        (
+            loaded,
+            templates
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    let (edition, warnings) = match loaded {
         Ok(loaded) => loaded,
         Err(EditionError::Invalid(report)) => {
             eprint!("{report}");
@@ -53,13 +64,11 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     eprint!("{warnings}");
-    let templates = Templates::load(&config.templates_dir, &config.languages)?;
+    let templates = templates?;
     let variants = render::variants(&edition, &args.language, args.region.as_ref());
-    let mut rendered = Vec::with_capacity(variants.len());
-    for variant in &variants {
-        let personal = Personal::preview(config, &edition, variant);
-        rendered.push(render::render(&edition, variant, config, &templates, &personal)?);
-    }
+    let rendered = render::render_all(&edition, &variants, config, &templates)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     let out = args.out.clone().unwrap_or_else(|| config.out_dir.clone());
     let written = crate::site::write_build(&out, &edition, &rendered, config, &templates)?;
     // What `check` would say about the rendered result, so nobody is surprised at send time.

@@ -71,6 +71,10 @@ struct Loader<'a> {
     main: Option<Language>,
 }
 
+/// A translatable field: its name, whether the main language has it, and whether a
+/// translation has it.
+type OrphanRule<'f, T> = (&'f str, bool, &'f dyn Fn(&T) -> bool);
+
 /// Spanned values from the TOML parser, reported at their start.
 type S<T> = Spanned<T>;
 
@@ -201,7 +205,7 @@ impl Loader<'_> {
 
     /// Reports translated fields whose main-language field is missing: they would never be
     /// shown, and the main language would silently lack them.
-    fn orphans<T>(&mut self, table: &raw::Translations<T>, owner: &str, fields: &[(&str, bool, &dyn Fn(&T) -> bool)]) {
+    fn orphans<T>(&mut self, table: &raw::Translations<T>, owner: &str, fields: &[OrphanRule<'_, T>]) {
         for (code, value) in table {
             for (name, main_present, has) in fields {
                 if !main_present && has(value) {

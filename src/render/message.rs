@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use chrono::{NaiveTime, TimeZone};
-use lettre::message::{header::ContentType, Body, Mailbox, MultiPart, SinglePart};
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use super::{RenderError, Rendered};
@@ -13,8 +13,8 @@ use crate::edition::Edition;
 
 /// Size in bytes of the HTML part as it will travel in the message (after lettre chooses and
 /// applies its transfer encoding) — the size Gmail's 102 KB clipping applies to.
-pub fn encoded_html_size(html: &str) -> usize {
-    Body::new(html.to_string()).len()
+pub fn encoded_html_size(rendered: &Rendered) -> usize {
+    rendered.html_body.len()
 }
 
 /// A complete message for `rendered` addressed to `to`, dated at 08:00 on the edition's date

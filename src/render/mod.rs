@@ -118,6 +118,9 @@ pub struct Rendered {
     pub mjml: String,
     pub html: String,
     pub text: String,
+    /// The HTML as encoded for the message (lettre picks the transfer encoding). Encoded once:
+    /// both the size check and the message use it.
+    pub html_body: lettre::message::Body,
     pub mjml_warnings: Vec<MjmlWarning>,
 }
 
@@ -171,14 +174,32 @@ pub fn render(
     let mjml = templates.render("email", &view)?;
     let (html, mjml_warnings) = mjml_to_html(&mjml, variant)?;
     let text = text::render(&view);
+    let html_body = lettre::message::Body::new(html.clone());
     Ok(Rendered {
         variant: variant.clone(),
         view,
         mjml,
         html,
         text,
+        html_body,
         mjml_warnings,
     })
+}
+
+/// Renders every variant with its preview personal parts, on as many threads as there are
+/// cores: variants are independent, and an edition is usually built in several languages.
+/// Results come back in the order of `variants`.
+pub fn render_all(
+    edition: &Edition,
+    variants: &[Variant],
+    config: &Config,
+    templates: &Templates,
+) -> Vec<Result<Rendered, RenderError>> {
+    let one = |variant: &Variant| {
+        let personal = Personal::preview(config, edition, variant);
+        render(edition, variant, config, templates, &personal)
+    };
+    crate::parallel::map(variants, one)
 }
 
 /// MJML → HTML with mrml, keeping its warnings with their line in the MJML.
