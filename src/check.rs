@@ -90,7 +90,8 @@ pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
         for w in &r.mjml_warnings {
             report.push(Diagnostic {
                 severity: Severity::Warning,
-                file: Path::new(&format!("{}/email.mjml", r.variant.id())).to_path_buf(),
+                // Named as `build` writes it, under the output folder.
+                file: Path::new(edition.id.as_str()).join(r.variant.id()).join("email.mjml"),
                 line: Some(w.line),
                 column: None,
                 message: format!("mrml: {}", w.message),

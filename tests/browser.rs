@@ -160,7 +160,7 @@ fn an_arabic_variant_fits_a_phone_right_to_left() {
     let out = work.join("office");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&work).unwrap();
-    let project = root().join("tests/fixtures/projects/regional-office");
+    let project = office_project();
     let run = infoflash(
         &project,
         &[
@@ -183,18 +183,11 @@ fn an_arabic_variant_fits_a_phone_right_to_left() {
 fn the_harness_catches_an_email_that_scrolls_sideways() {
     let work = root().join("target/browser");
     std::fs::create_dir_all(&work).unwrap();
-    let project = tempfile::tempdir().unwrap();
-    let src = root().join("tests/fixtures/projects/regional-office");
-    std::fs::create_dir_all(project.path().join("editions")).unwrap();
-    std::fs::create_dir_all(project.path().join("templates/items")).unwrap();
-    std::fs::copy(src.join("infoflash.toml"), project.path().join("infoflash.toml")).unwrap();
-    let edition = "editions/2026-02-office-flash-3.toml";
-    std::fs::copy(src.join(edition), project.path().join(edition)).unwrap();
-    std::fs::write(
-        project.path().join("templates/items/news.mjml.hbs"),
+    let project = office_project_with_template(
+        "items/news.mjml.hbs",
         "<mj-section><mj-column><mj-text><h2 class=\"if-item-title\">{{item.title}}</h2><div style=\"width:900px\">wide</div></mj-text></mj-column></mj-section>",
-    )
-    .unwrap();
+    );
+    let edition = OFFICE_EDITION;
     let out = project.path().join("build");
     let run = infoflash(
         project.path(),

@@ -3,17 +3,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use infoflash::config::Config;
 use infoflash::render::{self, Personal, Templates};
-
-fn office_project() -> PathBuf {
-    root().join("tests/fixtures/projects/regional-office")
-}
-
-const OFFICE_EDITION: &str = "editions/2026-02-office-flash-3.toml";
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -21,17 +15,7 @@ fn read(path: &Path) -> String {
 
 #[test]
 fn builds_every_language_of_the_sample_with_an_index_linking_each_variant() {
-    let out = tempfile::tempdir().unwrap();
-    let run = infoflash(
-        &root(),
-        &[
-            "build",
-            "editions/2026-01-info-flash-22.toml",
-            "--out",
-            out.path().to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml"]);
     let index = read(&out.path().join("index.html"));
     for variant in ["en", "fr", "es"] {
         let dir = out.path().join("2026-01-info-flash-22").join(variant);
@@ -54,17 +38,7 @@ fn builds_every_language_of_the_sample_with_an_index_linking_each_variant() {
 
 #[test]
 fn every_text_line_of_every_variant_is_below_78_columns() {
-    let out = tempfile::tempdir().unwrap();
-    let run = infoflash(
-        &root(),
-        &[
-            "build",
-            "editions/2026-01-info-flash-22.toml",
-            "--out",
-            out.path().to_str().unwrap(),
-        ],
-    );
-    assert!(run.status.success());
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml"]);
     for variant in ["en", "fr", "es"] {
         let text = read(&out.path().join("2026-01-info-flash-22").join(variant).join("email.txt"));
         for line in text.lines() {
@@ -79,19 +53,7 @@ fn every_text_line_of_every_variant_is_below_78_columns() {
 
 #[test]
 fn a_regional_variant_keeps_only_that_regions_items_and_sessions() {
-    let out = tempfile::tempdir().unwrap();
-    let run = infoflash(
-        &office_project(),
-        &[
-            "build",
-            OFFICE_EDITION,
-            "--region",
-            "arab-states",
-            "--out",
-            out.path().to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let out = build_into(&office_project(), &[OFFICE_EDITION, "--region", "arab-states"]);
     let text = read(&out.path().join("2026-02-office-flash-3/en-arab-states/email.txt"));
     assert!(text.contains("CALL FOR SCHOOL PROJECTS IN THE ARAB STATES"), "{text}");
     assert!(text.contains("News for everyone"), "items for all regions stay");
@@ -103,19 +65,7 @@ fn a_regional_variant_keeps_only_that_regions_items_and_sessions() {
 
 #[test]
 fn arabic_variants_render_right_to_left_with_arabic_labels() {
-    let out = tempfile::tempdir().unwrap();
-    let run = infoflash(
-        &office_project(),
-        &[
-            "build",
-            OFFICE_EDITION,
-            "--language",
-            "ar",
-            "--out",
-            out.path().to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let out = build_into(&office_project(), &[OFFICE_EDITION, "--language", "ar"]);
     let html = read(&out.path().join("2026-02-office-flash-3/ar/email.html"));
     assert!(html.contains("dir=\"rtl\""), "no rtl direction");
     assert!(html.contains("lang=\"ar\""));
@@ -128,19 +78,7 @@ fn arabic_variants_render_right_to_left_with_arabic_labels() {
 
 #[test]
 fn edition_text_is_escaped_and_raw_html_in_markdown_is_sanitised() {
-    let out = tempfile::tempdir().unwrap();
-    let run = infoflash(
-        &office_project(),
-        &[
-            "build",
-            OFFICE_EDITION,
-            "--language",
-            "en",
-            "--out",
-            out.path().to_str().unwrap(),
-        ],
-    );
-    assert!(run.status.success(), "{}", stderr(&run));
+    let out = build_into(&office_project(), &[OFFICE_EDITION, "--language", "en"]);
     let html = read(&out.path().join("2026-02-office-flash-3/en/email.html"));
     assert!(
         html.contains("News for everyone &lt;b&gt;&amp;&lt;/b&gt; &quot;all&quot;"),
@@ -152,12 +90,7 @@ fn edition_text_is_escaped_and_raw_html_in_markdown_is_sanitised() {
 
 #[test]
 fn a_project_template_overrides_the_embedded_one() {
-    let out = tempfile::tempdir().unwrap();
-    let run = infoflash(
-        &office_project(),
-        &["build", OFFICE_EDITION, "--out", out.path().to_str().unwrap()],
-    );
-    assert!(run.status.success(), "{}", stderr(&run));
+    let out = build_into(&office_project(), &[OFFICE_EDITION]);
     let html = read(&out.path().join("2026-02-office-flash-3/en/email.html"));
     assert!(
         html.contains("OFFICE NEWS"),

@@ -168,3 +168,36 @@ fn an_html_part_near_gmails_clipping_limit_is_a_warning_and_above_it_an_error() 
     let middle = middle.expect("some size gives a warning");
     assert_eq!(middle["errors"], 0, "{middle}");
 }
+
+#[test]
+fn mrml_warnings_are_reported_with_the_mjml_line() {
+    // mrml renders inline styles as a plain <style>: it warns, and so must check.
+    let project = office_project_with_template(
+        "partials/head.mjml.hbs",
+        "<mj-head>\n<mj-title>{{subject}}</mj-title>\n<mj-style inline=\"inline\">a { color: red; }</mj-style>\n</mj-head>",
+    );
+    let out = infoflash(project.path(), &["check", "editions/2026-02-office-flash-3.toml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "warnings must not fail the check:\n{text}");
+    let warning = text
+        .lines()
+        .find(|l| l.contains("warning: mrml: inline style unsupported"));
+    let warning = warning.unwrap_or_else(|| panic!("no mrml warning in:\n{text}"));
+    assert!(
+        warning.starts_with("2026-02-office-flash-3/") && warning.contains("/email.mjml:4:"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn a_template_syntax_error_names_the_template_file_and_line() {
+    let project = office_project_with_template(
+        "items/news.mjml.hbs",
+        "<mj-section>\n{{#if item.title}}\n<mj-column></mj-column>\n</mj-section>\n",
+    );
+    let out = infoflash(project.path(), &["check", "editions/2026-02-office-flash-3.toml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("templates/items/news.mjml.hbs:"), "{text}");
+    assert!(text.contains("template error"), "{text}");
+}

@@ -28,17 +28,7 @@ fn normalise(s: &str) -> String {
 #[test]
 fn the_preview_message_parses_into_text_then_html_matching_the_build() {
     let python = require("python3", "apt-get install -y python3");
-    let out = tempfile::tempdir().unwrap();
-    let run = infoflash(
-        &root(),
-        &[
-            "build",
-            "editions/2026-01-info-flash-22.toml",
-            "--out",
-            out.path().to_str().unwrap(),
-        ],
-    );
-    assert!(run.status.success(), "{}", stderr(&run));
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml"]);
     for variant in ["en", "fr", "es"] {
         let dir = out.path().join("2026-01-info-flash-22").join(variant);
         let parsed = Command::new(&python)

@@ -41,3 +41,36 @@ pub fn require(program: &str, install: &str) -> PathBuf {
     });
     found.unwrap_or_else(|| panic!("`{program}` is needed by this test and was not found on PATH; install it with: {install} (./scripts/test does this)"))
 }
+
+/// The regional office fixture project and its edition.
+pub fn office_project() -> PathBuf {
+    root().join("tests/fixtures/projects/regional-office")
+}
+
+pub const OFFICE_EDITION: &str = "editions/2026-02-office-flash-3.toml";
+
+/// Runs `infoflash build ARGS --out DIR` in `cwd` with a fresh DIR, which it returns; panics
+/// with the error output when the build fails.
+pub fn build_into(cwd: &Path, args: &[&str]) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", out.path().to_str().unwrap()]);
+    let run = infoflash(cwd, &all);
+    assert_eq!(run.status.code(), Some(0), "build {args:?} failed:\n{}", stderr(&run));
+    out
+}
+
+/// A copy of the office project with one template (`items/news.mjml.hbs`,
+/// `partials/head.mjml.hbs`…) replaced by `template`.
+pub fn office_project_with_template(name: &str, template: &str) -> tempfile::TempDir {
+    let project = tempfile::tempdir().unwrap();
+    let src = office_project();
+    let template_path = project.path().join("templates").join(name);
+    std::fs::create_dir_all(template_path.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(project.path().join("editions")).unwrap();
+    std::fs::copy(src.join("infoflash.toml"), project.path().join("infoflash.toml")).unwrap();
+    std::fs::copy(src.join(OFFICE_EDITION), project.path().join(OFFICE_EDITION)).unwrap();
+    std::fs::write(template_path, template).unwrap();
+    project
+}
