@@ -35,7 +35,7 @@ pub fn check(path: &Path, config: &Config) -> Result<Report, EditionError> {
             return Ok(report.sorted());
         }
     };
-    let variants = render::variants(&edition, &[], None);
+    let variants = render::variants(&edition, &[], &render::Scope::All);
     let mut rendered = Vec::new();
     for result in render::render_all(&edition, &variants, config, &templates) {
         match result {

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::audience::Filter;
 use crate::diagnostics::{Report, Source};
-use crate::types::{Language, Region};
+use crate::types::{Language, OfficeId, Region};
 
 /// The settings file shipped in the repository, compiled in so that the binary works anywhere.
 pub const EMBEDDED: &str = include_str!("../infoflash.toml");
@@ -46,6 +47,43 @@ struct RawConfig {
     templates: Option<String>,
     #[serde(default)]
     regions: BTreeMap<Spanned<String>, RawRegion>,
+    #[serde(default)]
+    lists: Option<Vec<String>>,
+    #[serde(default)]
+    suppression: Option<String>,
+    #[serde(default)]
+    offices: BTreeMap<Spanned<String>, Spanned<RawOffice>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOffice {
+    name: String,
+    regions: Vec<Spanned<String>>,
+    language: Spanned<String>,
+    from: Spanned<String>,
+    #[serde(default)]
+    reply_to: Option<Spanned<String>>,
+    lists: Vec<String>,
+    #[serde(default, rename = "where")]
+    segment: Vec<Spanned<String>>,
+    #[serde(default)]
+    time_zone: Option<Spanned<String>>,
+}
+
+/// A regional office: sends its regions' items, by default in its language, to its own lists.
+#[derive(Debug, Clone)]
+pub struct Office {
+    pub id: OfficeId,
+    pub name: String,
+    pub regions: Vec<Region>,
+    pub language: Language,
+    pub from: lettre::message::Mailbox,
+    pub reply_to: Option<lettre::message::Mailbox>,
+    pub lists: Vec<PathBuf>,
+    /// The office's own segment, AND'ed with any `--where`.
+    pub filters: Vec<Filter>,
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +122,50 @@ pub struct Config {
     pub regions: BTreeMap<Region, RegionInfo>,
     pub out_dir: PathBuf,
     pub templates_dir: PathBuf,
+    /// The lists the international team mails (default: every `.csv` in `recipients/` but
+    /// the suppression list).
+    pub lists: Vec<PathBuf>,
+    pub suppression: PathBuf,
+    pub offices: BTreeMap<OfficeId, Office>,
+}
+
+/// Parses `Name <address>` for a header; control characters are refused so that a value can
+/// never start a header of its own.
+fn mailbox(
+    report: &mut Report,
+    source: &Source,
+    field: &Spanned<String>,
+    key: &str,
+) -> Option<lettre::message::Mailbox> {
+    let text = field.get_ref();
+    match text.parse::<lettre::message::Mailbox>() {
+        Ok(m) if !text.chars().any(char::is_control) => Some(m),
+        _ => {
+            report.error_at(
+                source,
+                field.span().start,
+                format!(
+                    "`{key}` must be an address like `Name <name@example.org>`, not `{}`",
+                    text.escape_debug()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Every `.csv` in `dir` except the suppression list and the offices' own lists, sorted.
+fn default_lists(dir: &Path, suppression: &Path, offices: &BTreeMap<OfficeId, Office>) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut lists: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+        .filter(|p| p != suppression && !offices.values().any(|o| o.lists.contains(p)))
+        .collect();
+    lists.sort();
+    lists
 }
 
 impl Config {
@@ -111,11 +193,8 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let root = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
+        // An empty root (settings in the current folder) keeps joined paths short and relative.
+        let root = path.parent().unwrap_or(Path::new("")).to_path_buf();
         Config::parse(&text, path, &root)
     }
 
@@ -145,23 +224,11 @@ impl Config {
                 None
             }
         };
-        let mut mailbox = |field: &Spanned<String>, key: &str| match field.get_ref().parse::<lettre::message::Mailbox>()
-        {
-            Ok(m) if !field.get_ref().chars().any(char::is_control) => Some(m),
-            _ => {
-                report.error_at(
-                    &source,
-                    field.span().start,
-                    format!(
-                        "`{key}` must be an address like `Name <name@example.org>`, not `{}`",
-                        field.get_ref().escape_debug()
-                    ),
-                );
-                None
-            }
-        };
-        let sender = mailbox(&raw.sender, "sender");
-        let reply_to = raw.reply_to.as_ref().map(|r| mailbox(r, "reply_to"));
+        let sender = mailbox(&mut report, &source, &raw.sender, "sender");
+        let reply_to = raw
+            .reply_to
+            .as_ref()
+            .map(|r| mailbox(&mut report, &source, r, "reply_to"));
 
         let mut languages = Vec::new();
         for code in raw.languages.get_ref() {
@@ -235,6 +302,91 @@ impl Config {
             );
         }
 
+        let suppression = root.join(raw.suppression.as_deref().unwrap_or("recipients/suppression.csv"));
+        let mut offices = BTreeMap::new();
+        for (id, office) in &raw.offices {
+            let Ok(office_id) = id
+                .get_ref()
+                .parse::<OfficeId>()
+                .map_err(|e| report.error_at(&source, id.span().start, e))
+            else {
+                continue;
+            };
+            let o = office.get_ref();
+            let mut office_regions = Vec::new();
+            for r in &o.regions {
+                match r.get_ref().parse::<Region>() {
+                    Ok(region) if regions.contains_key(&region) => office_regions.push(region),
+                    _ => {
+                        let list = regions.keys().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ");
+                        report.error_at(
+                            &source,
+                            r.span().start,
+                            format!("unknown region `{}`; the regions are {list}", r.get_ref()),
+                        );
+                    }
+                }
+            }
+            if o.regions.is_empty() {
+                report.error_at(
+                    &source,
+                    office.span().start,
+                    format!("office `{office_id}` needs `regions`"),
+                );
+            }
+            let language = match o.language.get_ref().parse::<Language>() {
+                Ok(l) if languages.contains(&l) => Some(l),
+                _ => {
+                    report.error_at(
+                        &source,
+                        o.language.span().start,
+                        format!("office language `{}` is not in `languages`", o.language.get_ref()),
+                    );
+                    None
+                }
+            };
+            let from = mailbox(&mut report, &source, &o.from, "from");
+            let office_reply_to = o
+                .reply_to
+                .as_ref()
+                .map(|r| mailbox(&mut report, &source, r, "reply_to"));
+            let mut filters = Vec::new();
+            for w in &o.segment {
+                match w.get_ref().parse::<Filter>() {
+                    Ok(f) => filters.push(f),
+                    Err(e) => report.error_at(&source, w.span().start, e),
+                }
+            }
+            let time_zone = o.time_zone.as_ref().and_then(|z| {
+                crate::calendar::parse_zone(z.get_ref())
+                    .map_err(|e| report.error_at(&source, z.span().start, e))
+                    .ok()
+            });
+            if o.lists.is_empty() {
+                report.error_at(
+                    &source,
+                    office.span().start,
+                    format!("office `{office_id}` needs `lists`: the CSV files of its recipients"),
+                );
+            }
+            if let (Some(language), Some(from)) = (language, from) {
+                offices.insert(
+                    office_id.clone(),
+                    Office {
+                        id: office_id,
+                        name: o.name.clone(),
+                        regions: office_regions,
+                        language,
+                        from,
+                        reply_to: office_reply_to.flatten(),
+                        lists: o.lists.iter().map(|l| root.join(l)).collect(),
+                        filters,
+                        time_zone,
+                    },
+                );
+            }
+        }
+
         if report.has_errors() {
             return Err(ConfigError::Invalid(report));
         }
@@ -253,6 +405,12 @@ impl Config {
             regions,
             out_dir: root.join(raw.out_dir.as_deref().unwrap_or("out")),
             templates_dir: root.join(raw.templates.as_deref().unwrap_or("templates")),
+            lists: match &raw.lists {
+                Some(lists) => lists.iter().map(|l| root.join(l)).collect(),
+                None => default_lists(&root.join("recipients"), &suppression, &offices),
+            },
+            suppression,
+            offices,
         })
     }
 

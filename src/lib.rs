@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: project settings (`infoflash.toml`): languages, regions, sender, folders;
 //! - [`edition`]: the edition file, loaded once into a validated model;
+//! - [`audience`]: recipient lists, segments, offices and the suppression list;
 //! - [`calendar`]: time zones and exact instants for sessions and deadlines;
 //! - [`markdown`]: item bodies to sanitised HTML and to wrapped plain text;
 //! - [`render`]: the model to MJML (handlebars), HTML (mrml), plain text and a MIME message;
@@ -14,6 +15,7 @@
 //!
 //! Shared value types ([`types`]) and problem reports ([`diagnostics`]) sit beside them.
 
+pub mod audience;
 pub mod calendar;
 pub mod check;
 pub mod cli;

@@ -104,6 +104,11 @@ slug_type!(
     "edition id (the file name without .toml)"
 );
 slug_type!(
+    /// A regional office's id, as in `[offices.<id>]` of `infoflash.toml`.
+    OfficeId,
+    "office id"
+);
+slug_type!(
     /// An item's id, unique in its edition; used as the HTML anchor and in calendar UIDs.
     ItemId,
     "item id"

@@ -191,9 +191,14 @@ fn render_sample(language: &str) -> render::Rendered {
     let templates = Templates::load(&config.templates_dir, &config.languages).unwrap();
     let variant = render::Variant {
         language: language.parse().unwrap(),
-        region: None,
+        scope: render::Scope::All,
     };
-    let personal = Personal::preview(&config, &edition, &variant);
+    let personal = Personal::preview(
+        &config,
+        &edition,
+        &variant,
+        templates.labels(&variant.language).unwrap(),
+    );
     render::render(&edition, &variant, &config, &templates, &personal).unwrap()
 }
 
@@ -204,4 +209,94 @@ fn sample_snapshots() {
         insta::assert_snapshot!(format!("sample_{language}_mjml"), rendered.mjml);
         insta::assert_snapshot!(format!("sample_{language}_text"), rendered.text);
     }
+}
+
+#[test]
+fn an_office_build_keeps_its_regions_items_and_names_the_office() {
+    let out = build_into(
+        &root(),
+        &[
+            "editions/2026-01-info-flash-22.toml",
+            "--office",
+            "bangkok",
+            "--language",
+            "en",
+        ],
+    );
+    let text = read(&out.path().join("2026-01-info-flash-22/en-bangkok/email.txt"));
+    assert!(text.contains("UNESCO Regional Office in Bangkok"), "{text}");
+    assert!(
+        !text.contains("Santo Domingo Roadmap"),
+        "a Latin America item reached the Bangkok edition"
+    );
+    assert!(
+        text.contains("Asia and the Pacific: Thursday 15 January 2026"),
+        "its own regional meeting is missing"
+    );
+    assert!(
+        !text.contains("Arab States: Monday 2 February"),
+        "another region's meeting leaked in"
+    );
+    let out = build_into(
+        &root(),
+        &[
+            "editions/2026-01-info-flash-22.toml",
+            "--office",
+            "santiago",
+            "--language",
+            "es",
+        ],
+    );
+    let text = read(&out.path().join("2026-01-info-flash-22/es-santiago/email.txt"));
+    assert!(text.to_lowercase().contains("santo domingo"), "{text}");
+}
+
+fn sample_rendered_for(recipient: &infoflash::audience::Recipient, template_dir: Option<&Path>) -> render::Rendered {
+    let mut config = Config::load(&root().join("infoflash.toml")).unwrap();
+    if let Some(dir) = template_dir {
+        config.templates_dir = dir.to_path_buf();
+    }
+    let (edition, _) = infoflash::edition::load(&sample_edition(), &config).unwrap();
+    let templates = Templates::load(&config.templates_dir, &config.languages).unwrap();
+    let variant = render::Variant {
+        language: "fr".parse().unwrap(),
+        scope: render::Scope::All,
+    };
+    let labels = templates.labels(&variant.language).unwrap();
+    let preview = Personal::preview(&config, &edition, &variant, labels);
+    let personal = Personal::for_recipient(&preview, recipient, labels);
+    render::render(&edition, &variant, &config, &templates, &personal).unwrap()
+}
+
+#[test]
+fn greets_the_recipient_by_name_escaped_or_politely_without_one() {
+    let mut ann = infoflash::audience::Recipient::new("ann@example.org".parse().unwrap());
+    ann.name = Some("Ann <b>Example</b> & Co".into());
+    let r = sample_rendered_for(&ann, None);
+    assert!(
+        r.html.contains("Bonjour Ann &lt;b&gt;Example&lt;/b&gt; &amp; Co,"),
+        "greeting not escaped"
+    );
+    assert!(r.text.contains("Bonjour Ann <b>Example</b> & Co,"));
+    let nameless = infoflash::audience::Recipient::new("team@example.org".parse().unwrap());
+    let r = sample_rendered_for(&nameless, None);
+    assert!(r.html.contains("Madame, Monsieur,"), "no polite fallback");
+}
+
+#[test]
+fn list_columns_reach_templates_as_recipient_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("partials")).unwrap();
+    std::fs::write(
+        dir.path().join("partials/header.mjml.hbs"),
+        "<mj-section><mj-column><mj-text><p>School: {{recipient.attributes.school}}</p></mj-text></mj-column></mj-section>",
+    )
+    .unwrap();
+    let mut ann = infoflash::audience::Recipient::new("ann@example.org".parse().unwrap());
+    ann.attributes.insert("school".into(), "Lycée <Molière>".into());
+    let r = sample_rendered_for(&ann, Some(dir.path()));
+    assert!(
+        r.html.contains("School: Lycée &lt;Molière&gt;"),
+        "attribute missing or unescaped"
+    );
 }

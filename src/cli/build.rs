@@ -1,14 +1,14 @@
-//! `infoflash build EDITION [--out DIR] [--language L]... [--region R]`
+//! `infoflash build EDITION [--out DIR] [--language L]... [--region R | --office ID]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{configured_language, configured_region, EXIT_INVALID};
+use super::{configured_language, configured_office, configured_region, EXIT_INVALID};
 use crate::config::Config;
 use crate::diagnostics::Severity;
 use crate::edition::{self, EditionError};
-use crate::render::{self, Templates};
-use crate::types::{Language, Region};
+use crate::render::{self, Scope, Templates};
+use crate::types::{Language, OfficeId, Region};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,6 +23,9 @@ pub struct Args {
     /// Build the regional variant: only the items that concern this region
     #[arg(long, value_name = "R", value_parser = parse_region)]
     region: Option<Region>,
+    /// Build a regional office's variants: the items of its regions (see [offices] in infoflash.toml)
+    #[arg(long, value_name = "ID", conflicts_with = "region")]
+    office: Option<OfficeId>,
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
@@ -37,9 +40,20 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     for language in &args.language {
         configured_language(config, language)?;
     }
-    if let Some(region) = &args.region {
-        configured_region(config, region)?;
-    }
+    let scope = match (&args.region, &args.office) {
+        (Some(region), _) => {
+            configured_region(config, region)?;
+            Scope::Regions(vec![region.clone()])
+        }
+        (None, Some(id)) => {
+            let office = configured_office(config, id)?;
+            Scope::Office {
+                id: office.id.clone(),
+                regions: office.regions.clone(),
+            }
+        }
+        (None, None) => Scope::All,
+    };
     // Compiling the templates and loading the edition are independent; do both at once.
     let (loaded, templates) = std::thread::scope(|scope| {
         let templates = scope.spawn(|| Templates::load(&config.templates_dir, &config.languages));
@@ -65,7 +79,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     };
     eprint!("{warnings}");
     let templates = templates?;
-    let variants = render::variants(&edition, &args.language, args.region.as_ref());
+    let variants = render::variants(&edition, &args.language, &scope);
     let rendered = render::render_all(&edition, &variants, config, &templates)
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;

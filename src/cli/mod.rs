@@ -6,15 +6,15 @@
 
 mod build;
 mod check;
+mod lists;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::types::{Language, Region};
+use crate::types::{Language, OfficeId, Region};
 
 /// Exit code for input with errors.
 pub const EXIT_INVALID: u8 = 1;
@@ -53,6 +53,8 @@ enum Command {
     Build(build::Args),
     /// Report problems in an edition (exit 1 if there are errors; warnings do not fail)
     Check(check::Args),
+    /// Read recipient lists: count valid, invalid, duplicate, suppressed and deliverable rows
+    Lists(lists::Args),
 }
 
 /// Parses the command line, runs the command and turns the outcome into an exit code; an error
@@ -70,8 +72,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let config = Config::discover(cli.config.as_deref(), &cwd)?;
+    // Relative to the current folder, so that messages show short paths.
+    let config = Config::discover(cli.config.as_deref(), std::path::Path::new(""))?;
     match &config.path {
         Some(path) => tracing::debug!("settings from {}", path.display()),
         None => tracing::debug!("no infoflash.toml here: using the embedded defaults"),
@@ -79,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build(args) => build::run(args, &config),
         Command::Check(args) => check::run(args, &config),
+        Command::Lists(args) => lists::run(args, &config),
     }
 }
 
@@ -114,4 +117,15 @@ fn configured_region(config: &Config, region: &Region) -> anyhow::Result<()> {
         config.region_list()
     );
     Ok(())
+}
+
+fn configured_office<'c>(config: &'c Config, id: &OfficeId) -> anyhow::Result<&'c crate::config::Office> {
+    config.offices.get(id).ok_or_else(|| {
+        let known: Vec<String> = config.offices.keys().map(|o| format!("`{o}`")).collect();
+        if known.is_empty() {
+            anyhow::anyhow!("unknown office `{id}`: no offices are defined; add [offices.{id}] to infoflash.toml")
+        } else {
+            anyhow::anyhow!("unknown office `{id}`; the offices are {}", known.join(", "))
+        }
+    })
 }

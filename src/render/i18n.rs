@@ -100,6 +100,14 @@ impl Labels {
         }
     }
 
+    /// "Dear Ann Example," — or the polite form for a reader whose name we do not know.
+    pub fn greeting(&self, name: Option<&str>) -> String {
+        match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => self.get("greeting").replace("{name}", name),
+            None => self.get("greeting_anonymous").to_string(),
+        }
+    }
+
     /// "N°22", "第22期".
     pub fn number(&self, number: u32) -> String {
         self.get("number_format").replace("{number}", &number.to_string())

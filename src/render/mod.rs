@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::edition::Edition;
-use crate::types::{Language, Region};
+use crate::types::{Language, OfficeId, Region};
 pub use templates::Templates;
 pub use view::EmailView;
 
@@ -61,19 +61,52 @@ pub enum RenderError {
     Message { variant: String, message: String },
 }
 
-/// What one email is built for: a language, and for a regional office's edition, a region.
+/// Which items an email carries: all of them, or those of some regions (a regional
+/// variant, or a regional office's edition).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Scope {
+    All,
+    /// `--region R`: the items that concern R.
+    Regions(Vec<Region>),
+    /// A regional office's edition: the items that concern any of its regions.
+    Office {
+        id: OfficeId,
+        regions: Vec<Region>,
+    },
+}
+
+impl Scope {
+    pub fn regions(&self) -> &[Region] {
+        match self {
+            Scope::All => &[],
+            Scope::Regions(r) | Scope::Office { regions: r, .. } => r,
+        }
+    }
+
+    /// Whether an item or session for these regions belongs in the email.
+    pub fn includes(&self, regions: &crate::edition::Regions) -> bool {
+        let mine = self.regions();
+        mine.is_empty() || mine.iter().any(|r| regions.includes(r))
+    }
+}
+
+/// What one email is built for: a language and a scope.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Variant {
     pub language: Language,
-    pub region: Option<Region>,
+    pub scope: Scope,
 }
 
 impl Variant {
-    /// `en`, or `fr-africa` for a regional variant; used as a folder name.
+    /// `en`, `fr-africa` for a regional variant, `es-santiago` for an office's; a folder name.
     pub fn id(&self) -> String {
-        match &self.region {
-            Some(r) => format!("{}-{r}", self.language),
-            None => self.language.to_string(),
+        match &self.scope {
+            Scope::All => self.language.to_string(),
+            Scope::Regions(r) => {
+                let ids: Vec<&str> = r.iter().map(Region::as_str).collect();
+                format!("{}-{}", self.language, ids.join("+"))
+            }
+            Scope::Office { id, .. } => format!("{}-{id}", self.language),
         }
     }
 }
@@ -84,21 +117,43 @@ impl fmt::Display for Variant {
     }
 }
 
-/// The per-recipient parts of a message. A build fills them with preview values; sending
-/// substitutes each recipient's own after rendering the variant once.
-#[derive(Debug, Clone)]
+/// The per-recipient parts of a message: greeting, links and the recipient's own columns. A
+/// build fills them with preview values; sending fills each recipient's own.
+#[derive(Debug, Clone, Default)]
 pub struct Personal {
+    pub greeting: String,
     pub view_online_url: String,
     pub unsubscribe_url: String,
+    pub name: Option<String>,
+    /// The recipient's other list columns, for templates (`recipient.attributes.school`).
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 impl Personal {
-    /// The links a preview shows: the variant's archive page and a sample unsubscribe link.
-    pub fn preview(config: &Config, edition: &Edition, variant: &Variant) -> Personal {
+    /// What a preview shows: the polite greeting with no name, the variant's archive page and
+    /// a sample unsubscribe link.
+    pub fn preview(config: &Config, edition: &Edition, variant: &Variant, labels: &i18n::Labels) -> Personal {
         let base = config.base_url.as_str().trim_end_matches('/');
         Personal {
+            greeting: labels.greeting(None),
             view_online_url: format!("{base}/archive/{}/{}/", edition.id, variant.id()),
             unsubscribe_url: format!("{base}/unsubscribe/preview"),
+            name: None,
+            attributes: Default::default(),
+        }
+    }
+
+    /// A recipient's own parts; the links are the preview's until delivery provides its own.
+    pub fn for_recipient(
+        preview: &Personal,
+        recipient: &crate::audience::Recipient,
+        labels: &i18n::Labels,
+    ) -> Personal {
+        Personal {
+            greeting: labels.greeting(recipient.name.as_deref()),
+            name: recipient.name.clone(),
+            attributes: recipient.attributes.clone(),
+            ..preview.clone()
         }
     }
 }
@@ -124,9 +179,9 @@ pub struct Rendered {
     pub mjml_warnings: Vec<MjmlWarning>,
 }
 
-/// The variants an edition is built in: each of `languages` (default: the edition's), for
-/// `region` or for all regions.
-pub fn variants(edition: &Edition, languages: &[Language], region: Option<&Region>) -> Vec<Variant> {
+/// The variants an edition is built in: each of `languages` (default: the edition's), with
+/// the same scope.
+pub fn variants(edition: &Edition, languages: &[Language], scope: &Scope) -> Vec<Variant> {
     let languages = if languages.is_empty() {
         &edition.languages[..]
     } else {
@@ -136,7 +191,7 @@ pub fn variants(edition: &Edition, languages: &[Language], region: Option<&Regio
         .iter()
         .map(|l| Variant {
             language: l.clone(),
-            region: region.cloned(),
+            scope: scope.clone(),
         })
         .collect()
 }
@@ -196,7 +251,7 @@ pub fn render_all(
     templates: &Templates,
 ) -> Vec<Result<Rendered, RenderError>> {
     let one = |variant: &Variant| {
-        let personal = Personal::preview(config, edition, variant);
+        let personal = Personal::preview(config, edition, variant, templates.labels(&variant.language)?);
         render(edition, variant, config, templates, &personal)
     };
     crate::parallel::map(variants, one)

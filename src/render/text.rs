@@ -54,6 +54,8 @@ pub fn render(view: &EmailView) -> String {
         label("view_in_browser"),
         view.view_online_url
     ));
+    out.blank();
+    out.para(&view.greeting);
     out.rich(&view.intro);
 
     out.rule('=');

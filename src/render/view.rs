@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::i18n::Labels;
-use super::{Personal, Variant};
+use super::{Personal, Scope, Variant};
 use crate::calendar;
 use crate::config::Config;
 use crate::edition::{Edition, Item, Localized, Markdown, Session};
 use crate::markdown;
+use crate::types::Language;
 
 /// Plain-text width: lines stay below 78 columns (RFC 5322's recommendation), leaving room
 /// for the quoting `> ` of replies.
@@ -30,14 +31,24 @@ pub struct EmailView {
     pub series: String,
     pub number: String,
     pub date: String,
-    /// The region of a regional variant, in the reader's language.
+    /// The office or regions of a regional variant, in the reader's language.
     pub region: Option<String>,
+    /// "Dear Ann," or the polite form when the name is unknown.
+    pub greeting: String,
+    pub recipient: RecipientView,
     pub intro: Option<Rich>,
     pub items: Vec<ItemView>,
     pub days: Option<DaysView>,
     pub view_online_url: String,
     pub unsubscribe_url: String,
     pub labels: BTreeMap<String, String>,
+}
+
+/// What templates may use of the recipient: the name and the list's other columns.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientView {
+    pub name: Option<String>,
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// Markdown rendered both ways.
@@ -181,7 +192,7 @@ impl EmailView {
         let items: Vec<ItemView> = edition
             .items
             .iter()
-            .filter(|item| variant.region.as_ref().is_none_or(|r| item.regions.includes(r)))
+            .filter(|item| variant.scope.includes(&item.regions))
             .map(|item| item_view(item, &pick, config))
             .collect();
         let preheader = items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(" · ");
@@ -217,17 +228,34 @@ impl EmailView {
             series,
             number,
             date: labels.date(edition.date),
-            region: variant
-                .region
-                .as_ref()
-                .and_then(|r| config.regions.get(r))
-                .map(|r| r.name_in(language).to_string()),
+            region: scope_name(&variant.scope, config, language),
+            greeting: personal.greeting.clone(),
+            recipient: RecipientView {
+                name: personal.name.clone(),
+                attributes: personal.attributes.clone(),
+            },
             intro: edition.intro.as_ref().and_then(|i| pick.rich(i)),
             items,
             days,
             view_online_url: personal.view_online_url.clone(),
             unsubscribe_url: personal.unsubscribe_url.clone(),
             labels: labels.all().clone(),
+        }
+    }
+}
+
+/// "Santiago office" for an office's edition, region names for a regional variant.
+fn scope_name(scope: &Scope, config: &Config, language: &Language) -> Option<String> {
+    match scope {
+        Scope::All => None,
+        Scope::Office { id, .. } => config.offices.get(id).map(|o| o.name.clone()),
+        Scope::Regions(regions) => {
+            let names: Vec<&str> = regions
+                .iter()
+                .filter_map(|r| config.regions.get(r))
+                .map(|r| r.name_in(language))
+                .collect();
+            Some(names.join(", "))
         }
     }
 }
@@ -248,9 +276,12 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
     let sessions = item
         .sessions
         .iter()
-        .filter(|s| match (&pick.variant.region, &s.region) {
-            (Some(variant), Some(session)) => variant == session,
-            _ => true,
+        .filter(|s| match &s.region {
+            Some(region) => pick
+                .variant
+                .scope
+                .includes(&crate::edition::Regions::Only(vec![region.clone()])),
+            None => true,
         })
         .map(|s| {
             let heading = match (&s.name, &s.language, &s.region) {

@@ -1,0 +1,332 @@
+//! The audience: who receives which variant. Recipient lists (CSV files in `recipients/`) are
+//! read as a stream, validated row by row, merged by address, filtered by the sending office
+//! and by segments, and checked against the suppression list.
+//!
+//! Owns the [`Recipient`] type and the one rule that must never break: a suppressed address is
+//! never deliverable, whatever list it is on and whichever office sends. A bad row never stops
+//! a list; it is reported as `file:line: why` and skipped. Memory grows only with the set of
+//! addresses seen (for merging duplicates), never with rows or their columns. This module must
+//! not render or send anything.
+//!
+//! ```no_run
+//! # use infoflash::{audience::{self, Selection, Suppression}, config::Config};
+//! # use std::path::Path;
+//! let config = Config::load(Path::new("infoflash.toml")).unwrap();
+//! let (suppression, _problems) = Suppression::load(&config.suppression).unwrap();
+//! let selection = Selection { lists: config.lists.clone(), filters: vec![], suppression: &suppression };
+//! let counts = audience::scan(&config, &selection, |problem| eprintln!("{problem}"), |recipient| {
+//!     println!("{}", recipient.email);
+//! }).unwrap();
+//! println!("{} deliverable", counts.deliverable);
+//! ```
+
+mod lists;
+pub mod segment;
+mod suppression;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use lists::{Fields, ListReader, Row};
+pub use segment::Filter;
+pub use suppression::Suppression;
+
+use crate::config::Config;
+use crate::types::{EmailAddress, Language, Region};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AudienceError {
+    #[error("cannot read the list {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {why}", path.display())]
+    File { path: PathBuf, why: String },
+}
+
+/// One person on a list, validated: the address parses, nothing that reaches a header holds a
+/// control character, language and region are configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub email: EmailAddress,
+    pub name: Option<String>,
+    pub language: Option<Language>,
+    pub region: Option<Region>,
+    pub country: Option<String>,
+    pub role: Option<String>,
+    pub tags: Vec<String>,
+    /// Every other column, for templates.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Columns with a meaning of their own; any other column is an attribute.
+pub const KNOWN_COLUMNS: [&str; 7] = ["email", "name", "language", "region", "country", "role", "tags"];
+
+impl Recipient {
+    pub fn new(email: EmailAddress) -> Recipient {
+        Recipient {
+            email,
+            name: None,
+            language: None,
+            region: None,
+            country: None,
+            role: None,
+            tags: Vec::new(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    /// Validates a row of a list.
+    pub fn from_fields(fields: &Fields, config: &Config) -> Result<Recipient, String> {
+        let text = |column: &str| fields.get(column).map(str::trim).filter(|v| !v.is_empty());
+        let email = text("email").ok_or("has no email address")?;
+        let email: EmailAddress = email.parse()?;
+        let mut r = Recipient::new(email);
+        if let Some(name) = text("name") {
+            if name.chars().any(char::is_control) {
+                return Err(format!(
+                    "the name `{}` contains a line break or control character",
+                    name.escape_debug()
+                ));
+            }
+            r.name = Some(name.to_string());
+        }
+        if let Some(code) = text("language") {
+            let language: Language = code.to_lowercase().parse()?;
+            if !config.languages.contains(&language) {
+                return Err(format!(
+                    "language `{code}` is not configured; use one of {}",
+                    config.language_list()
+                ));
+            }
+            r.language = Some(language);
+        }
+        if let Some(id) = text("region") {
+            let region = id
+                .to_lowercase()
+                .parse::<Region>()
+                .ok()
+                .filter(|r| config.regions.contains_key(r));
+            r.region =
+                Some(region.ok_or_else(|| format!("unknown region `{id}`; the regions are {}", config.region_list()))?);
+        }
+        r.country = text("country").map(str::to_string);
+        r.role = text("role").map(str::to_string);
+        r.tags = text("tags")
+            .map(|t| {
+                t.split(';')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (column, value) in fields.iter() {
+            if !column.is_empty() && !KNOWN_COLUMNS.contains(&column) && !value.trim().is_empty() {
+                r.attributes.insert(column.to_string(), value.trim().to_string());
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// A row that was not taken as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub file: PathBuf,
+    pub line: u64,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProblemKind {
+    /// Skipped.
+    Invalid,
+    /// Merged into an earlier row with the same address.
+    Duplicate,
+}
+
+impl RowProblem {
+    pub fn invalid(file: &Path, line: u64, why: impl Into<String>) -> RowProblem {
+        RowProblem {
+            file: file.to_path_buf(),
+            line,
+            kind: ProblemKind::Invalid,
+            message: why.into(),
+        }
+    }
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ProblemKind::Invalid => "skipped",
+            ProblemKind::Duplicate => "merged",
+        };
+        write!(f, "{}:{}: {what}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// Which lists to read and whom to keep.
+#[derive(Debug, Clone)]
+pub struct Selection<'a> {
+    pub lists: Vec<PathBuf>,
+    /// All must match (an office's own filter and `--where`).
+    pub filters: Vec<Filter>,
+    pub suppression: &'a Suppression,
+}
+
+/// What a pass over the lists found. `rows` = `valid` + `invalid`; of the valid rows,
+/// `duplicates` were merged; of the rest, `excluded` did not match the filters, `suppressed`
+/// are on the suppression list, and `deliverable` remain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub rows: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub duplicates: u64,
+    pub excluded: u64,
+    pub suppressed: u64,
+    pub deliverable: u64,
+    /// Deliverable recipients by region, then language (`-` where the list gives none).
+    pub table: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// A 128-bit fingerprint of a normalised address: the dedupe set holds these instead of the
+/// addresses, so a million-row list costs a few tens of megabytes.
+fn fingerprint(address: &str) -> u128 {
+    let normalised = address.trim().to_lowercase();
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        normalised.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// Reads every list of `selection` once, calling `on_problem` for each row skipped or merged and
+/// `on_deliverable` for each recipient who should receive the edition (in list order, each
+/// address once). `Err` only when a list cannot be read at all.
+pub fn scan(
+    config: &Config,
+    selection: &Selection<'_>,
+    mut on_problem: impl FnMut(&RowProblem),
+    mut on_deliverable: impl FnMut(&Recipient),
+) -> Result<Counts, AudienceError> {
+    let mut counts = Counts::default();
+    let mut seen: HashMap<u128, (u16, u64)> = HashMap::new();
+    for (index, path) in selection.lists.iter().enumerate() {
+        let file_index = u16::try_from(index).unwrap_or(u16::MAX);
+        let mut reader = ListReader::open(path)?;
+        while let Some(row) = reader.next_row()? {
+            let fields = match row {
+                Row::Blank => continue,
+                Row::Broken { line, why } => {
+                    counts.rows += 1;
+                    counts.invalid += 1;
+                    on_problem(&RowProblem::invalid(path, line, why));
+                    continue;
+                }
+                Row::Fields(fields) => fields,
+            };
+            counts.rows += 1;
+            let recipient = match Recipient::from_fields(&fields, config) {
+                Ok(r) => r,
+                Err(why) => {
+                    counts.invalid += 1;
+                    on_problem(&RowProblem::invalid(path, fields.line, why));
+                    continue;
+                }
+            };
+            counts.valid += 1;
+            match seen.entry(fingerprint(recipient.email.as_str())) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    counts.duplicates += 1;
+                    let (first_file, first_line) = *first.get();
+                    let first_path = selection.lists.get(usize::from(first_file)).unwrap_or(path);
+                    on_problem(&RowProblem {
+                        file: path.clone(),
+                        line: fields.line,
+                        kind: ProblemKind::Duplicate,
+                        message: format!(
+                            "{} is already at {}:{first_line}; the first row wins",
+                            recipient.email,
+                            first_path.display()
+                        ),
+                    });
+                    continue;
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert((file_index, fields.line));
+                }
+            }
+            if !segment::matches_all(&selection.filters, &recipient) {
+                counts.excluded += 1;
+                continue;
+            }
+            if selection.suppression.contains(&recipient.email) {
+                counts.suppressed += 1;
+                continue;
+            }
+            counts.deliverable += 1;
+            let region = recipient.region.as_ref().map_or("-", Region::as_str);
+            let language = recipient.language.as_ref().map_or("-", Language::as_str);
+            *counts
+                .table
+                .entry(region.to_string())
+                .or_default()
+                .entry(language.to_string())
+                .or_default() += 1;
+            on_deliverable(&recipient);
+        }
+    }
+    Ok(counts)
+}
+
+/// The language a recipient receives: their own if the edition is built in it, else the
+/// office's, else the configured fallback, else the edition's own language.
+pub fn language_for<'a>(
+    recipient: &'a Recipient,
+    available: &'a [Language],
+    office_language: Option<&'a Language>,
+    fallback: &'a Language,
+) -> &'a Language {
+    [recipient.language.as_ref(), office_language, Some(fallback)]
+        .into_iter()
+        .flatten()
+        .find(|l| available.contains(l))
+        .unwrap_or(&available[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_ignore_case_and_surrounding_space() {
+        assert_eq!(fingerprint(" Ann@Example.org "), fingerprint("ann@example.org"));
+        assert_ne!(fingerprint("ann@example.org"), fingerprint("anne@example.org"));
+    }
+
+    #[test]
+    fn a_recipient_gets_their_language_or_the_office_or_the_fallback() {
+        let l = |c: &str| c.parse::<Language>().unwrap();
+        let available = [l("en"), l("fr"), l("es")];
+        let mut r = Recipient::new("a@example.org".parse().unwrap());
+        r.language = Some(l("fr"));
+        assert_eq!(language_for(&r, &available, None, &l("en")), &l("fr"));
+        r.language = Some(l("ar"));
+        assert_eq!(language_for(&r, &available, Some(&l("es")), &l("en")), &l("es"));
+        assert_eq!(language_for(&r, &available, None, &l("en")), &l("en"));
+        assert_eq!(language_for(&r, &[l("fr")], None, &l("en")), &l("fr"));
+    }
+}

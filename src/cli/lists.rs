@@ -1,0 +1,178 @@
+//! `infoflash lists [CSV…] [--office ID] [--where KEY=V1,V2]… [--strict] [--json]`
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::{configured_office, EXIT_INVALID};
+use crate::audience::{self, segment::Field, Counts, Filter, ListReader, RowProblem, Selection, Suppression};
+use crate::config::Config;
+use crate::types::OfficeId;
+
+/// At most this many problems are kept for `--json`, so that a broken million-row list cannot
+/// exhaust memory; the counts stay exact.
+const JSON_PROBLEMS: usize = 1000;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Lists to read [default: the office's `lists` with --office, else `lists` from the settings]
+    csv: Vec<PathBuf>,
+    /// The audience of a regional office: its lists and its segment (see [offices] in infoflash.toml)
+    #[arg(long, value_name = "ID")]
+    office: Option<OfficeId>,
+    /// Keep recipients whose KEY (region, language, country, role, tags or any column) is one of
+    /// the values; repeat to require several
+    #[arg(long = "where", value_name = "KEY=V1,V2")]
+    filters: Vec<Filter>,
+    /// Exit 1 if any row was invalid
+    #[arg(long)]
+    strict: bool,
+    /// Print one JSON object: rows, valid, invalid, duplicates, excluded, suppressed,
+    /// deliverable, table (region → language → count) and problems
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    lists: &'a [PathBuf],
+    suppression: &'a PathBuf,
+    #[serde(flatten)]
+    counts: &'a Counts,
+    problems: &'a [RowProblem],
+    problems_not_shown: usize,
+}
+
+pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
+    let office = args
+        .office
+        .as_ref()
+        .map(|id| configured_office(config, id))
+        .transpose()?;
+    let lists = match (&office, args.csv.is_empty()) {
+        (_, false) => args.csv.clone(),
+        (Some(office), true) => office.lists.clone(),
+        (None, true) => config.lists.clone(),
+    };
+    anyhow::ensure!(
+        !lists.is_empty(),
+        "no recipient lists: name CSV files, or set `lists` in infoflash.toml (or put .csv files in recipients/)"
+    );
+    let mut filters: Vec<Filter> = office.map(|o| o.filters.clone()).unwrap_or_default();
+    filters.extend(args.filters.iter().cloned());
+    check_filters(&filters, &lists, config)?;
+
+    let (suppression, mut problems) = Suppression::load(&config.suppression)?;
+    if !args.json {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+    }
+    let mut not_shown = 0;
+    let selection = Selection {
+        lists: lists.clone(),
+        filters,
+        suppression: &suppression,
+    };
+    let counts = audience::scan(
+        config,
+        &selection,
+        |problem| {
+            if !args.json {
+                eprintln!("{problem}");
+            } else if problems.len() < JSON_PROBLEMS {
+                problems.push(problem.clone());
+            } else {
+                not_shown += 1;
+            }
+        },
+        |_| {},
+    )?;
+
+    if args.json {
+        let report = JsonReport {
+            lists: &lists,
+            suppression: &config.suppression,
+            counts: &counts,
+            problems: &problems,
+            problems_not_shown: not_shown,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", summary(&counts));
+    }
+    Ok(if args.strict && counts.invalid > 0 {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Region and language values must be configured; an attribute must be a column of some list.
+fn check_filters(filters: &[Filter], lists: &[PathBuf], config: &Config) -> anyhow::Result<()> {
+    for f in filters {
+        f.validate(config).map_err(anyhow::Error::msg)?;
+    }
+    let attributes: Vec<&String> = filters
+        .iter()
+        .filter_map(|f| match &f.field {
+            Field::Attribute(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    if attributes.is_empty() {
+        return Ok(());
+    }
+    let mut columns = BTreeSet::new();
+    for list in lists {
+        columns.extend(ListReader::open(list)?.headers().iter().cloned());
+    }
+    for name in attributes {
+        anyhow::ensure!(
+            columns.contains(name),
+            "no list has a column `{name}` to filter on; the columns are: {}",
+            columns.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn summary(c: &Counts) -> String {
+    let mut out = String::new();
+    for (label, n) in [
+        ("rows", c.rows),
+        ("valid", c.valid),
+        ("invalid", c.invalid),
+        ("duplicates", c.duplicates),
+        ("excluded", c.excluded),
+        ("suppressed", c.suppressed),
+        ("deliverable", c.deliverable),
+    ] {
+        out.push_str(&format!("{label:<12} {n:>9}\n"));
+    }
+    let languages: BTreeSet<&String> = c.table.values().flat_map(|l| l.keys()).collect();
+    if languages.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("\n{:<28}", "deliverable: region \\ lang"));
+    for l in &languages {
+        out.push_str(&format!("{l:>7}"));
+    }
+    out.push_str(&format!("{:>8}\n", "total"));
+    for (region, by_language) in &c.table {
+        out.push_str(&format!("{region:<28}"));
+        for l in &languages {
+            out.push_str(&format!("{:>7}", by_language.get(*l).copied().unwrap_or(0)));
+        }
+        out.push_str(&format!("{:>8}\n", by_language.values().sum::<u64>()));
+    }
+    out.push_str(&format!("{:<28}", "total"));
+    for l in &languages {
+        let total: u64 = c.table.values().filter_map(|m| m.get(*l)).sum();
+        out.push_str(&format!("{total:>7}"));
+    }
+    out.push_str(&format!("{:>8}\n", c.deliverable));
+    out
+}
