@@ -5,52 +5,43 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::AudienceError;
 
-/// A row of a list, or why it could not be read.
+/// A row of a list, or why it could not be read. Borrows the reader's buffer: one row is
+/// held at a time and nothing is allocated per row.
 #[derive(Debug)]
-pub enum Row {
+pub enum Row<'r> {
     /// An empty line, or one with only delimiters and spaces.
     Blank,
-    Fields(Fields),
-    Broken {
-        line: u64,
-        why: String,
-    },
+    Fields(Fields<'r>),
+    Broken { line: u64, why: String },
 }
 
 /// The fields of one row, by lowercase column name.
 #[derive(Debug)]
-pub struct Fields {
+pub struct Fields<'r> {
     pub line: u64,
-    headers: Arc<[String]>,
-    values: Vec<String>,
+    headers: &'r [String],
+    record: &'r csv::StringRecord,
 }
 
-impl Fields {
-    pub fn get(&self, column: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .position(|h| h == column)
-            .map(|i| self.values[i].as_str())
+impl<'r> Fields<'r> {
+    pub fn get(&self, column: &str) -> Option<&'r str> {
+        self.headers.iter().position(|h| h == column).and_then(|i| self.record.get(i))
     }
 
     /// Every column with its value, in file order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers
-            .iter()
-            .map(String::as_str)
-            .zip(self.values.iter().map(String::as_str))
+    pub fn iter(&self) -> impl Iterator<Item = (&'r str, &'r str)> + 'r {
+        self.headers.iter().map(String::as_str).zip(self.record.iter())
     }
 }
 
 pub struct ListReader {
     path: PathBuf,
     reader: csv::Reader<Box<dyn Read>>,
-    headers: Arc<[String]>,
-    record: csv::ByteRecord,
+    headers: Vec<String>,
+    record: csv::StringRecord,
 }
 
 /// `;` when the header line has more semicolons than commas (outside quotes), else `,`.
@@ -133,7 +124,7 @@ impl ListReader {
             path: path.to_path_buf(),
             reader,
             headers: headers.into(),
-            record: csv::ByteRecord::new(),
+            record: csv::StringRecord::new(),
         })
     }
 
@@ -146,26 +137,23 @@ impl ListReader {
     }
 
     /// The next row, `None` at the end of the file. `Err` only when the file cannot be read.
-    pub fn next_row(&mut self) -> Result<Option<Row>, AudienceError> {
-        match self.reader.read_byte_record(&mut self.record) {
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>, AudienceError> {
+        match self.reader.read_record(&mut self.record) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 return match e.into_kind() {
-                    csv::ErrorKind::Io(source) => Err(AudienceError::Read {
-                        path: self.path.clone(),
-                        source,
-                    }),
-                    other => Ok(Some(Row::Broken {
-                        line,
-                        why: format!("{other:?}"),
-                    })),
+                    csv::ErrorKind::Io(source) => Err(AudienceError::Read { path: self.path.clone(), source }),
+                    csv::ErrorKind::Utf8 { .. } => {
+                        Ok(Some(Row::Broken { line, why: "is not valid UTF-8: save the file as CSV UTF-8".into() }))
+                    }
+                    other => Ok(Some(Row::Broken { line, why: format!("cannot be read: {other:?}") })),
                 };
             }
         }
         let line = self.record.position().map_or(0, |p| p.line());
-        if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if self.record.iter().all(|f| f.trim().is_empty()) {
             return Ok(Some(Row::Blank));
         }
         if self.record.len() != self.headers.len() {
@@ -176,23 +164,7 @@ impl ListReader {
             );
             return Ok(Some(Row::Broken { line, why }));
         }
-        let mut values = Vec::with_capacity(self.record.len());
-        for field in &self.record {
-            match std::str::from_utf8(field) {
-                Ok(v) => values.push(v.to_string()),
-                Err(_) => {
-                    return Ok(Some(Row::Broken {
-                        line,
-                        why: "is not valid UTF-8: save the file as CSV UTF-8".into(),
-                    }))
-                }
-            }
-        }
-        Ok(Some(Row::Fields(Fields {
-            line,
-            headers: self.headers.clone(),
-            values,
-        })))
+        Ok(Some(Row::Fields(Fields { line, headers: &self.headers, record: &self.record })))
     }
 }
 

@@ -200,17 +200,19 @@ pub struct Counts {
     pub table: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
-/// A 128-bit fingerprint of a normalised address: the dedupe set holds these instead of the
-/// addresses, so a million-row list costs a few tens of megabytes.
-fn fingerprint(address: &str) -> u128 {
-    let normalised = address.trim().to_lowercase();
+/// A 128-bit fingerprint of an address, ignoring case and surrounding space: the dedupe set
+/// holds these instead of the addresses, so a million-row list costs a few tens of megabytes.
+/// Two independent 64-bit hashes of the lowercased characters, computed without allocating.
+fn fingerprint(address: &str) -> [u64; 2] {
     let half = |salt: u8| {
         let mut h = std::hash::DefaultHasher::new();
         salt.hash(&mut h);
-        normalised.hash(&mut h);
+        for c in address.trim().chars().flat_map(char::to_lowercase) {
+            c.hash(&mut h);
+        }
         h.finish()
     };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+    [half(1), half(2)]
 }
 
 /// Reads every list of `selection` once, calling `on_problem` for each row skipped or merged and
@@ -223,7 +225,7 @@ pub fn scan(
     mut on_deliverable: impl FnMut(&Recipient),
 ) -> Result<Counts, AudienceError> {
     let mut counts = Counts::default();
-    let mut seen: HashMap<u128, (u16, u64)> = HashMap::new();
+    let mut seen: HashMap<[u64; 2], (u16, u32)> = HashMap::new();
     for (index, path) in selection.lists.iter().enumerate() {
         let file_index = u16::try_from(index).unwrap_or(u16::MAX);
         let mut reader = ListReader::open(path)?;
@@ -266,7 +268,7 @@ pub fn scan(
                     continue;
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert((file_index, fields.line));
+                    slot.insert((file_index, u32::try_from(fields.line).unwrap_or(u32::MAX)));
                 }
             }
             if !segment::matches_all(&selection.filters, &recipient) {
