@@ -30,10 +30,16 @@ pub enum EditionError {
 
 /// Reads and validates the edition at `path`.
 pub fn load(path: &Path, config: &Config) -> Result<(Edition, Report), EditionError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EditionError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        // Not UTF-8 is a problem with the content, for the editor to fix like any other.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            let mut report = Report::new();
+            report.at(Severity::Error, path, None, "the file is not UTF-8: save it as UTF-8 text");
+            return Err(EditionError::Invalid(report));
+        }
+        Err(source) => return Err(EditionError::Read { path: path.to_path_buf(), source }),
+    };
     parse(&text, path, config)
 }
 
