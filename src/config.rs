@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use std::num::NonZeroU32;
+use std::time::Duration;
+
 use crate::audience::Filter;
+use crate::deliver::rate::Pace;
+use crate::deliver::relay::Destination;
 use crate::diagnostics::{Report, Source};
 use crate::types::{Language, OfficeId, Region};
 
@@ -53,6 +58,62 @@ struct RawConfig {
     suppression: Option<String>,
     #[serde(default)]
     offices: BTreeMap<Spanned<String>, Spanned<RawOffice>>,
+    #[serde(default)]
+    delivery: Option<Spanned<RawDelivery>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDelivery {
+    #[serde(default)]
+    relay: Option<Spanned<String>>,
+    #[serde(default)]
+    outbox: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    connections: Option<Spanned<u32>>,
+    #[serde(default)]
+    rate: Option<Spanned<u32>>,
+    #[serde(default)]
+    burst: Option<Spanned<u32>>,
+    #[serde(default)]
+    per_hour: Option<Spanned<u32>>,
+    #[serde(default)]
+    per_day: Option<Spanned<u32>>,
+    #[serde(default)]
+    max_attempts: Option<Spanned<u32>>,
+    #[serde(default)]
+    retry_delay_ms: Option<u64>,
+    #[serde(default)]
+    timeout_seconds: Option<u64>,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    password_file: Option<String>,
+    #[serde(default)]
+    suppress_hard_bounces: Option<bool>,
+}
+
+/// How `send` delivers: where to, how fast, how persistently.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub destination: Destination,
+    /// The folder of the `outbox` destination.
+    pub outbox: PathBuf,
+    /// The send journal and the unsubscribe key live here.
+    pub state_dir: PathBuf,
+    pub connections: NonZeroU32,
+    pub pace: Pace,
+    /// Attempts per recipient in one run before it is deferred to a later run.
+    pub max_attempts: NonZeroU32,
+    /// The first retry's delay; it doubles with each attempt, with jitter.
+    pub retry_delay: Duration,
+    pub timeout: Duration,
+    pub password_env: String,
+    pub password_file: Option<PathBuf>,
+    /// Add addresses refused permanently (5xx) to the suppression list.
+    pub suppress_hard_bounces: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +188,7 @@ pub struct Config {
     pub lists: Vec<PathBuf>,
     pub suppression: PathBuf,
     pub offices: BTreeMap<OfficeId, Office>,
+    pub delivery: Delivery,
 }
 
 /// Parses `Name <address>` for a header; control characters are refused so that a value can
@@ -151,6 +213,66 @@ fn mailbox(
             );
             None
         }
+    }
+}
+
+fn delivery_settings(
+    raw: Option<&Spanned<RawDelivery>>,
+    root: &Path,
+    source: &Source,
+    report: &mut Report,
+) -> Delivery {
+    let empty = RawDelivery::default();
+    let d = raw.map_or(&empty, |r| r.get_ref());
+    let mut positive = |value: &Option<Spanned<u32>>, key: &str, default: u32| -> NonZeroU32 {
+        match value {
+            None => NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN),
+            Some(v) => NonZeroU32::new(*v.get_ref()).unwrap_or_else(|| {
+                report.error_at(source, v.span().start, format!("`{key}` must be at least 1"));
+                NonZeroU32::MIN
+            }),
+        }
+    };
+    let connections = positive(&d.connections, "connections", 4);
+    let rate = positive(&d.rate, "rate", 10);
+    let max_attempts = positive(&d.max_attempts, "max_attempts", 3);
+    let mut pace = Pace::new(rate);
+    if d.burst.is_some() {
+        pace.burst = positive(&d.burst, "burst", 1);
+    }
+    if d.per_hour.is_some() {
+        pace.per_hour = Some(positive(&d.per_hour, "per_hour", 1));
+    }
+    if d.per_day.is_some() {
+        pace.per_day = Some(positive(&d.per_day, "per_day", 1));
+    }
+    let destination = match &d.relay {
+        None => Destination::Outbox,
+        Some(relay) => {
+            match Destination::parse(relay.get_ref()).and_then(|dest| dest.check_auth_is_safe().map(|()| dest)) {
+                Ok(dest) => dest,
+                Err(e) => {
+                    report.error_at(source, relay.span().start, e);
+                    Destination::Outbox
+                }
+            }
+        }
+    };
+    Delivery {
+        destination,
+        outbox: root.join(d.outbox.as_deref().unwrap_or("outbox")),
+        state_dir: root.join(d.state.as_deref().unwrap_or("state")),
+        connections,
+        pace,
+        max_attempts,
+        retry_delay: Duration::from_millis(d.retry_delay_ms.unwrap_or(1000)),
+        timeout: Duration::from_secs(d.timeout_seconds.unwrap_or(30).max(1)),
+        password_env: d
+            .password_env
+            .clone()
+            .unwrap_or_else(|| "INFOFLASH_SMTP_PASSWORD".into()),
+        password_file: d.password_file.as_ref().map(|f| root.join(f)),
+        suppress_hard_bounces: d.suppress_hard_bounces.unwrap_or(false),
     }
 }
 
@@ -387,6 +509,8 @@ impl Config {
             }
         }
 
+        let delivery = delivery_settings(raw.delivery.as_ref(), root, &source, &mut report);
+
         if report.has_errors() {
             return Err(ConfigError::Invalid(report));
         }
@@ -411,6 +535,7 @@ impl Config {
             },
             suppression,
             offices,
+            delivery,
         })
     }
 

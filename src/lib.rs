@@ -8,6 +8,7 @@
 //! - [`audience`]: recipient lists, segments, offices and the suppression list;
 //! - [`calendar`]: time zones and exact instants for sessions and deadlines;
 //! - [`markdown`]: item bodies to sanitised HTML and to wrapped plain text;
+//! - [`deliver`]: SMTP or outbox delivery, pace, the resumable send journal;
 //! - [`render`]: the model to MJML (handlebars), HTML (mrml), plain text and a MIME message;
 //! - [`check`]: everything an editor should fix before sending;
 //! - [`site`]: the files `infoflash build` writes;
@@ -20,6 +21,7 @@ pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod deliver;
 pub mod diagnostics;
 pub mod edition;
 pub mod markdown;

@@ -205,8 +205,16 @@ fn a_template_syntax_error_names_the_template_file_and_line() {
 #[test]
 fn an_edition_that_is_not_utf8_is_an_error_with_advice() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("2026-01-latin1-1.toml"), b"[edition]\nseries = \"Caf\xe9\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("2026-01-latin1-1.toml"),
+        b"[edition]\nseries = \"Caf\xe9\"\n",
+    )
+    .unwrap();
     let out = infoflash(dir.path(), &["check", "2026-01-latin1-1.toml"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("2026-01-latin1-1.toml: error: the file is not UTF-8"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("2026-01-latin1-1.toml: error: the file is not UTF-8"),
+        "{}",
+        stdout(&out)
+    );
 }

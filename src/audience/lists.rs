@@ -15,7 +15,10 @@ pub enum Row<'r> {
     /// An empty line, or one with only delimiters and spaces.
     Blank,
     Fields(Fields<'r>),
-    Broken { line: u64, why: String },
+    Broken {
+        line: u64,
+        why: String,
+    },
 }
 
 /// The fields of one row, by lowercase column name.
@@ -28,7 +31,10 @@ pub struct Fields<'r> {
 
 impl<'r> Fields<'r> {
     pub fn get(&self, column: &str) -> Option<&'r str> {
-        self.headers.iter().position(|h| h == column).and_then(|i| self.record.get(i))
+        self.headers
+            .iter()
+            .position(|h| h == column)
+            .and_then(|i| self.record.get(i))
     }
 
     /// Every column with its value, in file order.
@@ -144,11 +150,18 @@ impl ListReader {
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 return match e.into_kind() {
-                    csv::ErrorKind::Io(source) => Err(AudienceError::Read { path: self.path.clone(), source }),
-                    csv::ErrorKind::Utf8 { .. } => {
-                        Ok(Some(Row::Broken { line, why: "is not valid UTF-8: save the file as CSV UTF-8".into() }))
-                    }
-                    other => Ok(Some(Row::Broken { line, why: format!("cannot be read: {other:?}") })),
+                    csv::ErrorKind::Io(source) => Err(AudienceError::Read {
+                        path: self.path.clone(),
+                        source,
+                    }),
+                    csv::ErrorKind::Utf8 { .. } => Ok(Some(Row::Broken {
+                        line,
+                        why: "is not valid UTF-8: save the file as CSV UTF-8".into(),
+                    })),
+                    other => Ok(Some(Row::Broken {
+                        line,
+                        why: format!("cannot be read: {other:?}"),
+                    })),
                 };
             }
         }
@@ -164,7 +177,11 @@ impl ListReader {
             );
             return Ok(Some(Row::Broken { line, why }));
         }
-        Ok(Some(Row::Fields(Fields { line, headers: &self.headers, record: &self.record })))
+        Ok(Some(Row::Fields(Fields {
+            line,
+            headers: &self.headers,
+            record: &self.record,
+        })))
     }
 }
 

@@ -35,10 +35,20 @@ pub fn load(path: &Path, config: &Config) -> Result<(Edition, Report), EditionEr
         // Not UTF-8 is a problem with the content, for the editor to fix like any other.
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             let mut report = Report::new();
-            report.at(Severity::Error, path, None, "the file is not UTF-8: save it as UTF-8 text");
+            report.at(
+                Severity::Error,
+                path,
+                None,
+                "the file is not UTF-8: save it as UTF-8 text",
+            );
             return Err(EditionError::Invalid(report));
         }
-        Err(source) => return Err(EditionError::Read { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(EditionError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
     parse(&text, path, config)
 }

@@ -61,6 +61,9 @@ pub struct Templates {
     labels: BTreeMap<Language, Labels>,
     /// Which files came from the project instead of the embedded defaults.
     pub overridden: Vec<PathBuf>,
+    /// Whether any template reads `recipient.…`: then each recipient's message is rendered
+    /// on its own instead of substituting the personal parts of one rendering.
+    pub uses_recipient: bool,
 }
 
 impl std::fmt::Debug for Templates {
@@ -79,6 +82,7 @@ impl Templates {
         registry.set_strict_mode(true);
         registry.set_dev_mode(false);
         let mut overridden = Vec::new();
+        let mut uses_recipient = false;
         for (name, embedded) in EMBEDDED_TEMPLATES {
             let path = dir.join(name);
             let (text, shown) = match read_override(&path)? {
@@ -88,6 +92,7 @@ impl Templates {
                 }
                 None => (embedded.to_string(), Path::new("<embedded>/templates").join(name)),
             };
+            uses_recipient |= text.contains("recipient.");
             registry
                 .register_template_string(&registry_name(name), text)
                 .map_err(|e| RenderError::Template {
@@ -127,6 +132,7 @@ impl Templates {
             registry,
             labels,
             overridden,
+            uses_recipient,
         })
     }
 

@@ -1,0 +1,21 @@
+//! Delivery: `infoflash send` puts the right variant in front of every deliverable recipient
+//! exactly once, at the configured pace, whatever happens to the process or the server.
+//!
+//! - [`relay`]: where to (outbox folder, `smtp://`, `smtps://`) and the password, never shown;
+//! - [`transport`]: the [`transport::Transport`] trait with the outbox and SMTP;
+//! - [`rate`]: one global pace for all connections, with throttling;
+//! - [`journal`]: the SQLite journal that makes a send resumable;
+//! - [`compose`]: per-recipient messages from a variant rendered once, with list headers;
+//! - [`unsubscribe`]: signed one-click unsubscribe tokens;
+//! - [`run`]: the send itself — workers, retries, interruption.
+//!
+//! It must not decide who is deliverable (that is [`crate::audience`]) nor how an edition
+//! looks (that is [`crate::render`]).
+
+pub mod compose;
+pub mod journal;
+pub mod rate;
+pub mod relay;
+pub mod run;
+pub mod transport;
+pub mod unsubscribe;

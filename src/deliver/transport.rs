@@ -1,0 +1,224 @@
+//! Where messages go: one small [`Transport`] trait with the outbox (lettre's file transport,
+//! the default, so the main job needs no server) and SMTP (lettre's connection API, one
+//! connection per worker).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{SmtpConnection, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+
+use super::relay::{Relay, Security};
+
+/// How a send attempt ended, from the point of view of retrying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// 4xx: try again later (greylisting, throttling, a full mailbox).
+    Temporary { code: Option<u16>, reply: String },
+    /// 5xx: the server refused for good.
+    Permanent { code: Option<u16>, reply: String },
+    /// The connection broke or timed out: the message may go again on a new connection.
+    Connection { reply: String },
+}
+
+/// The server's answer to the final `.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub code: u16,
+    pub reply: String,
+}
+
+pub trait Transport: Send {
+    fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure>;
+    /// A description for logs, never with secrets.
+    fn describe(&self) -> String;
+}
+
+/// Writes each message as a `.eml` file into a folder.
+pub struct Outbox {
+    dir: PathBuf,
+    inner: lettre::FileTransport,
+}
+
+impl Outbox {
+    pub fn new(dir: PathBuf) -> std::io::Result<Outbox> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(Outbox {
+            inner: lettre::FileTransport::new(&dir),
+            dir,
+        })
+    }
+}
+
+impl Transport for Outbox {
+    fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
+        use lettre::Transport as _;
+        match self.inner.send_raw(envelope, message) {
+            Ok(id) => Ok(Accepted {
+                code: 250,
+                reply: format!("written to {}/{id}.eml", self.dir.display()),
+            }),
+            Err(e) => Err(Failure::Temporary {
+                code: None,
+                reply: format!("cannot write to the outbox: {e}"),
+            }),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("outbox {}", self.dir.display())
+    }
+}
+
+/// One SMTP connection, opened on first use and again after it breaks.
+pub struct Smtp {
+    relay: Relay,
+    password: Option<super::relay::Secret>,
+    timeout: Duration,
+    hello: ClientId,
+    conn: Option<SmtpConnection>,
+}
+
+impl Smtp {
+    pub fn new(relay: Relay, password: Option<super::relay::Secret>, timeout: Duration) -> Smtp {
+        let hello = ClientId::Domain(relay.hello_name.clone());
+        Smtp {
+            relay,
+            password,
+            timeout,
+            hello,
+            conn: None,
+        }
+    }
+
+    fn connect(&mut self) -> Result<&mut SmtpConnection, Failure> {
+        if self.conn.as_mut().is_some_and(|c| c.has_broken()) {
+            self.conn = None;
+        }
+        if self.conn.is_none() {
+            let r = &self.relay;
+            let connection_failure = |e: lettre::transport::smtp::Error| Failure::Connection {
+                reply: format!("cannot connect to {}:{}: {e}", r.host, r.port),
+            };
+            let tls = TlsParameters::new(r.host.clone()).map_err(connection_failure)?;
+            let implicit = (r.security == Security::Implicit).then_some(&tls);
+            let mut conn = SmtpConnection::connect(
+                (r.host.as_str(), r.port),
+                Some(self.timeout),
+                &self.hello,
+                implicit,
+                None,
+            )
+            .map_err(connection_failure)?;
+            set_nodelay_on_sockets();
+            if r.security == Security::StartTls {
+                conn.starttls(&tls, &self.hello).map_err(connection_failure)?;
+            }
+            if let (Some(user), Some(password)) = (&r.user, &self.password) {
+                let creds = Credentials::new(user.clone(), password.expose().to_string());
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
+                    .map_err(classify)?;
+            }
+            let _ = Tls::None; // (documented: the TLS mode comes from the relay URL)
+            self.conn = Some(conn);
+        }
+        self.conn.as_mut().ok_or(Failure::Connection {
+            reply: "no connection".into(),
+        })
+    }
+}
+
+/// Sorts a lettre error into the three kinds that matter for retrying.
+fn classify(e: lettre::transport::smtp::Error) -> Failure {
+    let code = e
+        .status()
+        .map(|c| u16::from(c.severity as u8) * 100 + u16::from(c.category as u8) * 10 + u16::from(c.detail as u8));
+    let reply = e.to_string();
+    if e.is_permanent() {
+        Failure::Permanent { code, reply }
+    } else if e.is_transient() {
+        Failure::Temporary { code, reply }
+    } else {
+        Failure::Connection { reply }
+    }
+}
+
+impl Transport for Smtp {
+    fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
+        let conn = self.connect()?;
+        match conn.send(envelope, message) {
+            Ok(response) => {
+                let code = response.code();
+                let numeric = u16::from(code.severity as u8) * 100
+                    + u16::from(code.category as u8) * 10
+                    + u16::from(code.detail as u8);
+                Ok(Accepted {
+                    code: numeric,
+                    reply: response.message().collect::<Vec<_>>().join(" "),
+                })
+            }
+            Err(e) => {
+                let failure = classify(e);
+                // After a refusal the session may still be usable, but a 421 or a broken
+                // stream means start over on a fresh connection.
+                let broken = matches!(failure, Failure::Connection { .. })
+                    || matches!(failure, Failure::Temporary { code: Some(421), .. })
+                    || self.conn.as_ref().is_some_and(SmtpConnection::has_broken);
+                if broken {
+                    if let Some(mut c) = self.conn.take() {
+                        c.abort();
+                    }
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.relay.to_string()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            let _ = c.quit();
+        }
+    }
+}
+
+/// lettre's connection API does not expose its socket, and without TCP_NODELAY every message
+/// stalls ~40 ms (Nagle's algorithm holding the final `.` while the server delays its ACK).
+/// All TCP sockets of this process are SMTP connections, so after each connect every one of
+/// them gets TCP_NODELAY, found through `/proc/self/fd` (Linux; elsewhere this does nothing).
+fn set_nodelay_on_sockets() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::BorrowedFd;
+        let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
+            let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            if is_socket {
+                // SAFETY: the descriptor is open (listed just now) and only borrowed for the call.
+                let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+                let socket = socket2::SockRef::from(&borrowed);
+                if socket.r#type().is_ok_and(|t| t == socket2::Type::STREAM) {
+                    let _ = socket.set_tcp_nodelay(true);
+                }
+            }
+        }
+    }
+}
+
+/// The loopback check for the "no password over plain text" rule.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}

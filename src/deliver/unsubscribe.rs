@@ -1,0 +1,135 @@
+//! One-click unsubscribe tokens: `List-Unsubscribe` links carry the recipient's address and the
+//! sending office, signed with HMAC-SHA256, so the unsubscribe service can act on a click
+//! without a database and a forged or altered token is refused.
+//!
+//! The key comes from the `INFOFLASH_UNSUBSCRIBE_KEY` environment variable; without it one is
+//! generated once into `state/unsubscribe.key` (mode 0600) so that the main job works out of
+//! the box and links stay valid across runs.
+
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub const KEY_ENV: &str = "INFOFLASH_UNSUBSCRIBE_KEY";
+
+/// The signing key. Never printed.
+#[derive(Clone)]
+pub struct Key(Vec<u8>);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(***)")
+    }
+}
+
+impl Key {
+    pub fn from_bytes(bytes: &[u8]) -> Key {
+        Key(bytes.to_vec())
+    }
+
+    /// The key from the environment, else from `file`, created (0600) with 32 random bytes
+    /// when missing.
+    pub fn load_or_create(file: &Path) -> Result<Key, String> {
+        if let Ok(k) = std::env::var(KEY_ENV) {
+            if k.len() < 16 {
+                return Err(format!(
+                    "{KEY_ENV} is too short: use at least 16 characters (32 random bytes is best)"
+                ));
+            }
+            return Ok(Key(k.into_bytes()));
+        }
+        if let Ok(bytes) = std::fs::read(file) {
+            if bytes.len() >= 16 {
+                return Ok(Key(bytes));
+            }
+        }
+        let mut bytes = [0u8; 32];
+        let mut random = std::fs::File::open("/dev/urandom").map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+        std::io::Read::read_exact(&mut random, &mut bytes).map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options
+            .open(file)
+            .map_err(|e| format!("cannot create the key file {}: {e}", file.display()))?;
+        std::io::Write::write_all(&mut f, &bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        Ok(Key(bytes.to_vec()))
+    }
+
+    fn mac(&self, payload: &[u8]) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(payload);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// A token for `email` sent by `office` (`""` for the international team).
+    pub fn token(&self, office: &str, email: &str) -> String {
+        let payload = format!("1\n{office}\n{}", email.to_lowercase());
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(self.mac(payload.as_bytes()))
+        )
+    }
+
+    /// The office and address a token was made for, if it is genuine.
+    pub fn verify(&self, token: &str) -> Option<(String, String)> {
+        let (payload, signature) = token.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).ok()?;
+        mac.update(&payload);
+        mac.verify_slice(&signature).ok()?;
+        let text = String::from_utf8(payload).ok()?;
+        let mut parts = text.splitn(3, '\n');
+        (parts.next()? == "1").then_some(())?;
+        Some((parts.next()?.to_string(), parts.next()?.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_verifies_and_an_altered_one_does_not() {
+        let key = Key::from_bytes(b"0123456789abcdef0123456789abcdef");
+        let token = key.token("santiago", "Ann@Example.org");
+        assert_eq!(key.verify(&token), Some(("santiago".into(), "ann@example.org".into())));
+        let (p, s) = token.split_once('.').unwrap();
+        let forged = format!("{}.{s}", URL_SAFE_NO_PAD.encode("1\nsantiago\nbob@example.org"));
+        assert_eq!(key.verify(&forged), None);
+        assert_eq!(key.verify(&format!("{p}.{}", &s[1..])), None);
+        assert_eq!(
+            Key::from_bytes(b"another key, another signature!!").verify(&token),
+            None
+        );
+        assert!(
+            token.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            "not URL-safe: {token}"
+        );
+    }
+
+    #[test]
+    fn a_generated_key_file_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("state/unsubscribe.key");
+        let a = Key::load_or_create(&file).unwrap();
+        let b = Key::load_or_create(&file).unwrap();
+        assert_eq!(a.0, b.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert_eq!(format!("{a:?}"), "Key(***)");
+    }
+}
