@@ -7,6 +7,7 @@
 mod build;
 mod check;
 mod lists;
+mod send;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,10 @@ enum Command {
     Check(check::Args),
     /// Read recipient lists: count valid, invalid, duplicate, suppressed and deliverable rows
     Lists(lists::Args),
+    /// Deliver an edition to its audience (default: to the outbox folder), resumably
+    Send(send::Args),
+    /// How far the send of an edition got: delivered, failed, deferred, pending
+    Status(send::StatusArgs),
 }
 
 /// Parses the command line, runs the command and turns the outcome into an exit code; an error
@@ -82,6 +87,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => build::run(args, &config),
         Command::Check(args) => check::run(args, &config),
         Command::Lists(args) => lists::run(args, &config),
+        Command::Send(args) => send::run(args, &config),
+        Command::Status(args) => send::status(args, &config),
     }
 }
 

@@ -1,1 +1,589 @@
+//! The send: recipients stream from the lists (through [`crate::audience`]), each is looked up
+//! in the journal, and those not yet delivered or refused go to a pool of workers — one
+//! connection each — that compose, pace, send, retry and record. Interruption (Ctrl-C,
+//! SIGTERM) stops the intake; messages in flight finish and are recorded.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::compose::{self, Prepared, Sender};
+use super::journal::{self, JournalError, Key, Outcome, Status};
+use super::rate::RateGate;
+use super::relay::{Destination, Secret};
+use super::transport::{Failure, Outbox, Smtp, Transport};
+use super::unsubscribe;
+use crate::audience::{self, AudienceError, Filter, Recipient, Selection, Suppression};
+use crate::config::{Config, Office};
+use crate::diagnostics::Report;
+use crate::edition::{self, Edition, EditionError};
+use crate::render::{self, RenderError, Scope, Templates, Variant};
+use crate::types::EmailAddress;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Edition(#[from] EditionError),
+    #[error("the edition has errors; nothing was sent. Fix them (`infoflash check` lists them):\n{0}")]
+    NotReady(Report),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Audience(#[from] AudienceError),
+    #[error("the suppression list has rows that cannot be read; nothing was sent, since an unreadable entry is an address we might mail:\n{0}")]
+    Suppression(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// What to send, and how.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub office: Option<Office>,
+    /// Replaces the settings' (or the office's) lists.
+    pub lists: Vec<PathBuf>,
+    pub filters: Vec<Filter>,
+    pub dry_run: bool,
+    /// Send every variant to these addresses only, `[TEST]` in the subject, no journal.
+    pub test: Vec<EmailAddress>,
+}
+
+/// What a send did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// In this run.
+    pub delivered: u64,
+    pub failed: u64,
+    pub deferred: u64,
+    /// Already delivered or refused in an earlier run.
+    pub skipped: u64,
+    pub interrupted: bool,
+    /// Messages per variant (dry run and real sends).
+    pub per_variant: BTreeMap<String, u64>,
+    /// Over all runs of this edition and office.
+    pub journal: journal::Tally,
+    pub failures_csv: Option<PathBuf>,
+}
+
+/// Counters shared by the workers, shown as a progress bar on a terminal and as log lines
+/// otherwise.
+struct Progress {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    deferred: AtomicU64,
+    started: Instant,
+    last_line: Mutex<Instant>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} handled ({per_sec}) {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            delivered: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            deferred: AtomicU64::new(0),
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+            bar,
+        }
+    }
+
+    fn count(&self, status: Status) {
+        match status {
+            Status::Delivered => &self.delivered,
+            Status::Failed => &self.failed,
+            Status::Deferred => &self.deferred,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        let (d, f, r) = self.totals();
+        let line = format!("delivered {d}, failed {f}, deferred {r}");
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(line);
+            }
+            None => {
+                let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
+                if last.elapsed() >= Duration::from_secs(2) {
+                    *last = Instant::now();
+                    let rate = (d + f + r) as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+                    tracing::info!("{line} ({rate:.1}/s)");
+                    eprintln!("send: {line} ({rate:.1}/s)");
+                }
+            }
+        }
+    }
+
+    fn totals(&self) -> (u64, u64, u64) {
+        (
+            self.delivered.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+            self.deferred.load(Ordering::Relaxed),
+        )
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Everything loaded once for a send, shared by the workers.
+struct Plan<'a> {
+    config: &'a Config,
+    edition: Edition,
+    templates: Templates,
+    office: Option<&'a Office>,
+    variants: BTreeMap<crate::types::Language, (Variant, Prepared)>,
+    key: unsubscribe::Key,
+}
+
+impl Plan<'_> {
+    fn variant_for(&self, recipient: &Recipient) -> &(Variant, Prepared) {
+        let available: Vec<_> = self.variants.keys().cloned().collect();
+        let language = audience::language_for(
+            recipient,
+            &available,
+            self.office.map(|o| &o.language),
+            &self.config.fallback_language,
+        );
+        &self.variants[language]
+    }
+
+    fn sender(&self, subject_prefix: &str) -> Sender<'_> {
+        Sender {
+            config: self.config,
+            edition: &self.edition,
+            office: self.office,
+            key: &self.key,
+            subject_prefix: subject_prefix.to_string(),
+        }
+    }
+
+    fn compose(
+        &self,
+        recipient: &Recipient,
+        prefix: &str,
+    ) -> Result<(String, lettre::address::Envelope, Vec<u8>, String), RenderError> {
+        let (variant, prepared) = self.variant_for(recipient);
+        let labels = self.templates.labels(&variant.language)?;
+        let (envelope, bytes, id) =
+            compose::message(prepared, recipient, &self.sender(prefix), &self.templates, labels)?;
+        Ok((variant.id(), envelope, bytes, id))
+    }
+}
+
+fn load_plan<'a>(config: &'a Config, edition_path: &Path, office: Option<&'a Office>) -> Result<Plan<'a>, SendError> {
+    let (edition, _warnings) = edition::load(edition_path, config)?;
+    let templates = Templates::load(&config.templates_dir, &config.languages)?;
+    let scope = match office {
+        Some(o) => Scope::Office {
+            id: o.id.clone(),
+            regions: o.regions.clone(),
+        },
+        None => Scope::All,
+    };
+    let mut variants = BTreeMap::new();
+    let mut rendered = Vec::new();
+    for variant in render::variants(&edition, &[], &scope) {
+        let prepared = compose::prepare(&edition, &variant, config, &templates)?;
+        rendered.push(prepared.rendered.clone());
+        variants.insert(variant.language.clone(), (variant, prepared));
+    }
+    let findings = crate::check::findings(&edition, &rendered);
+    if findings.has_errors() {
+        return Err(SendError::NotReady(findings.sorted()));
+    }
+    let key = unsubscribe::Key::load_or_create(&config.delivery.state_dir.join("unsubscribe.key"))
+        .map_err(SendError::Setup)?;
+    Ok(Plan {
+        config,
+        edition,
+        templates,
+        office,
+        variants,
+        key,
+    })
+}
+
+/// The journal's file.
+pub fn journal_path(config: &Config) -> PathBuf {
+    config.delivery.state_dir.join("infoflash.sqlite")
+}
+
+pub fn journal_key(edition: &str, office: Option<&Office>) -> Key {
+    Key {
+        edition: edition.to_string(),
+        office: office.map_or_else(String::new, |o| o.id.to_string()),
+    }
+}
+
+fn transport_for(config: &Config, password: &Option<Secret>) -> Result<Box<dyn Transport>, SendError> {
+    let d = &config.delivery;
+    Ok(match &d.destination {
+        Destination::Outbox => Box::new(
+            Outbox::new(d.outbox.clone())
+                .map_err(|e| SendError::Setup(format!("cannot create the outbox {}: {e}", d.outbox.display())))?,
+        ),
+        Destination::Smtp(relay) => Box::new(Smtp::new(relay.clone(), password.clone(), d.timeout)),
+    })
+}
+
+fn selection_lists(config: &Config, options: &Options) -> Vec<PathBuf> {
+    if !options.lists.is_empty() {
+        options.lists.clone()
+    } else if let Some(o) = &options.office {
+        o.lists.clone()
+    } else {
+        config.lists.clone()
+    }
+}
+
+fn load_suppression(config: &Config) -> Result<Suppression, SendError> {
+    let (suppression, problems) = Suppression::load(&config.suppression)?;
+    if !problems.is_empty() {
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(SendError::Suppression(text.join("\n")));
+    }
+    Ok(suppression)
+}
+
+/// Sends `edition_path` as `options` say. `stop` is raised by Ctrl-C or SIGTERM.
+pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &AtomicBool) -> Result<Summary, SendError> {
+    let office = options.office.as_ref();
+    let plan = load_plan(config, edition_path, office)?;
+    let password = match &config.delivery.destination {
+        Destination::Smtp(r) if r.user.is_some() => {
+            let secret = Secret::load(&config.delivery.password_env, config.delivery.password_file.as_deref())
+                .map_err(SendError::Setup)?;
+            if secret.is_none() {
+                return Err(SendError::Setup(format!(
+                    "the relay needs a password: set {} or `password_file` in [delivery]",
+                    config.delivery.password_env
+                )));
+            }
+            secret
+        }
+        _ => None,
+    };
+    if !options.test.is_empty() {
+        return send_tests(&plan, options, &password);
+    }
+    let suppression = load_suppression(config)?;
+    let mut filters = office.map(|o| o.filters.clone()).unwrap_or_default();
+    filters.extend(options.filters.iter().cloned());
+    let selection = Selection {
+        lists: selection_lists(config, options),
+        filters,
+        suppression: &suppression,
+    };
+    let key = journal_key(plan.edition.id.as_str(), office);
+    let journal_file = journal_path(config);
+    if options.dry_run {
+        return dry_run(&plan, &selection, &journal_file, &key);
+    }
+
+    let mut conn = journal::open(&journal_file)?;
+    let run_id = journal::begin_run(&mut conn, &journal_file, &key)?;
+    let (recorder, writer) = journal::start_writer(&journal_file, &key)?;
+    let gate = RateGate::new(config.delivery.pace);
+    let progress = Progress::new();
+    let mut summary = Summary::default();
+    let connections = config.delivery.connections.get() as usize;
+    let (jobs_tx, jobs_rx) = mpsc::sync_channel::<Recipient>(connections * 2);
+    let jobs_rx = Mutex::new(jobs_rx);
+    let journal_broken = AtomicBool::new(false);
+
+    let scan_result = std::thread::scope(|scope| -> Result<(), SendError> {
+        for _ in 0..connections {
+            let mut transport = transport_for(config, &password)?;
+            let (plan, gate, recorder, progress, jobs_rx, journal_broken) =
+                (&plan, &gate, recorder.clone(), &progress, &jobs_rx, &journal_broken);
+            scope.spawn(move || loop {
+                let next = jobs_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                let Ok(recipient) = next else { break };
+                let outcome = deliver_one(plan, &recipient, transport.as_mut(), gate, stop);
+                let status = outcome.status;
+                let hard_bounce = status == Status::Failed;
+                if let Err(e) = recorder.record(outcome) {
+                    // Never go on with messages that cannot be recorded.
+                    tracing::error!("{e}");
+                    journal_broken.store(true, Ordering::SeqCst);
+                    break;
+                }
+                if hard_bounce && plan.config.delivery.suppress_hard_bounces {
+                    suppress_hard_bounce(plan.config, &recipient);
+                }
+                progress.count(status);
+            });
+        }
+        drop(recorder);
+        let mut lookup = journal::Lookup::new(&conn, &key).map_err(|source| JournalError::Db {
+            path: journal_file.clone(),
+            source,
+        })?;
+        let mut lookup_error = None;
+        let counts = audience::scan(
+            config,
+            &selection,
+            |p| eprintln!("{p}"),
+            |recipient| {
+                if stop.load(Ordering::SeqCst) || journal_broken.load(Ordering::SeqCst) || lookup_error.is_some() {
+                    return;
+                }
+                match lookup.status(recipient.email.as_str()) {
+                    Ok(Some(Status::Delivered | Status::Failed)) => summary.skipped += 1,
+                    Ok(_) => {
+                        *summary
+                            .per_variant
+                            .entry(plan.variant_for(recipient).0.id())
+                            .or_default() += 1;
+                        let _ = jobs_tx.send(recipient.clone());
+                    }
+                    Err(e) => lookup_error = Some(e),
+                }
+            },
+        );
+        drop(jobs_tx);
+        if let Some(source) = lookup_error {
+            return Err(JournalError::Db {
+                path: journal_file.clone(),
+                source,
+            }
+            .into());
+        }
+        counts?;
+        Ok(())
+    });
+    progress.finish();
+    let _ = writer.join();
+    let (delivered, failed, deferred) = progress.totals();
+    summary.delivered = delivered;
+    summary.failed = failed;
+    summary.deferred = deferred;
+    summary.interrupted = stop.load(Ordering::SeqCst);
+    let state = if summary.interrupted { "interrupted" } else { "finished" };
+    journal::end_run(&conn, &journal_file, run_id, state)?;
+    scan_result?;
+    if journal_broken.load(Ordering::SeqCst) {
+        return Err(JournalError::WriterGone.into());
+    }
+    summary.journal = journal::tally(&conn, &key).map_err(|source| JournalError::Db {
+        path: journal_file.clone(),
+        source,
+    })?;
+    let failures = journal::failures(&conn, &key).map_err(|source| JournalError::Db {
+        path: journal_file.clone(),
+        source,
+    })?;
+    if !failures.is_empty() {
+        let file = failures_path(config, &key);
+        write_failures(&file, &failures).map_err(SendError::Setup)?;
+        summary.failures_csv = Some(file);
+    }
+    Ok(summary)
+}
+
+pub fn failures_path(config: &Config, key: &Key) -> PathBuf {
+    let name = if key.office.is_empty() {
+        key.edition.clone()
+    } else {
+        format!("{}-{}", key.edition, key.office)
+    };
+    config.delivery.state_dir.join(name).join("failures.csv")
+}
+
+fn write_failures(file: &Path, failures: &[journal::Failure]) -> Result<(), String> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut w = csv::Writer::from_path(file).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    for f in failures {
+        w.serialize(f)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    w.flush().map_err(|e| format!("cannot write {}: {e}", file.display()))
+}
+
+/// Appends a permanently refused address to the suppression list (`suppress_hard_bounces`).
+fn suppress_hard_bounce(config: &Config, recipient: &Recipient) {
+    use std::io::Write;
+    let line = format!(
+        "{},hard bounce,{}\n",
+        recipient.email,
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    let new = !config.suppression.exists();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&config.suppression);
+    match file {
+        Ok(mut f) => {
+            let header = if new { "email,reason,date\n" } else { "" };
+            let _ = f.write_all(format!("{header}{line}").as_bytes());
+        }
+        Err(e) => tracing::error!("cannot add a hard bounce to {}: {e}", config.suppression.display()),
+    }
+}
+
+/// A small xorshift for retry jitter: no need for a crate to spread retries apart.
+fn jitter(seed: u64) -> f64 {
+    let mut x = seed ^ 0x9E37_79B9_7F4A_7C15;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    0.5 + (x % 1000) as f64 / 1000.0
+}
+
+fn backoff(base: Duration, attempt: u32, seed: u64) -> Duration {
+    base.mul_f64(2f64.powi(attempt.saturating_sub(1).min(10) as i32) * jitter(seed))
+}
+
+/// Tries one recipient until delivered, refused, or out of attempts (then deferred).
+fn deliver_one(
+    plan: &Plan<'_>,
+    recipient: &Recipient,
+    transport: &mut dyn Transport,
+    gate: &RateGate,
+    stop: &AtomicBool,
+) -> Outcome {
+    let email = recipient.email.to_string();
+    let (variant, envelope, bytes, message_id) = match plan.compose(recipient, "") {
+        Ok(parts) => parts,
+        Err(e) => {
+            return Outcome {
+                email,
+                variant: String::new(),
+                status: Status::Failed,
+                attempts: 0,
+                code: None,
+                reply: e.to_string(),
+                message_id: String::new(),
+            }
+        }
+    };
+    let max = plan.config.delivery.max_attempts.get();
+    let base = plan.config.delivery.retry_delay;
+    let seed = email.bytes().fold(std::process::id() as u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        gate.acquire();
+        let (status, code, reply) = match transport.send(&envelope, &bytes) {
+            Ok(accepted) => (Status::Delivered, Some(accepted.code), accepted.reply),
+            Err(Failure::Permanent { code, reply }) => (Status::Failed, code, reply),
+            Err(Failure::Temporary { code, reply }) => {
+                if matches!(code, Some(421 | 450 | 451 | 452 | 454)) {
+                    gate.throttle(backoff(base, attempt, seed));
+                }
+                (Status::Deferred, code, reply)
+            }
+            Err(Failure::Connection { reply }) => (Status::Deferred, None, reply),
+        };
+        if status != Status::Deferred || attempt >= max || stop.load(Ordering::SeqCst) {
+            return Outcome {
+                email,
+                variant,
+                status,
+                attempts: attempt,
+                code,
+                reply,
+                message_id,
+            };
+        }
+        tracing::debug!("retrying {email} after: {reply}");
+        std::thread::sleep(backoff(base, attempt, seed.wrapping_add(u64::from(attempt))));
+    }
+}
+
+fn dry_run(plan: &Plan<'_>, selection: &Selection<'_>, journal_file: &Path, key: &Key) -> Result<Summary, SendError> {
+    let mut summary = Summary::default();
+    // Read the journal if there is one; a dry run never creates or changes it.
+    let conn = journal_file
+        .exists()
+        .then(|| rusqlite::Connection::open_with_flags(journal_file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY))
+        .transpose()
+        .map_err(|source| JournalError::Db {
+            path: journal_file.to_path_buf(),
+            source,
+        })?;
+    let mut lookup = match &conn {
+        Some(c) => Some(journal::Lookup::new(c, key).map_err(|source| JournalError::Db {
+            path: journal_file.to_path_buf(),
+            source,
+        })?),
+        None => None,
+    };
+    let mut shown = 0;
+    audience::scan(
+        plan.config,
+        selection,
+        |p| eprintln!("{p}"),
+        |recipient| {
+            let done = lookup
+                .as_mut()
+                .and_then(|l| l.status(recipient.email.as_str()).ok().flatten());
+            if matches!(done, Some(Status::Delivered | Status::Failed)) {
+                summary.skipped += 1;
+                return;
+            }
+            *summary
+                .per_variant
+                .entry(plan.variant_for(recipient).0.id())
+                .or_default() += 1;
+            if shown < 3 {
+                shown += 1;
+                if let Ok((_, _, bytes, _)) = plan.compose(recipient, "") {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let headers = text.split("\r\n\r\n").next().unwrap_or_default();
+                    println!("--- message {shown} ---\n{}\n", headers.replace("\r\n", "\n"));
+                }
+            }
+        },
+    )?;
+    Ok(summary)
+}
+
+fn send_tests(plan: &Plan<'_>, options: &Options, password: &Option<Secret>) -> Result<Summary, SendError> {
+    let mut summary = Summary::default();
+    let mut transport = transport_for(plan.config, password)?;
+    for address in &options.test {
+        for (variant, _) in plan.variants.values() {
+            let mut r = Recipient::new(address.clone());
+            r.language = Some(variant.language.clone());
+            let (id, envelope, bytes, _) = plan.compose(&r, "[TEST] ")?;
+            match transport.send(&envelope, &bytes) {
+                Ok(a) => {
+                    summary.delivered += 1;
+                    println!("{address} ({id}): {} {}", a.code, a.reply);
+                }
+                Err(e) => {
+                    summary.failed += 1;
+                    println!("{address} ({id}): not sent: {e:?}");
+                }
+            }
+            *summary.per_variant.entry(id).or_default() += 1;
+        }
+    }
+    Ok(summary)
+}
