@@ -1,0 +1,436 @@
+//! `infoflash send` against a real SMTP server: Postfix's `smtp-sink`, started by each test on
+//! a free loopback port, with its options injecting hard and soft rejects, 421s, disconnects
+//! and delays, and `-d` dumping every message it accepts to a file.
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn smtp_sink_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/smtp-sink", "/usr/bin/smtp-sink"] {
+        if Path::new(candidate).is_file() {
+            return PathBuf::from(candidate);
+        }
+    }
+    require(
+        "smtp-sink",
+        "echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections && DEBIAN_FRONTEND=noninteractive apt-get install -y postfix",
+    )
+}
+
+/// A running smtp-sink, killed when dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+    dump: tempfile::TempDir,
+}
+
+impl Sink {
+    fn start(options: &[&str]) -> Sink {
+        Sink::start_on(free_port(), options)
+    }
+
+    fn start_on(port: u16, options: &[&str]) -> Sink {
+        let dump = tempfile::tempdir().unwrap();
+        // smtp-sink drops to `nobody` when run as root; the dump folder must be writable.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dump.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        let mut cmd = Command::new(smtp_sink_binary());
+        if is_root() {
+            cmd.args(["-u", "nobody"]);
+        }
+        cmd.args(options)
+            .arg("-d")
+            .arg(format!("{}/%s.", dump.path().display()))
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("100")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().expect("smtp-sink starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "smtp-sink did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Sink { child, port, dump }
+    }
+
+    /// The recipients of every message accepted so far, with how often each was received.
+    fn received(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for entry in std::fs::read_dir(self.dump.path()).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            for line in text.lines().filter_map(|l| l.strip_prefix("X-Rcpt-Args: <")) {
+                *counts.entry(line.trim_end_matches('>').to_lowercase()).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    fn messages(&self) -> Vec<String> {
+        std::fs::read_dir(self.dump.path())
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A project sending the office fixture's edition to `n` recipients through `port`; `changes`
+/// replace `[delivery]` settings (`("rate", "20")`).
+fn project(port: u16, n: usize, changes: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = format!(
+        r#"
+base_url = "https://news.example.org"
+sender = "Office Flash <flash@example.org>"
+languages = ["en", "ar"]
+fallback_language = "en"
+lists = ["recipients/people.csv"]
+
+[regions.africa]
+name = "Africa"
+[regions.arab-states]
+name = "Arab States"
+
+[delivery]
+relay = "smtp://127.0.0.1:{port}"
+rate = 500
+connections = 4
+max_attempts = 2
+retry_delay_ms = 20
+timeout_seconds = 5
+"#
+    );
+    let settings = changes.iter().fold(settings, |text, (key, value)| {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no {key}"))
+            .to_string();
+        text.replace(&line, &format!("{key} = {value}"))
+    });
+    std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::copy(office_project().join(OFFICE_EDITION), dir.path().join(OFFICE_EDITION)).unwrap();
+    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
+    let mut csv = String::from("email,name,language,region\n");
+    for i in 0..n {
+        let language = if i % 3 == 0 { "ar" } else { "en" };
+        csv.push_str(&format!("person{i}@example.org,Person {i},{language},africa\n"));
+    }
+    std::fs::write(dir.path().join("recipients/people.csv"), csv).unwrap();
+    dir
+}
+
+fn send(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["send", OFFICE_EDITION];
+    args.extend_from_slice(extra);
+    infoflash(dir, &args)
+}
+
+fn status(dir: &Path) -> serde_json::Value {
+    let out = infoflash(dir, &["status", OFFICE_EDITION, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn delivers_every_recipient_exactly_once_and_a_rerun_sends_nothing() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 40, &[]);
+    let out = send(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let received = sink.received();
+    assert_eq!(received.len(), 40, "{received:?}");
+    assert!(received.values().all(|&n| n == 1), "duplicates: {received:?}");
+    let s = status(dir.path());
+    assert_eq!(
+        (s["delivered"].as_u64(), s["pending"].as_u64()),
+        (Some(40), Some(0)),
+        "{s}"
+    );
+
+    let again = send(dir.path(), &[]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(stdout(&again).contains("40 already done"), "{}", stdout(&again));
+    assert_eq!(sink.received().values().sum::<usize>(), 40, "a rerun sent again");
+}
+
+#[test]
+fn every_message_carries_the_list_headers_and_a_stable_message_id() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 3, &[]);
+    assert!(send(dir.path(), &[]).status.success());
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 3);
+    for m in &messages {
+        for header in [
+            "Message-ID: <",
+            "Date: ",
+            "List-Id: ",
+            "List-Unsubscribe: <https://news.example.org/unsubscribe/",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            "multipart/alternative",
+        ] {
+            assert!(m.contains(header), "missing {header} in:\n{}", &m[..m.len().min(1500)]);
+        }
+        let text_at = m.find("Content-Type: text/plain").unwrap();
+        let html_at = m.find("Content-Type: text/html").unwrap();
+        assert!(text_at < html_at, "the text part must come first");
+    }
+    // A test send to the same address gets the same Message-ID as the real one.
+    let id_of = |m: &str| m.lines().find(|l| l.starts_with("Message-ID:")).unwrap().to_string();
+    let first = messages
+        .iter()
+        .find(|m| m.contains("X-Rcpt-Args: <person1@example.org>"))
+        .unwrap();
+    let out = send(dir.path(), &["--test", "person1@example.org"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tests: Vec<String> = sink.messages().into_iter().filter(|m| m.contains("[TEST]")).collect();
+    assert_eq!(tests.len(), 2, "one test message per variant (en, ar)");
+    assert!(
+        tests.iter().any(|t| id_of(t) == id_of(first)),
+        "Message-ID changed between sends"
+    );
+}
+
+#[test]
+fn a_test_send_and_a_dry_run_leave_the_journal_alone() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 5, &[]);
+    let out = send(dir.path(), &["--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("5 message(s) would be sent"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("List-Unsubscribe:"),
+        "the plan shows the first headers"
+    );
+    assert_eq!(sink.received().len(), 0, "a dry run sent mail");
+    assert!(
+        !dir.path().join("state/infoflash.sqlite").exists(),
+        "a dry run created the journal"
+    );
+    let out = send(dir.path(), &["--test", "editor@example.org"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sink.received().get("editor@example.org"), Some(&2));
+    assert_eq!(status(dir.path())["pending"], 5, "a test send touched the journal");
+}
+
+#[test]
+fn a_hard_reject_is_failed_once_recorded_and_not_retried() {
+    let sink = Sink::start(&["-f", "rcpt"]);
+    let dir = project(sink.port, 3, &[]);
+    let out = send(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "failures must show in the exit code");
+    let s = status(dir.path());
+    assert_eq!(s["failed"], 3, "{s}");
+    let failures = std::fs::read_to_string(dir.path().join("state/2026-02-office-flash-3/failures.csv")).unwrap();
+    assert!(failures.starts_with("address,status,code,reply,attempts"), "{failures}");
+    assert!(
+        failures
+            .lines()
+            .skip(1)
+            .all(|l| l.contains(",failed,5") && l.ends_with(",1")),
+        "{failures}"
+    );
+    // A later send does not try refused addresses again.
+    let again = send(dir.path(), &[]);
+    assert!(stdout(&again).contains("3 already done"), "{}", stdout(&again));
+}
+
+#[test]
+fn soft_rejects_are_retried_then_deferred_and_a_later_send_delivers_them() {
+    let port = free_port();
+    let dir = project(port, 6, &[]);
+    {
+        let _rejecting = Sink::start_on(port, &["-r", "rcpt"]);
+        let out = send(dir.path(), &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let s = status(dir.path());
+        assert_eq!(s["deferred"], 6, "{s}");
+        let failures = std::fs::read_to_string(dir.path().join("state/2026-02-office-flash-3/failures.csv")).unwrap();
+        assert!(
+            failures
+                .lines()
+                .skip(1)
+                .all(|l| l.contains(",deferred,4") && l.ends_with(",2")),
+            "two attempts each: {failures}"
+        );
+    }
+    let sink = Sink::start_on(port, &[]);
+    let out = send(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(sink.received().len(), 6);
+    assert_eq!(status(dir.path())["delivered"], 6);
+}
+
+#[test]
+fn a_421_or_a_dropped_connection_is_retried_on_a_new_connection() {
+    for option in ["-Q", "-q"] {
+        let port = free_port();
+        let dir = project(port, 4, &[]);
+        {
+            let _sink = Sink::start_on(port, &[option, "data"]);
+            let out = send(dir.path(), &[]);
+            assert_eq!(out.status.code(), Some(1), "{option}: {}", stdout(&out));
+            assert_eq!(status(dir.path())["deferred"], 4, "{option}");
+        }
+        let sink = Sink::start_on(port, &[]);
+        assert!(send(dir.path(), &[]).status.success());
+        assert_eq!(sink.received().len(), 4, "{option}");
+    }
+}
+
+#[test]
+fn a_suppressed_address_is_never_sent() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 5, &[]);
+    std::fs::write(
+        dir.path().join("recipients/suppression.csv"),
+        "email,reason,date\nPERSON2@example.org,unsubscribed,2026-01-01\n",
+    )
+    .unwrap();
+    assert!(send(dir.path(), &[]).status.success());
+    let received = sink.received();
+    assert_eq!(received.len(), 4);
+    assert!(!received.contains_key("person2@example.org"));
+}
+
+#[test]
+fn a_second_send_of_the_same_edition_is_refused_while_the_first_runs() {
+    // Slow answers keep the first send busy.
+    let sink = Sink::start(&["-w", "1"]);
+    let dir = project(sink.port, 8, &[("connections", "1")]);
+    let first = Command::new(env!("CARGO_BIN_EXE_infoflash"))
+        .args(["send", OFFICE_EDITION])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = KillOnDrop(first);
+    let db = dir.path().join("state/infoflash.sqlite");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !db.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let second = send(dir.path(), &[]);
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another `infoflash send`"),
+        "{}",
+        stderr(&second)
+    );
+    let _ = first.0.kill();
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// After `kill -9` at some moment and a re-run, nobody is missing and at most one message per
+/// connection went twice.
+#[test]
+fn after_kill_9_a_rerun_loses_nobody_and_repeats_at_most_the_messages_in_flight() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 150, &[("rate", "100"), ("connections", "3")]);
+    for kill_after in [400u64, 900] {
+        let mut child = KillOnDrop(
+            Command::new(env!("CARGO_BIN_EXE_infoflash"))
+                .args(["send", OFFICE_EDITION])
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        std::thread::sleep(Duration::from_millis(kill_after));
+        child.0.kill().unwrap(); // SIGKILL
+        let _ = child.0.wait();
+    }
+    let before = sink.received().values().sum::<usize>();
+    assert!(
+        before > 0 && before < 150,
+        "the kills should land mid-send (received {before})"
+    );
+    let out = send(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let received = sink.received();
+    assert_eq!(received.len(), 150, "someone is missing");
+    let duplicates: usize = received.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= 2 * 3,
+        "{duplicates} duplicates after two kills with 3 connections"
+    );
+    assert_eq!(status(dir.path())["delivered"], 150);
+}
+
+#[test]
+fn sigterm_stops_cleanly_with_exit_130_and_the_rest_is_sent_on_resume() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 60, &[("rate", "20"), ("connections", "2")]);
+    let child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
+        .args(["send", OFFICE_EDITION])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("again to resume"));
+    let sent = sink.received().len();
+    let s = status(dir.path());
+    assert_eq!(
+        s["delivered"].as_u64().unwrap() as usize,
+        sent,
+        "every message sent was recorded: {s}"
+    );
+    assert!(sent < 60);
+    assert!(send(dir.path(), &[]).status.success());
+    assert_eq!(sink.received().len(), 60);
+    assert!(
+        sink.received().values().all(|&n| n == 1),
+        "a clean stop must not cause duplicates"
+    );
+}
