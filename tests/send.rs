@@ -128,6 +128,7 @@ connections = 4
 max_attempts = 2
 retry_delay_ms = 20
 timeout_seconds = 5
+suppress_hard_bounces = false
 "#
     );
     let settings = changes.iter().fold(settings, |text, (key, value)| {
@@ -163,26 +164,83 @@ fn status(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&stdout(&out)).unwrap()
 }
 
+/// The journal's view of who was delivered, to compare with what the server received.
+fn journal_delivered(dir: &Path) -> std::collections::BTreeSet<String> {
+    let conn = rusqlite::Connection::open(dir.join("state/infoflash.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT email FROM deliveries WHERE status = 'delivered'")
+        .unwrap();
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 #[test]
-fn delivers_every_recipient_exactly_once_and_a_rerun_sends_nothing() {
+fn delivers_every_recipient_exactly_once_in_their_language_and_a_rerun_sends_nothing() {
     let sink = Sink::start(&[]);
-    let dir = project(sink.port, 40, &[]);
+    let dir = project(sink.port, 2000, &[("rate", "5000"), ("connections", "8")]);
+    // Invalid and suppressed rows on top of the 2,000 good ones.
+    let mut list = std::fs::read_to_string(dir.path().join("recipients/people.csv")).unwrap();
+    list.push_str(
+        "not-an-address,Broken,en,africa
+PERSON7@example.org,Duplicate,en,africa
+",
+    );
+    std::fs::write(dir.path().join("recipients/people.csv"), list).unwrap();
+    std::fs::write(
+        dir.path().join("recipients/suppression.csv"),
+        "email,reason,date
+person5@example.org,unsubscribed,2026-01-01
+*@blocked.example.org,closed,2026-01-01
+",
+    )
+    .unwrap();
     let out = send(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let received = sink.received();
-    assert_eq!(received.len(), 40, "{received:?}");
-    assert!(received.values().all(|&n| n == 1), "duplicates: {received:?}");
+    assert_eq!(received.len(), 1999, "2,000 less one suppressed");
+    assert!(received.values().all(|&n| n == 1), "duplicates");
+    assert!(!received.contains_key("person5@example.org") && !received.contains_key("not-an-address"));
+    // The right variant: Arabic for every third person, as the list says.
+    for m in sink.messages().iter().filter(|m| {
+        m.contains("X-Rcpt-Args: <person3@example.org>") || m.contains("X-Rcpt-Args: <person4@example.org>")
+    }) {
+        let arabic = m.contains("person3@");
+        assert_eq!(m.contains("Content-Language: ar"), arabic, "wrong variant");
+        assert_eq!(m.contains("Content-Language: en"), !arabic, "wrong variant");
+    }
+    let expected: std::collections::BTreeSet<String> = received.keys().cloned().collect();
+    assert_eq!(
+        journal_delivered(dir.path()),
+        expected,
+        "the journal disagrees with the server"
+    );
     let s = status(dir.path());
     assert_eq!(
         (s["delivered"].as_u64(), s["pending"].as_u64()),
-        (Some(40), Some(0)),
+        (Some(1999), Some(0)),
         "{s}"
     );
 
     let again = send(dir.path(), &[]);
     assert_eq!(again.status.code(), Some(0));
-    assert!(stdout(&again).contains("40 already done"), "{}", stdout(&again));
-    assert_eq!(sink.received().values().sum::<usize>(), 40, "a rerun sent again");
+    assert!(stdout(&again).contains("1999 already done"), "{}", stdout(&again));
+    assert_eq!(sink.received().values().sum::<usize>(), 1999, "a rerun sent again");
+}
+
+#[test]
+fn a_hard_bounce_can_be_added_to_the_suppression_list() {
+    let sink = Sink::start(&["-f", "rcpt"]);
+    let dir = project(sink.port, 2, &[("suppress_hard_bounces", "true")]);
+    assert_eq!(send(dir.path(), &[]).status.code(), Some(1));
+    let suppression = std::fs::read_to_string(dir.path().join("recipients/suppression.csv")).unwrap();
+    assert!(suppression.starts_with("email,reason,date\n"), "{suppression}");
+    assert!(
+        suppression.contains("person0@example.org,hard bounce,")
+            && suppression.contains("person1@example.org,hard bounce,"),
+        "{suppression}"
+    );
 }
 
 #[test]
@@ -363,13 +421,15 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// After `kill -9` at some moment and a re-run, nobody is missing and at most one message per
-/// connection went twice.
+/// After `kill -9` at several moments and a re-run, nobody is missing and at most one message
+/// per connection went twice for each kill.
 #[test]
 fn after_kill_9_a_rerun_loses_nobody_and_repeats_at_most_the_messages_in_flight() {
     let sink = Sink::start(&[]);
-    let dir = project(sink.port, 150, &[("rate", "100"), ("connections", "3")]);
-    for kill_after in [400u64, 900] {
+    let connections = 4;
+    let dir = project(sink.port, 1500, &[("rate", "1000"), ("connections", "4")]);
+    let kills = [150u64, 420, 260];
+    for kill_after in kills {
         let mut child = KillOnDrop(
             Command::new(env!("CARGO_BIN_EXE_infoflash"))
                 .args(["send", OFFICE_EDITION])
@@ -385,19 +445,20 @@ fn after_kill_9_a_rerun_loses_nobody_and_repeats_at_most_the_messages_in_flight(
     }
     let before = sink.received().values().sum::<usize>();
     assert!(
-        before > 0 && before < 150,
+        before > 0 && before < 1500,
         "the kills should land mid-send (received {before})"
     );
     let out = send(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let received = sink.received();
-    assert_eq!(received.len(), 150, "someone is missing");
+    assert_eq!(received.len(), 1500, "someone is missing");
     let duplicates: usize = received.values().map(|n| n - 1).sum();
     assert!(
-        duplicates <= 2 * 3,
-        "{duplicates} duplicates after two kills with 3 connections"
+        duplicates <= kills.len() * connections,
+        "{duplicates} duplicates after {} kills with {connections} connections",
+        kills.len()
     );
-    assert_eq!(status(dir.path())["delivered"], 150);
+    assert_eq!(status(dir.path())["delivered"], 1500);
 }
 
 #[test]

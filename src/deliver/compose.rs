@@ -154,7 +154,11 @@ pub fn message(
             "List-Unsubscribe",
             format!("<{unsubscribe_url}>, <mailto:unsubscribe@{domain}?subject=unsubscribe>"),
         )?)
-        .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into())?);
+        .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into())?)
+        .raw_header(header(
+            "Content-Language",
+            prepared.rendered.variant.language.to_string(),
+        )?);
     let reply_to = sender
         .office
         .and_then(|o| o.reply_to.clone())
