@@ -93,6 +93,29 @@ struct RawDelivery {
     password_file: Option<String>,
     #[serde(default)]
     suppress_hard_bounces: Option<bool>,
+    #[serde(default)]
+    dkim: Option<Spanned<RawDkim>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDkim {
+    selector: String,
+    domain: String,
+    /// PKCS#1 PEM for RSA, base64 for Ed25519; readable by its owner only.
+    key_file: String,
+    #[serde(default)]
+    algorithm: Option<String>,
+}
+
+/// DKIM signing settings; the key is read when a send starts.
+#[derive(Debug, Clone)]
+pub struct Dkim {
+    pub selector: String,
+    pub domain: String,
+    pub key_file: PathBuf,
+    /// `rsa` (default) or `ed25519`.
+    pub ed25519: bool,
 }
 
 /// How `send` delivers: where to, how fast, how persistently.
@@ -114,6 +137,7 @@ pub struct Delivery {
     pub password_file: Option<PathBuf>,
     /// Add addresses refused permanently (5xx) to the suppression list.
     pub suppress_hard_bounces: bool,
+    pub dkim: Option<Dkim>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -273,6 +297,27 @@ fn delivery_settings(
             .unwrap_or_else(|| "INFOFLASH_SMTP_PASSWORD".into()),
         password_file: d.password_file.as_ref().map(|f| root.join(f)),
         suppress_hard_bounces: d.suppress_hard_bounces.unwrap_or(false),
+        dkim: d.dkim.as_ref().and_then(|k| {
+            let raw = k.get_ref();
+            let ed25519 = match raw.algorithm.as_deref() {
+                None | Some("rsa") => false,
+                Some("ed25519") => true,
+                Some(other) => {
+                    report.error_at(
+                        source,
+                        k.span().start,
+                        format!("DKIM `algorithm` is `rsa` or `ed25519`, not `{other}`"),
+                    );
+                    return None;
+                }
+            };
+            Some(Dkim {
+                selector: raw.selector.clone(),
+                domain: raw.domain.clone(),
+                key_file: root.join(&raw.key_file),
+                ed25519,
+            })
+        }),
     }
 }
 

@@ -495,3 +495,93 @@ fn sigterm_stops_cleanly_with_exit_130_and_the_rest_is_sent_on_resume() {
         "a clean stop must not cause duplicates"
     );
 }
+
+const DKIM_VERIFY: &str = r#"
+import sys, dkim
+raw = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+dns = lambda name, timeout=5: ("v=DKIM1; k=rsa; p=" + sys.argv[2]).encode()
+tampered = raw.replace(b"List-Unsubscribe=One-Click", b"List-Unsubscribe=Two-Clicks")
+print(dkim.verify(raw, dnsfunc=dns), dkim.verify(tampered, dnsfunc=dns))
+"#;
+
+#[test]
+fn dkim_signatures_verify_with_an_independent_implementation_and_cover_the_list_headers() {
+    let python = require("python3", "apt-get install -y python3");
+    let openssl = require("openssl", "apt-get install -y openssl");
+    let has_dkimpy = Command::new(&python)
+        .args(["-c", "import dkim"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_dkimpy,
+        "the Python package dkimpy is needed: python3 -m pip install dkimpy (./scripts/test does this)"
+    );
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 2, &[]);
+    let key = dir.path().join("dkim.pem");
+    let ok = Command::new(&openssl)
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let der = Command::new(&openssl)
+        .args(["rsa", "-pubout", "-outform", "DER", "-in"])
+        .arg(&key)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let public = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der.stdout);
+    let mut settings = std::fs::read_to_string(dir.path().join("infoflash.toml")).unwrap();
+    settings
+        .push_str("\n[delivery.dkim]\nselector = \"flash2026\"\ndomain = \"example.org\"\nkey_file = \"dkim.pem\"\n");
+    std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
+    let out = send(dir.path(), &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let files: Vec<PathBuf> = std::fs::read_dir(sink.dump.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let signature: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("DKIM-Signature:"))
+            .take_while(|l| l.starts_with("DKIM") || l.starts_with(' ') || l.starts_with('\t'))
+            .collect();
+        for header in [
+            "from",
+            "to",
+            "subject",
+            "date",
+            "message-id",
+            "list-unsubscribe",
+            "list-unsubscribe-post",
+        ] {
+            assert!(
+                signature.to_lowercase().contains(header),
+                "{header} is not signed: {signature}"
+            );
+        }
+        let verdict = Command::new(&python)
+            .args(["-c", DKIM_VERIFY])
+            .arg(&file)
+            .arg(&public)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&verdict.stdout).trim(),
+            "True False",
+            "{}",
+            String::from_utf8_lossy(&verdict.stderr)
+        );
+    }
+}

@@ -25,6 +25,53 @@ use crate::render::{self, i18n::Labels, Personal, RenderError, Rendered, Templat
 const GREETING: &str = "\u{E000}greeting\u{E000}";
 const UNSUBSCRIBE: &str = "\u{E000}unsubscribe\u{E000}";
 
+/// The headers a DKIM signature covers: a forwarder that changes any of them breaks it.
+pub const SIGNED_HEADERS: [&str; 7] = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+];
+
+/// Reads the DKIM key (which, like a password, must be readable by its owner only).
+pub fn dkim_config(settings: &crate::config::Dkim) -> Result<lettre::message::dkim::DkimConfig, String> {
+    use lettre::message::dkim::{
+        DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
+    };
+    let file = &settings.key_file;
+    let key = super::relay::Secret::load("", Some(file))?
+        .ok_or_else(|| format!("cannot read the DKIM key {}", file.display()))?;
+    let algorithm = if settings.ed25519 {
+        DkimSigningAlgorithm::Ed25519
+    } else {
+        DkimSigningAlgorithm::Rsa
+    };
+    let key = DkimSigningKey::new(key.expose().trim(), algorithm).map_err(|e| {
+        format!(
+            "the DKIM key {} cannot be used ({e:?}); RSA keys must be PKCS#1 PEM (openssl genrsa -traditional)",
+            file.display()
+        )
+    })?;
+    let headers = SIGNED_HEADERS
+        .iter()
+        .map(|h| HeaderName::new_from_ascii_str(h))
+        .collect();
+    let relaxed = DkimCanonicalization {
+        header: DkimCanonicalizationType::Relaxed,
+        body: DkimCanonicalizationType::Relaxed,
+    };
+    Ok(DkimConfig::new(
+        settings.selector.clone(),
+        settings.domain.clone(),
+        key,
+        headers,
+        relaxed,
+    ))
+}
+
 /// Everything about the sender that every message of a send shares.
 pub struct Sender<'a> {
     pub config: &'a Config,
@@ -33,6 +80,7 @@ pub struct Sender<'a> {
     pub key: &'a unsubscribe::Key,
     /// `[TEST] ` for `send --test`.
     pub subject_prefix: String,
+    pub dkim: Option<&'a lettre::message::dkim::DkimConfig>,
 }
 
 impl Sender<'_> {
@@ -166,12 +214,15 @@ pub fn message(
     if let Some(reply_to) = reply_to {
         builder = builder.reply_to(reply_to);
     }
-    let message = builder
+    let mut message = builder
         .multipart(
             MultiPart::alternative()
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
         )
         .map_err(|e| err(e.to_string()))?;
+    if let Some(dkim) = sender.dkim {
+        message.sign(dkim);
+    }
     Ok((message.envelope().clone(), message.formatted(), message_id))
 }

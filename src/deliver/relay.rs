@@ -121,15 +121,15 @@ impl Secret {
 
     /// From an environment variable, or else a file that only its owner can read.
     pub fn load(env_var: &str, file: Option<&Path>) -> Result<Option<Secret>, String> {
-        if let Ok(value) = std::env::var(env_var) {
+        if let Some(value) = (!env_var.is_empty()).then(|| std::env::var(env_var).ok()).flatten() {
             return Ok(Some(Secret(value)));
         }
         let Some(file) = file else { return Ok(None) };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let meta = std::fs::metadata(file)
-                .map_err(|e| format!("cannot read the password file {}: {e}", file.display()))?;
+            let meta =
+                std::fs::metadata(file).map_err(|e| format!("cannot read the secret file {}: {e}", file.display()))?;
             if meta.permissions().mode() & 0o077 != 0 {
                 return Err(format!(
                     "the password file {} can be read by others: chmod 600 it",

@@ -153,6 +153,7 @@ struct Plan<'a> {
     office: Option<&'a Office>,
     variants: BTreeMap<crate::types::Language, (Variant, Prepared)>,
     key: unsubscribe::Key,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
 }
 
 impl Plan<'_> {
@@ -174,6 +175,7 @@ impl Plan<'_> {
             office: self.office,
             key: &self.key,
             subject_prefix: subject_prefix.to_string(),
+            dkim: self.dkim.as_ref(),
         }
     }
 
@@ -213,6 +215,13 @@ fn load_plan<'a>(config: &'a Config, edition_path: &Path, office: Option<&'a Off
     }
     let key = unsubscribe::Key::load_or_create(&config.delivery.state_dir.join("unsubscribe.key"))
         .map_err(SendError::Setup)?;
+    let dkim = config
+        .delivery
+        .dkim
+        .as_ref()
+        .map(compose::dkim_config)
+        .transpose()
+        .map_err(SendError::Setup)?;
     Ok(Plan {
         config,
         edition,
@@ -220,6 +229,7 @@ fn load_plan<'a>(config: &'a Config, edition_path: &Path, office: Option<&'a Off
         office,
         variants,
         key,
+        dkim,
     })
 }
 
