@@ -4,177 +4,12 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::smtp::*;
 use common::*;
-
-fn smtp_sink_binary() -> PathBuf {
-    for candidate in ["/usr/sbin/smtp-sink", "/usr/bin/smtp-sink"] {
-        if Path::new(candidate).is_file() {
-            return PathBuf::from(candidate);
-        }
-    }
-    require(
-        "smtp-sink",
-        "echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections && DEBIAN_FRONTEND=noninteractive apt-get install -y postfix",
-    )
-}
-
-/// A running smtp-sink, killed when dropped.
-struct Sink {
-    child: Child,
-    port: u16,
-    dump: tempfile::TempDir,
-}
-
-impl Sink {
-    fn start(options: &[&str]) -> Sink {
-        Sink::start_on(free_port(), options)
-    }
-
-    fn start_on(port: u16, options: &[&str]) -> Sink {
-        let dump = tempfile::tempdir().unwrap();
-        // smtp-sink drops to `nobody` when run as root; the dump folder must be writable.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dump.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-        }
-        let mut cmd = Command::new(smtp_sink_binary());
-        if is_root() {
-            cmd.args(["-u", "nobody"]);
-        }
-        cmd.args(options)
-            .arg("-d")
-            .arg(format!("{}/%s.", dump.path().display()))
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("100")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = cmd.spawn().expect("smtp-sink starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "smtp-sink did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Sink { child, port, dump }
-    }
-
-    /// The recipients of every message accepted so far, with how often each was received.
-    fn received(&self) -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
-        for entry in std::fs::read_dir(self.dump.path()).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-            for line in text.lines().filter_map(|l| l.strip_prefix("X-Rcpt-Args: <")) {
-                *counts.entry(line.trim_end_matches('>').to_lowercase()).or_default() += 1;
-            }
-        }
-        counts
-    }
-
-    fn messages(&self) -> Vec<String> {
-        std::fs::read_dir(self.dump.path())
-            .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A project sending the office fixture's edition to `n` recipients through `port`; `changes`
-/// replace `[delivery]` settings (`("rate", "20")`).
-fn project(port: u16, n: usize, changes: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = format!(
-        r#"
-base_url = "https://news.example.org"
-sender = "Office Flash <flash@example.org>"
-languages = ["en", "ar"]
-fallback_language = "en"
-lists = ["recipients/people.csv"]
-
-[regions.africa]
-name = "Africa"
-[regions.arab-states]
-name = "Arab States"
-
-[delivery]
-relay = "smtp://127.0.0.1:{port}"
-rate = 500
-connections = 4
-max_attempts = 2
-retry_delay_ms = 20
-timeout_seconds = 5
-suppress_hard_bounces = false
-"#
-    );
-    let settings = changes.iter().fold(settings, |text, (key, value)| {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(&format!("{key} = ")))
-            .unwrap_or_else(|| panic!("no {key}"))
-            .to_string();
-        text.replace(&line, &format!("{key} = {value}"))
-    });
-    std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
-    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
-    std::fs::copy(office_project().join(OFFICE_EDITION), dir.path().join(OFFICE_EDITION)).unwrap();
-    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
-    let mut csv = String::from("email,name,language,region\n");
-    for i in 0..n {
-        let language = if i % 3 == 0 { "ar" } else { "en" };
-        csv.push_str(&format!("person{i}@example.org,Person {i},{language},africa\n"));
-    }
-    std::fs::write(dir.path().join("recipients/people.csv"), csv).unwrap();
-    dir
-}
-
-fn send(dir: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["send", OFFICE_EDITION];
-    args.extend_from_slice(extra);
-    infoflash(dir, &args)
-}
-
-fn status(dir: &Path) -> serde_json::Value {
-    let out = infoflash(dir, &["status", OFFICE_EDITION, "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_str(&stdout(&out)).unwrap()
-}
-
-/// The journal's view of who was delivered, to compare with what the server received.
-fn journal_delivered(dir: &Path) -> std::collections::BTreeSet<String> {
-    let conn = rusqlite::Connection::open(dir.join("state/infoflash.sqlite")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT email FROM deliveries WHERE status = 'delivered'")
-        .unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
 
 #[test]
 fn delivers_every_recipient_exactly_once_in_their_language_and_a_rerun_sends_nothing() {
@@ -584,4 +419,82 @@ fn dkim_signatures_verify_with_an_independent_implementation_and_cover_the_list_
             String::from_utf8_lossy(&verdict.stderr)
         );
     }
+}
+
+/// The journal's highest attempt count: above 1 when some message had to be tried again.
+fn most_attempts(dir: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(dir.join("state/infoflash.sqlite")).unwrap();
+    conn.query_row("SELECT max(attempts) FROM deliveries", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_slow_server_is_waited_for_and_timed_out_messages_are_retried_without_loss() {
+    // `-W DATA:1:40`: the reply to DATA waits a random multiple of a second, often longer
+    // than the 2-second timeout below, so some attempts time out and are tried again on a new
+    // connection; a later send picks up whatever ended deferred.
+    let sink = Sink::start(&["-W", "DATA:1:40"]);
+    let dir = project(
+        sink.port,
+        40,
+        &[("timeout_seconds", "2"), ("max_attempts", "3"), ("connections", "8")],
+    );
+    for _ in 0..6 {
+        send(dir.path(), &[]);
+        let s = status(dir.path());
+        if s["deferred"] == 0 && s["pending"] == 0 {
+            break;
+        }
+    }
+    let s = status(dir.path());
+    assert_eq!((s["delivered"].as_u64(), s["failed"].as_u64()), (Some(40), Some(0)), "{s}");
+    let received = sink.received();
+    assert_eq!(received.len(), 40);
+    assert!(received.values().all(|&n| n == 1), "a timeout on DATA must not cause a duplicate");
+    let journal = journal_delivered(dir.path());
+    assert_eq!(journal, received.keys().cloned().collect());
+    assert!(most_attempts(dir.path()) > 1, "the slow server never made an attempt time out");
+}
+
+#[test]
+fn authenticates_to_the_relay_and_never_prints_the_password() {
+    const PASSWORD: &str = "correct-horse-battery-staple";
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 5, &[]);
+    let settings = std::fs::read_to_string(dir.path().join("infoflash.toml")).unwrap();
+    let settings = settings.replace(
+        &format!("relay = \"smtp://127.0.0.1:{}\"", sink.port),
+        &format!("relay = \"smtp://flash@127.0.0.1:{}\"\npassword_env = \"FLASH_RELAY_PASSWORD\"", sink.port),
+    );
+    std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
+    let run = |password: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_infoflash"));
+        cmd.args(["-vv", "send", OFFICE_EDITION]).current_dir(dir.path());
+        match password {
+            Some(p) => cmd.env("FLASH_RELAY_PASSWORD", p),
+            None => cmd.env_remove("FLASH_RELAY_PASSWORD"),
+        };
+        cmd.output().unwrap()
+    };
+
+    let without = run(None);
+    assert!(!without.status.success());
+    assert!(
+        stderr(&without).contains("FLASH_RELAY_PASSWORD"),
+        "the error must name the variable to set: {}",
+        stderr(&without)
+    );
+    assert!(sink.received().is_empty(), "nothing is sent without the password");
+
+    let with = run(Some(PASSWORD));
+    assert!(with.status.success(), "{}", stderr(&with));
+    assert_eq!(sink.received().len(), 5);
+    for text in [stdout(&with), stderr(&with)] {
+        assert!(!text.contains(PASSWORD), "the password was printed:\n{text}");
+    }
+    let journal = std::fs::read(dir.path().join("state/infoflash.sqlite")).unwrap();
+    assert!(
+        !journal.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()),
+        "the password was written to the journal"
+    );
 }

@@ -2,6 +2,8 @@
 //! (Chromium, Python) that some tests need — failing with install advice when they are absent.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
