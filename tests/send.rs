@@ -498,3 +498,66 @@ fn authenticates_to_the_relay_and_never_prints_the_password() {
         "the password was written to the journal"
     );
 }
+
+/// Prints, for a message on stdin: the List-Unsubscribe URL, then each part's content type,
+/// transfer encoding and decoded text, as JSON.
+const PARTS: &str = r#"
+import sys, json, email
+from email import policy
+msg = email.message_from_binary_file(sys.stdin.buffer, policy=policy.default)
+url = msg["List-Unsubscribe"].split(">")[0].lstrip("<")
+parts = [[p.get_content_type(), p["Content-Transfer-Encoding"], p.get_content()]
+         for p in msg.iter_parts()]
+print(json.dumps({"to": str(msg["To"]), "url": url, "parts": parts}))
+"#;
+
+#[test]
+fn each_message_greets_its_recipient_by_name_and_carries_their_own_unsubscribe_link() {
+    let python = require("python3", "apt-get install -y python3");
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 0, &[]);
+    std::fs::write(
+        dir.path().join("recipients/people.csv"),
+        "email,name,language,region\n\
+         ann@example.org,Ann Lee,en,africa\n\
+         jose@example.org,José <Müller> & Co,en,africa\n\
+         anon@example.org,,en,africa\n\
+         samir@example.org,سمير,ar,arab-states\n",
+    )
+    .unwrap();
+    assert!(send(dir.path(), &[]).status.success());
+    let mut seen = Vec::new();
+    for text in sink.messages() {
+        let mut child = Command::new(&python)
+            .args(["-c", PARTS])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let to = parsed["to"].as_str().unwrap().to_string();
+        let url = parsed["url"].as_str().unwrap();
+        let (text, html) = (&parsed["parts"][0], &parsed["parts"][1]);
+        assert_eq!((text[0].as_str(), html[0].as_str()), (Some("text/plain"), Some("text/html")));
+        let (text, html) = (text[2].as_str().unwrap(), html[2].as_str().unwrap());
+        let greeting = if to.contains("ann@") {
+            ("Dear Ann Lee,", "Dear Ann Lee,")
+        } else if to.contains("jose@") {
+            ("Dear José <Müller> & Co,", "Dear José &lt;Müller&gt; &amp; Co,")
+        } else if to.contains("anon@") {
+            ("Dear colleague,", "Dear colleague,")
+        } else {
+            ("عزيزي/عزيزتي سمير،", "عزيزي/عزيزتي سمير،")
+        };
+        assert!(text.contains(greeting.0), "{to}: no {:?} in the text part", greeting.0);
+        assert!(html.contains(greeting.1), "{to}: no {:?} in the HTML part", greeting.1);
+        assert!(text.contains(url) && html.contains(url), "{to}: the body's unsubscribe link is not {url}:\n{text}\n{html}");
+        assert!(!text.contains("Xinfoflash") && !html.contains("Xinfoflash"), "{to}: a marker was left");
+        seen.push(to);
+    }
+    assert_eq!(seen.len(), 4);
+}

@@ -129,7 +129,7 @@ impl ListReader {
         Ok(ListReader {
             path: path.to_path_buf(),
             reader,
-            headers: headers.into(),
+            headers,
             record: csv::StringRecord::new(),
         })
     }

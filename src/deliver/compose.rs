@@ -9,8 +9,8 @@
 //! `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
 
 use lettre::address::Envelope;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use sha2::{Digest, Sha256};
 
@@ -20,10 +20,12 @@ use crate::config::{Config, Office};
 use crate::edition::Edition;
 use crate::render::{self, i18n::Labels, Personal, RenderError, Rendered, Templates, Variant};
 
-/// Markers that stand for the personal parts in a variant rendered once. Private-use
-/// characters: they survive HTML escaping, wrapping and never occur in editors' text.
-const GREETING: &str = "\u{E000}greeting\u{E000}";
-const UNSUBSCRIBE: &str = "\u{E000}unsubscribe\u{E000}";
+/// Markers that stand for the personal parts in a variant rendered once. Plain ASCII letters
+/// and digits, because they pass through HTML escaping, attribute values (mrml escapes
+/// non-ASCII characters in an `href`), wrapping and encoders unchanged, and no editor writes
+/// them.
+const GREETING: &str = "XinfoflashGreeting7f3aX";
+const UNSUBSCRIBE: &str = "XinfoflashUnsubscribe7f3aX";
 
 /// The headers a DKIM signature covers: a forwarder that changes any of them breaks it.
 pub const SIGNED_HEADERS: [&str; 7] = [
@@ -118,8 +120,97 @@ impl Sender<'_> {
 /// A variant ready for many recipients.
 pub struct Prepared {
     pub rendered: Rendered,
-    /// Rendered per recipient instead (templates use recipient fields).
-    per_recipient: bool,
+    /// The HTML and text parts, encoded once with only their personal lines left open; `None`
+    /// when the templates use recipient fields and so each message is rendered on its own.
+    bodies: Option<(BodyTemplate, BodyTemplate)>,
+}
+
+/// A body part rendered with markers, split so that a recipient's message costs the encoding
+/// of the few lines that hold a marker: quoted-printable encodes each line on its own, so the
+/// lines in between are encoded once per variant. The encoding is lettre's choice for the
+/// variant: 7bit text stays 7bit unless a recipient's line is not ASCII (then that message is
+/// quoted-printable); base64 (mostly non-Latin text) has no lines and is encoded in one pass.
+struct BodyTemplate {
+    encoding: ContentTransferEncoding,
+    pieces: Vec<Piece>,
+}
+
+enum Piece {
+    /// Lines without a marker: encoded already (quoted-printable) or CRLF text (base64).
+    Fixed(Vec<u8>),
+    /// One line, with its CRLF, that holds a marker.
+    Personal(String),
+}
+
+impl BodyTemplate {
+    fn new(text: &str) -> BodyTemplate {
+        let encoding = match Body::new(text.to_string()).encoding() {
+            ContentTransferEncoding::SevenBit => ContentTransferEncoding::SevenBit,
+            ContentTransferEncoding::Base64 => ContentTransferEncoding::Base64,
+            _ => ContentTransferEncoding::QuotedPrintable,
+        };
+        let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+        let mut pieces = Vec::new();
+        let mut fixed = String::new();
+        for line in normalised.split_inclusive('\n') {
+            let crlf_line = match line.strip_suffix('\n') {
+                Some(bare) => format!("{bare}\r\n"),
+                None => line.to_string(),
+            };
+            if line.contains(GREETING) || line.contains(UNSUBSCRIBE) {
+                if !fixed.is_empty() {
+                    pieces.push(Piece::Fixed(Self::encode_fixed(encoding, &fixed)));
+                    fixed.clear();
+                }
+                pieces.push(Piece::Personal(crlf_line));
+            } else {
+                fixed.push_str(&crlf_line);
+            }
+        }
+        if !fixed.is_empty() {
+            pieces.push(Piece::Fixed(Self::encode_fixed(encoding, &fixed)));
+        }
+        BodyTemplate { encoding, pieces }
+    }
+
+    fn encode_fixed(encoding: ContentTransferEncoding, lines: &str) -> Vec<u8> {
+        if encoding == ContentTransferEncoding::QuotedPrintable {
+            quoted_printable::encode(lines)
+        } else {
+            lines.as_bytes().to_vec()
+        }
+    }
+
+    /// The body for one recipient: `fill` replaces the markers of a personal line.
+    fn body(&self, fill: impl Fn(&str) -> String) -> Body {
+        let size = self.pieces.iter().map(|p| match p {
+            Piece::Fixed(bytes) => bytes.len(),
+            Piece::Personal(line) => line.len() * 3,
+        });
+        let mut out = Vec::with_capacity(size.sum());
+        let mut seven_bit = true;
+        for piece in &self.pieces {
+            match (piece, self.encoding) {
+                (Piece::Fixed(bytes), _) => out.extend_from_slice(bytes),
+                (Piece::Personal(line), ContentTransferEncoding::QuotedPrintable) => {
+                    out.extend_from_slice(&quoted_printable::encode(fill(line)))
+                }
+                (Piece::Personal(line), _) => {
+                    let line = fill(line);
+                    seven_bit &= line.is_ascii() && line.len() <= 998;
+                    out.extend_from_slice(line.as_bytes())
+                }
+            }
+        }
+        match self.encoding {
+            ContentTransferEncoding::QuotedPrintable => Body::dangerous_pre_encoded(out, self.encoding),
+            ContentTransferEncoding::SevenBit if seven_bit => Body::dangerous_pre_encoded(out, self.encoding),
+            // A name that is not ASCII in a 7bit variant: lettre chooses for this message.
+            ContentTransferEncoding::SevenBit => Body::new(String::from_utf8_lossy(&out).into_owned()),
+            // Base64 is valid for any bytes, so lettre cannot refuse it.
+            _ => Body::new_with_encoding(out, self.encoding).unwrap_or_else(Body::new),
+        }
+    }
 }
 
 pub fn prepare(
@@ -136,10 +227,9 @@ pub fn prepare(
         ..preview
     };
     let rendered = render::render(edition, variant, config, templates, &personal)?;
-    Ok(Prepared {
-        rendered,
-        per_recipient: templates.uses_recipient,
-    })
+    let bodies = (!templates.uses_recipient)
+        .then(|| (BodyTemplate::new(&rendered.html), BodyTemplate::new(&rendered.text)));
+    Ok(Prepared { rendered, bodies })
 }
 
 /// The message for one recipient, with its envelope.
@@ -152,25 +242,26 @@ pub fn message(
 ) -> Result<(Envelope, Vec<u8>, String), RenderError> {
     let email = recipient.email.as_str();
     let unsubscribe_url = sender.unsubscribe_url(email);
-    let (html, text) = if prepared.per_recipient {
-        let variant = &prepared.rendered.variant;
-        let preview = Personal::preview(sender.config, sender.edition, variant, labels);
-        let mut personal = Personal::for_recipient(&preview, recipient, labels);
-        personal.unsubscribe_url = unsubscribe_url.clone();
-        let r = render::render(sender.edition, variant, sender.config, templates, &personal)?;
-        (r.html, r.text)
-    } else {
-        let greeting = labels.greeting(recipient.name.as_deref());
-        let r = &prepared.rendered;
-        let html = r
-            .html
-            .replace(GREETING, &handlebars::html_escape(&greeting))
-            .replace(UNSUBSCRIBE, &handlebars::html_escape(&unsubscribe_url));
-        let text = r
-            .text
-            .replace(GREETING, &greeting)
-            .replace(UNSUBSCRIBE, &unsubscribe_url);
-        (html, text)
+    let (html, text) = match &prepared.bodies {
+        Some((html, text)) => {
+            let greeting = labels.greeting(recipient.name.as_deref());
+            let (greeting_html, url_html) = (
+                handlebars::html_escape(&greeting),
+                handlebars::html_escape(&unsubscribe_url),
+            );
+            (
+                html.body(|line| line.replace(GREETING, &greeting_html).replace(UNSUBSCRIBE, &url_html)),
+                text.body(|line| line.replace(GREETING, &greeting).replace(UNSUBSCRIBE, &unsubscribe_url)),
+            )
+        }
+        None => {
+            let variant = &prepared.rendered.variant;
+            let preview = Personal::preview(sender.config, sender.edition, variant, labels);
+            let mut personal = Personal::for_recipient(&preview, recipient, labels);
+            personal.unsubscribe_url = unsubscribe_url.clone();
+            let r = render::render(sender.edition, variant, sender.config, templates, &personal)?;
+            (Body::new(r.html), Body::new(r.text))
+        }
     };
     let message_id = sender.message_id(email);
     let err = |m: String| RenderError::Message {
@@ -225,4 +316,71 @@ pub fn message(
         message.sign(dkim);
     }
     Ok((message.envelope().clone(), message.formatted(), message_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(body: &Body) -> String {
+        let raw: &[u8] = body.as_ref();
+        match body.encoding() {
+            ContentTransferEncoding::QuotedPrintable => String::from_utf8(
+                quoted_printable::decode(raw, quoted_printable::ParseMode::Strict).unwrap(),
+            )
+            .unwrap(),
+            other => panic!("unexpected encoding {other:?}"),
+        }
+    }
+
+    fn fill(line: &str) -> String {
+        line.replace(GREETING, "Dear José Müller,").replace(UNSUBSCRIBE, "https://x.example/u/t=1")
+    }
+
+    #[test]
+    fn a_body_encoded_in_pieces_equals_the_whole_encoded_at_once() {
+        let long = "word = value ".repeat(30);
+        let text = format!(
+            "Info Flash N°22 \n{GREETING}\n{long}\nRead {UNSUBSCRIBE} here\n\nThe end, trailing\t"
+        );
+        let template = BodyTemplate::new(&text);
+        assert_eq!(template.encoding, ContentTransferEncoding::QuotedPrintable);
+        let body = template.body(fill);
+        let whole = quoted_printable::encode(fill(&text).replace('\n', "\r\n"));
+        assert_eq!(String::from_utf8_lossy(body.as_ref()), String::from_utf8_lossy(&whole));
+        assert_eq!(decoded(&body), fill(&text).replace('\n', "\r\n"));
+        assert!(
+            String::from_utf8_lossy(body.as_ref()).lines().all(|l| l.len() <= 76),
+            "quoted-printable lines are at most 76 characters"
+        );
+    }
+
+    #[test]
+    fn ascii_text_stays_7bit_unless_the_recipient_makes_it_otherwise() {
+        let text = format!("{GREETING}\nPlain words.\n{UNSUBSCRIBE}\n");
+        let template = BodyTemplate::new(&text);
+        assert_eq!(template.encoding, ContentTransferEncoding::SevenBit);
+        let ascii = template.body(|l| l.replace(GREETING, "Dear Ann,").replace(UNSUBSCRIBE, "u"));
+        assert_eq!(ascii.encoding(), ContentTransferEncoding::SevenBit);
+        assert_eq!(
+            String::from_utf8_lossy(ascii.as_ref()),
+            "Dear Ann,\r\nPlain words.\r\nu\r\n"
+        );
+        let accented = template.body(fill);
+        assert_eq!(accented.encoding(), ContentTransferEncoding::QuotedPrintable);
+        assert_eq!(decoded(&accented), fill(&text).replace('\n', "\r\n"));
+    }
+
+    #[test]
+    fn mostly_non_latin_text_is_base64_with_the_recipient_filled_in() {
+        let text = format!("{GREETING}\n{}\n{UNSUBSCRIBE}\n", "نشرة المعلومات ".repeat(40));
+        let template = BodyTemplate::new(&text);
+        assert_eq!(template.encoding, ContentTransferEncoding::Base64);
+        let body = template.body(fill);
+        assert_eq!(body.encoding(), ContentTransferEncoding::Base64);
+        use base64::Engine as _;
+        let joined: String = String::from_utf8_lossy(body.as_ref()).split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(joined).unwrap();
+        assert_eq!(String::from_utf8(bytes).unwrap(), fill(&text).replace('\n', "\r\n"));
+    }
 }

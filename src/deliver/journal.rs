@@ -294,9 +294,26 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn record(&self, outcome: Outcome) -> Result<(), JournalError> {
+        self.submit(outcome)?.wait()
+    }
+
+    /// Queues an outcome for the next commit; the caller may prepare its next message, but
+    /// must [`Pending::wait`] before sending it, so that no more than one unrecorded message
+    /// per connection exists at any moment.
+    pub fn submit(&self, outcome: Outcome) -> Result<Pending, JournalError> {
         let (ack_tx, ack_rx) = mpsc::channel();
         self.tx.send((outcome, ack_tx)).map_err(|_| JournalError::WriterGone)?;
-        match ack_rx.recv() {
+        Ok(Pending(ack_rx))
+    }
+}
+
+/// An outcome on its way into the journal.
+pub struct Pending(mpsc::Receiver<Result<(), String>>);
+
+impl Pending {
+    /// Returns once the outcome is committed.
+    pub fn wait(self) -> Result<(), JournalError> {
+        match self.0.recv() {
             Ok(Ok(())) => Ok(()),
             _ => Err(JournalError::WriterGone),
         }

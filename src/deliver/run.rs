@@ -179,11 +179,7 @@ impl Plan<'_> {
         }
     }
 
-    fn compose(
-        &self,
-        recipient: &Recipient,
-        prefix: &str,
-    ) -> Result<(String, lettre::address::Envelope, Vec<u8>, String), RenderError> {
+    fn compose(&self, recipient: &Recipient, prefix: &str) -> Result<Composed, RenderError> {
         let (variant, prepared) = self.variant_for(recipient);
         let labels = self.templates.labels(&variant.language)?;
         let (envelope, bytes, id) =
@@ -191,6 +187,9 @@ impl Plan<'_> {
         Ok((variant.id(), envelope, bytes, id))
     }
 }
+
+/// A message ready to send: its variant's id, envelope, bytes and Message-ID.
+type Composed = (String, lettre::address::Envelope, Vec<u8>, String);
 
 fn load_plan<'a>(config: &'a Config, edition_path: &Path, office: Option<&'a Office>) -> Result<Plan<'a>, SendError> {
     let (edition, _warnings) = edition::load(edition_path, config)?;
@@ -326,22 +325,37 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
             let mut transport = transport_for(config, &password)?;
             let (plan, gate, recorder, progress, jobs_rx, journal_broken) =
                 (&plan, &gate, recorder.clone(), &progress, &jobs_rx, &journal_broken);
-            scope.spawn(move || loop {
-                let next = jobs_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                let Ok(recipient) = next else { break };
-                let outcome = deliver_one(plan, &recipient, transport.as_mut(), gate, stop);
-                let status = outcome.status;
-                let hard_bounce = status == Status::Failed;
-                if let Err(e) = recorder.record(outcome) {
-                    // Never go on with messages that cannot be recorded.
-                    tracing::error!("{e}");
-                    journal_broken.store(true, Ordering::SeqCst);
-                    break;
+            scope.spawn(move || {
+                // The previous outcome commits while the next message is composed; it must be
+                // committed before that message is sent.
+                let mut committing: Option<(journal::Pending, Status, Recipient)> = None;
+                loop {
+                    let next = jobs_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let composed = next.as_ref().ok().map(|r| plan.compose(r, ""));
+                    if let Some((pending, status, recipient)) = committing.take() {
+                        if let Err(e) = pending.wait() {
+                            // Never go on with messages that cannot be recorded.
+                            tracing::error!("{e}");
+                            journal_broken.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        if status == Status::Failed && plan.config.delivery.suppress_hard_bounces {
+                            suppress_hard_bounce(plan.config, &recipient);
+                        }
+                        progress.count(status);
+                    }
+                    let (Ok(recipient), Some(composed)) = (next, composed) else { break };
+                    let outcome = deliver_one(plan, &recipient, composed, transport.as_mut(), gate, stop);
+                    let status = outcome.status;
+                    match recorder.submit(outcome) {
+                        Ok(pending) => committing = Some((pending, status, recipient)),
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            journal_broken.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                    }
                 }
-                if hard_bounce && plan.config.delivery.suppress_hard_bounces {
-                    suppress_hard_bounce(plan.config, &recipient);
-                }
-                progress.count(status);
             });
         }
         drop(recorder);
@@ -471,12 +485,13 @@ fn backoff(base: Duration, attempt: u32, seed: u64) -> Duration {
 fn deliver_one(
     plan: &Plan<'_>,
     recipient: &Recipient,
+    composed: Result<Composed, RenderError>,
     transport: &mut dyn Transport,
     gate: &RateGate,
     stop: &AtomicBool,
 ) -> Outcome {
     let email = recipient.email.to_string();
-    let (variant, envelope, bytes, message_id) = match plan.compose(recipient, "") {
+    let (variant, envelope, bytes, message_id) = match composed {
         Ok(parts) => parts,
         Err(e) => {
             return Outcome {
