@@ -125,88 +125,105 @@ pub struct Prepared {
     bodies: Option<(BodyTemplate, BodyTemplate)>,
 }
 
-/// A body part rendered with markers, split so that a recipient's message costs the encoding
-/// of the few lines that hold a marker: quoted-printable encodes each line on its own, so the
-/// lines in between are encoded once per variant. The encoding is lettre's choice for the
-/// variant: 7bit text stays 7bit unless a recipient's line is not ASCII (then that message is
-/// quoted-printable); base64 (mostly non-Latin text) has no lines and is encoded in one pass.
+/// A body part rendered with markers, split at them so that a recipient's message costs the
+/// encoding of their own few values: the text in between is encoded once per variant. The
+/// encoding is lettre's choice for the variant. Quoted-printable pieces are joined by soft line
+/// breaks (`=` CRLF), which decode to nothing; 7bit stays 7bit unless a recipient's value is
+/// not ASCII or makes a line too long (then lettre encodes that message whole); base64 is
+/// encoded in one pass over the filled-in text.
 struct BodyTemplate {
     encoding: ContentTransferEncoding,
     pieces: Vec<Piece>,
 }
 
 enum Piece {
-    /// Lines without a marker: encoded already (quoted-printable) or CRLF text (base64).
+    /// Text between markers: encoded already (quoted-printable) or CRLF text (7bit, base64).
     Fixed(Vec<u8>),
-    /// One line, with its CRLF, that holds a marker.
-    Personal(String),
+    /// A marker, to be replaced by the recipient's value.
+    Personal(&'static str),
 }
+
+/// The longest 7bit line, without its CRLF, that lettre leaves unencoded (RFC 5322 allows
+/// 998; lettre keeps 7bit lines readable in any client, and so do we).
+const MAX_LINE: usize = 75;
 
 impl BodyTemplate {
     fn new(text: &str) -> BodyTemplate {
-        let encoding = match Body::new(text.to_string()).encoding() {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n");
+        let encoding = match Body::new(text.clone()).encoding() {
             ContentTransferEncoding::SevenBit => ContentTransferEncoding::SevenBit,
             ContentTransferEncoding::Base64 => ContentTransferEncoding::Base64,
             _ => ContentTransferEncoding::QuotedPrintable,
         };
-        let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
-        let mut pieces = Vec::new();
-        let mut fixed = String::new();
-        for line in normalised.split_inclusive('\n') {
-            let crlf_line = match line.strip_suffix('\n') {
-                Some(bare) => format!("{bare}\r\n"),
-                None => line.to_string(),
-            };
-            if line.contains(GREETING) || line.contains(UNSUBSCRIBE) {
-                if !fixed.is_empty() {
-                    pieces.push(Piece::Fixed(Self::encode_fixed(encoding, &fixed)));
-                    fixed.clear();
-                }
-                pieces.push(Piece::Personal(crlf_line));
+        let fixed = |segment: &str| {
+            Piece::Fixed(if encoding == ContentTransferEncoding::QuotedPrintable {
+                quoted_printable::encode(segment)
             } else {
-                fixed.push_str(&crlf_line);
+                segment.as_bytes().to_vec()
+            })
+        };
+        let mut pieces = Vec::new();
+        let mut rest = text.as_str();
+        while let Some((at, marker)) = [GREETING, UNSUBSCRIBE]
+            .into_iter()
+            .filter_map(|m| rest.find(m).map(|at| (at, m)))
+            .min()
+        {
+            if at > 0 {
+                pieces.push(fixed(&rest[..at]));
             }
+            pieces.push(Piece::Personal(marker));
+            rest = &rest[at + marker.len()..];
         }
-        if !fixed.is_empty() {
-            pieces.push(Piece::Fixed(Self::encode_fixed(encoding, &fixed)));
+        if !rest.is_empty() {
+            pieces.push(fixed(rest));
         }
         BodyTemplate { encoding, pieces }
     }
 
-    fn encode_fixed(encoding: ContentTransferEncoding, lines: &str) -> Vec<u8> {
-        if encoding == ContentTransferEncoding::QuotedPrintable {
-            quoted_printable::encode(lines)
-        } else {
-            lines.as_bytes().to_vec()
-        }
-    }
-
-    /// The body for one recipient: `fill` replaces the markers of a personal line.
+    /// The body for one recipient: `fill` gives the value of a marker.
     fn body(&self, fill: impl Fn(&str) -> String) -> Body {
+        let qp = self.encoding == ContentTransferEncoding::QuotedPrintable;
         let size = self.pieces.iter().map(|p| match p {
             Piece::Fixed(bytes) => bytes.len(),
-            Piece::Personal(line) => line.len() * 3,
+            Piece::Personal(_) => 400,
         });
         let mut out = Vec::with_capacity(size.sum());
-        let mut seven_bit = true;
+        let mut values = Vec::new();
         for piece in &self.pieces {
-            match (piece, self.encoding) {
-                (Piece::Fixed(bytes), _) => out.extend_from_slice(bytes),
-                (Piece::Personal(line), ContentTransferEncoding::QuotedPrintable) => {
-                    out.extend_from_slice(&quoted_printable::encode(fill(line)))
+            let value;
+            let bytes = match piece {
+                Piece::Fixed(bytes) => bytes.as_slice(),
+                Piece::Personal(marker) if qp => {
+                    value = quoted_printable::encode(fill(marker));
+                    value.as_slice()
                 }
-                (Piece::Personal(line), _) => {
-                    let line = fill(line);
-                    seven_bit &= line.is_ascii() && line.len() <= 998;
-                    out.extend_from_slice(line.as_bytes())
+                Piece::Personal(marker) => {
+                    let filled = fill(marker);
+                    values.push((out.len(), out.len() + filled.len(), filled.is_ascii()));
+                    out.extend_from_slice(filled.as_bytes());
+                    continue;
                 }
+            };
+            if qp && !bytes.is_empty() && !out.is_empty() && !out.ends_with(b"\r\n") {
+                out.extend_from_slice(b"=\r\n");
             }
+            out.extend_from_slice(bytes);
         }
         match self.encoding {
             ContentTransferEncoding::QuotedPrintable => Body::dangerous_pre_encoded(out, self.encoding),
-            ContentTransferEncoding::SevenBit if seven_bit => Body::dangerous_pre_encoded(out, self.encoding),
-            // A name that is not ASCII in a 7bit variant: lettre chooses for this message.
-            ContentTransferEncoding::SevenBit => Body::new(String::from_utf8_lossy(&out).into_owned()),
+            ContentTransferEncoding::SevenBit => {
+                let fits = values.iter().all(|&(start, end, ascii)| {
+                    let line_start = out[..start].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    let line_end = out[end..].iter().position(|&b| b == b'\r').map_or(out.len(), |i| end + i);
+                    ascii && line_end - line_start <= MAX_LINE && !out[start..end].contains(&b'\n')
+                });
+                if fits {
+                    Body::dangerous_pre_encoded(out, self.encoding)
+                } else {
+                    Body::new(String::from_utf8_lossy(&out).into_owned())
+                }
+            }
             // Base64 is valid for any bytes, so lettre cannot refuse it.
             _ => Body::new_with_encoding(out, self.encoding).unwrap_or_else(Body::new),
         }
@@ -250,8 +267,8 @@ pub fn message(
                 handlebars::html_escape(&unsubscribe_url),
             );
             (
-                html.body(|line| line.replace(GREETING, &greeting_html).replace(UNSUBSCRIBE, &url_html)),
-                text.body(|line| line.replace(GREETING, &greeting).replace(UNSUBSCRIBE, &unsubscribe_url)),
+                html.body(|marker| if marker == GREETING { greeting_html.to_string() } else { url_html.to_string() }),
+                text.body(|marker| if marker == GREETING { greeting.clone() } else { unsubscribe_url.clone() }),
             )
         }
         None => {
@@ -338,16 +355,15 @@ mod tests {
     }
 
     #[test]
-    fn a_body_encoded_in_pieces_equals_the_whole_encoded_at_once() {
+    fn a_body_encoded_in_pieces_decodes_to_the_filled_in_text_with_short_lines() {
         let long = "word = value ".repeat(30);
         let text = format!(
-            "Info Flash N°22 \n{GREETING}\n{long}\nRead {UNSUBSCRIBE} here\n\nThe end, trailing\t"
+            "Info Flash N°22 \n{GREETING}\n{long}{UNSUBSCRIBE}{long} \nRead {UNSUBSCRIBE} here\n\nThe end, trailing\t"
         );
         let template = BodyTemplate::new(&text);
         assert_eq!(template.encoding, ContentTransferEncoding::QuotedPrintable);
         let body = template.body(fill);
-        let whole = quoted_printable::encode(fill(&text).replace('\n', "\r\n"));
-        assert_eq!(String::from_utf8_lossy(body.as_ref()), String::from_utf8_lossy(&whole));
+        assert_eq!(body.encoding(), ContentTransferEncoding::QuotedPrintable);
         assert_eq!(decoded(&body), fill(&text).replace('\n', "\r\n"));
         assert!(
             String::from_utf8_lossy(body.as_ref()).lines().all(|l| l.len() <= 76),
@@ -369,6 +385,15 @@ mod tests {
         let accented = template.body(fill);
         assert_eq!(accented.encoding(), ContentTransferEncoding::QuotedPrintable);
         assert_eq!(decoded(&accented), fill(&text).replace('\n', "\r\n"));
+
+        // A value that pushes its line past the limit cannot stay 7bit either.
+        let near_limit = format!("{}{UNSUBSCRIBE}\nshort\n", "a".repeat(40));
+        let template = BodyTemplate::new(&near_limit);
+        assert_eq!(template.encoding, ContentTransferEncoding::SevenBit);
+        let short = template.body(|_| "b".repeat(35));
+        assert_eq!(short.encoding(), ContentTransferEncoding::SevenBit);
+        let long = template.body(|_| "b".repeat(36));
+        assert_ne!(long.encoding(), ContentTransferEncoding::SevenBit);
     }
 
     #[test]
