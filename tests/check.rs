@@ -218,3 +218,42 @@ fn an_edition_that_is_not_utf8_is_an_error_with_advice() {
         stdout(&out)
     );
 }
+
+#[test]
+fn the_seeds_two_summer_time_sentences_are_reported_and_nothing_else() {
+    // Lines 28–29 and 43–45 of Info Flash N°22 as the editors wrote them: January meetings in
+    // "CEST" (wrong: Paris is on CET in January) and January webinars in "CET" (right).
+    let body = "\
+- **Asia and Pacific regions:** Thursday 15 January 2026 from 9:30 to 10:30 (CEST, Paris Time). Please join here: [Zoom meeting link](https://zoom.example.org/1)
+- **European, North American:** Thursday 22 January 2026 from 3:00 to 4:00 pm (CEST, Paris Time). Please join here: [Zoom meeting link](https://zoom.example.org/2)
+- **Arab States:** Monday 2 February 2026. Time and zoom link will be shared shortly.
+- **ENGLISH:** Tuesday, 20 January at 10 a.m. (CET, Paris Time) Please register [here via the link](https://forms.example.org/en).
+- **FRENCH:** Wednesday, 21 January at 1 p.m. (CET, Paris Time) Please register [here via the link](https://forms.example.org/fr).
+- **SPANISH:** Tuesday, 20 January at 5 p.m. (CET, Paris Time) Please register [here via the link](https://forms.example.org/es).";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("2026-01-seed-1.toml"), edition_with_body(body)).unwrap();
+    let out = infoflash(dir.path(), &["check", "--json", "2026-01-seed-1.toml"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<(u64, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["line"].as_u64().unwrap(), d["message"].as_str().unwrap().to_string()))
+        .collect();
+    // The body starts on line 13 of the generated edition.
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!((found[0].0, found[1].0), (13, 14), "{found:#?}");
+    assert!(found[0].1.contains("\"CEST\" with \"Thursday 15 January 2026\""), "{}", found[0].1);
+    assert!(found[1].1.contains("Paris time is CET, not CEST"), "{}", found[1].1);
+    assert_eq!(out.status.code(), Some(1));
+
+    // A wrong weekday typed into the body is reported at its line.
+    let body = format!("{body}\n\nSee you on Friday 15 January 2026.");
+    std::fs::write(dir.path().join("2026-01-seed-1.toml"), edition_with_body(&body)).unwrap();
+    let out = infoflash(dir.path(), &["check", "2026-01-seed-1.toml"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("2026-01-seed-1.toml:20: error: item `a`: \"Friday 15 January 2026\": 15 January 2026 is a Thursday, not a Friday"),
+        "{text}"
+    );
+}

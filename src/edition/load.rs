@@ -520,11 +520,12 @@ impl Loader<'_> {
         let deadlines = raw
             .deadlines
             .iter()
-            .filter_map(|d| {
-                let d = d.get_ref();
+            .filter_map(|spanned| {
+                let line = self.source.line_of(spanned.span().start);
+                let d = spanned.get_ref();
                 let date = self.date(&d.date, "date");
                 let what = self.localized_text(&d.what, &d.translations);
-                Some(Deadline { what, date: date? })
+                Some(Deadline { what, date: date?, line })
             })
             .collect();
         let links = raw
@@ -556,6 +557,7 @@ impl Loader<'_> {
             line,
             kind: kind?,
             label,
+            title_line: self.source.line_of(raw.title.span().start),
             title,
             body,
             regions,
@@ -671,6 +673,7 @@ impl Loader<'_> {
             time_zone: zone?,
             link,
             note,
+            line,
         })
     }
 

@@ -164,6 +164,8 @@ pub struct Item {
     /// `Some` overrides the kind's label; an empty text hides the label.
     pub label: Option<Localized<String>>,
     pub title: Localized<String>,
+    /// The line of the main title (translations are reported at the item's line).
+    pub title_line: usize,
     pub body: Localized<Markdown>,
     pub regions: Regions,
     /// For events: the dates, and the place.
@@ -244,12 +246,16 @@ pub struct Session {
     pub time_zone: Tz,
     pub link: Option<Link>,
     pub note: Option<Localized<Markdown>>,
+    /// The line of its `[[items.sessions]]` table.
+    pub line: usize,
 }
 
 #[derive(Debug, Clone)]
 pub struct Deadline {
     pub what: Localized<String>,
     pub date: NaiveDate,
+    /// The line of its `[[items.deadlines]]` table.
+    pub line: usize,
 }
 
 #[derive(Debug, Clone)]

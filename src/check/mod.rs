@@ -1,10 +1,12 @@
 //! `check`: everything an editor should fix before an edition goes out, in one report.
 //!
 //! Owns the rules that need more than one field or the rendered output: missing translations
-//! for the languages the edition is built in, mrml's warnings, and the size of the HTML part as
-//! it will be encoded (Gmail clips messages above about 102 KB). Format errors, dead links and
+//! for the languages the edition is built in, dates (`dates`), mrml's warnings, and the size
+//! of the HTML part as it will be encoded (Gmail clips messages above about 102 KB). Format errors, dead links and
 //! malformed addresses come from the edition loader, which this module runs first. It must not
 //! write files.
+
+mod dates;
 
 use std::path::Path;
 
@@ -85,6 +87,7 @@ pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
     for language in edition.languages.iter().filter(|l| **l != edition.language) {
         translations(edition, language, &mut report);
     }
+    dates::check(edition, &mut report);
     for r in rendered {
         size(edition, r, &mut report);
         for w in &r.mjml_warnings {
