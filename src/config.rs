@@ -35,6 +35,8 @@ pub enum ConfigError {
     },
     #[error("the settings file has problems; fix them and run again:\n{0}")]
     Invalid(Report),
+    #[error("the international days file has problems; fix them and run again:\n{}", .0.join("\n"))]
+    Days(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +62,36 @@ struct RawConfig {
     offices: BTreeMap<Spanned<String>, Spanned<RawOffice>>,
     #[serde(default)]
     delivery: Option<Spanned<RawDelivery>>,
+    #[serde(default)]
+    calendar: Option<RawCalendar>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    #[serde(default)]
+    international_days: Option<String>,
+    #[serde(default)]
+    days_weeks: Option<Spanned<u32>>,
+    #[serde(default)]
+    cadence_days: Option<Spanned<u32>>,
+}
+
+/// `[calendar]`: where the international days come from and the rhythm of editions.
+#[derive(Debug, Clone)]
+pub struct CalendarSettings {
+    /// The CSV of international days (`data/international-days.csv`); when the default file
+    /// is absent, the copy embedded in the binary is used.
+    pub international_days: PathBuf,
+    /// How far ahead of an edition's date its *upcoming international days* reach.
+    pub days_weeks: u32,
+    /// Days between two editions, for `infoflash next`.
+    pub cadence_days: u32,
+    /// Whether `[calendar] international_days` names a file (which then must exist).
+    pub custom_days_file: bool,
+    /// The days themselves: the file's when it exists (see [`Config::discover`]), otherwise
+    /// the embedded copy.
+    pub days: std::sync::Arc<Vec<crate::calendar::days::InternationalDay>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -192,6 +224,9 @@ impl RegionInfo {
     }
 }
 
+/// Where the international days are unless `[calendar]` says otherwise.
+pub const DEFAULT_DAYS_FILE: &str = "data/international-days.csv";
+
 /// Validated settings. Every field is usable as is.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -213,6 +248,7 @@ pub struct Config {
     pub suppression: PathBuf,
     pub offices: BTreeMap<OfficeId, Office>,
     pub delivery: Delivery,
+    pub calendar: CalendarSettings,
 }
 
 /// Parses `Name <address>` for a header; control characters are refused so that a value can
@@ -339,6 +375,19 @@ impl Config {
     /// Reads `path`, or the embedded defaults (rooted at `cwd`) when `path` is `None` and there
     /// is no `infoflash.toml` in `cwd`.
     pub fn discover(path: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+        Config::find(path, cwd)?.with_days_file()
+    }
+
+    /// Replaces the embedded international days with the project's file, when it has one.
+    fn with_days_file(mut self) -> Result<Config, ConfigError> {
+        let file = &self.calendar.international_days;
+        if file.is_file() || self.calendar.custom_days_file {
+            self.calendar.days = std::sync::Arc::new(crate::calendar::days::load_days(file).map_err(ConfigError::Days)?);
+        }
+        Ok(self)
+    }
+
+    fn find(path: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
         match path {
             Some(path) => Config::load(path),
             None => {
@@ -555,6 +604,22 @@ impl Config {
         }
 
         let delivery = delivery_settings(raw.delivery.as_ref(), root, &source, &mut report);
+        let cal = raw.calendar.unwrap_or_default();
+        let mut weeks_or_days = |field: &Option<Spanned<u32>>, key: &str, default: u32, max: u32| match field {
+            Some(v) if *v.get_ref() == 0 || *v.get_ref() > max => {
+                report.error_at(&source, v.span().start, format!("`{key}` must be between 1 and {max}"));
+                default
+            }
+            Some(v) => *v.get_ref(),
+            None => default,
+        };
+        let calendar = CalendarSettings {
+            international_days: root.join(cal.international_days.as_deref().unwrap_or(DEFAULT_DAYS_FILE)),
+            days_weeks: weeks_or_days(&cal.days_weeks, "days_weeks", 6, 52),
+            cadence_days: weeks_or_days(&cal.cadence_days, "cadence_days", 14, 366),
+            days: crate::calendar::days::embedded(),
+            custom_days_file: cal.international_days.is_some(),
+        };
 
         if report.has_errors() {
             return Err(ConfigError::Invalid(report));
@@ -581,6 +646,7 @@ impl Config {
             suppression,
             offices,
             delivery,
+            calendar,
         })
     }
 

@@ -266,6 +266,18 @@ pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Vec
 }
 
 /// Reads the international-days CSV at `path` and parses it (see [`parse_days`]).
+/// The days shipped with infoflash (`data/international-days.csv`), used when a project has no
+/// file of its own.
+pub const EMBEDDED: &str = include_str!("../../data/international-days.csv");
+
+/// [`EMBEDDED`], parsed once. A unit test makes sure it parses without a problem.
+pub fn embedded() -> std::sync::Arc<Vec<InternationalDay>> {
+    static DAYS: std::sync::LazyLock<std::sync::Arc<Vec<InternationalDay>>> = std::sync::LazyLock::new(|| {
+        std::sync::Arc::new(parse_days(EMBEDDED, "<embedded international-days.csv>").unwrap_or_default())
+    });
+    DAYS.clone()
+}
+
 pub fn load_days(path: &Path) -> Result<Vec<InternationalDay>, Vec<String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| vec![format!("{}: cannot read the international days: {e}", path.display())])?;

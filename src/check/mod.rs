@@ -130,10 +130,24 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
         if needs(&days.title) || needs(&days.label) || days.intro.as_ref().is_some_and(|i| !i.has(language)) {
             missing_at(None, "the international days block (title, label or intro)".into());
         }
-        for day in &days.days {
+        for day in days.days.iter().filter(|d| d.calendar.is_none()) {
             let alt = day.image.as_ref().is_some_and(|i| !i.alt.has(language));
             if !day.name.has(language) || alt {
                 missing_at(Some(day.line), format!("international day `{}`", day.name.main));
+            }
+        }
+        // A computed day falls back to its main name; the calendar file is where to fix it.
+        for day in days.days.iter().filter(|d| !d.name.has(language)) {
+            if let Some(file) = &day.calendar {
+                report.at(
+                    Severity::Warning,
+                    file,
+                    Some(day.line),
+                    format!(
+                        "international day `{}` has no `{language}` name, so the `{language}` variant shows `{}`: add a `{language}` column",
+                        day.name.main, day.name.main
+                    ),
+                );
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Turns the raw TOML into the validated model, reporting every problem of the file in one pass.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -97,6 +97,11 @@ type S<T> = Spanned<T>;
 impl Loader<'_> {
     fn error(&mut self, offset: usize, message: impl Into<String>) {
         self.report.error_at(self.source, offset, message);
+    }
+
+    fn warning(&mut self, offset: usize, message: impl Into<String>) {
+        let line = self.source.line_of(offset);
+        self.report.at(Severity::Warning, &self.source.path, Some(line), message);
     }
 
     fn error_line(&mut self, line: usize, message: impl Into<String>) {
@@ -319,7 +324,7 @@ impl Loader<'_> {
         if raw.items.is_empty() {
             self.error(0, "the edition has no `[[items]]`");
         }
-        let days = raw.international_days.as_ref().map(|d| self.days(d.get_ref()));
+        let days = self.days(raw.international_days.as_ref().map(|d| d.get_ref()), date, language.as_ref());
 
         Some(Edition {
             id: id?,
@@ -333,7 +338,7 @@ impl Loader<'_> {
             subject,
             intro,
             items,
-            days: days.flatten(),
+            days,
         })
     }
 
@@ -677,7 +682,76 @@ impl Loader<'_> {
         })
     }
 
-    fn days(&mut self, d: &raw::Days) -> Option<DaysSection> {
+    /// The *upcoming international days*: computed from the calendar for the weeks after the
+    /// edition's date, merged with the days the edition lists (which win over a computed day
+    /// with the same link, or the same date and name), minus the ones it hides.
+    fn days(&mut self, d: Option<&raw::Days>, date: Option<NaiveDate>, language: Option<&Language>) -> Option<DaysSection> {
+        let empty = raw::Days::default();
+        let listed = self.listed_days(d.unwrap_or(&empty))?;
+        let weeks = d
+            .and_then(|d| d.weeks.as_ref())
+            .map_or(self.config.calendar.days_weeks, |w| *w.get_ref());
+        let (Some(date), Some(language)) = (date, language) else {
+            return Some(listed);
+        };
+        let until = date + chrono::Duration::days(7 * i64::from(weeks));
+        let hide: Vec<&S<String>> = d.map(|d| d.hide.iter().collect()).unwrap_or_default();
+        let mut used = vec![false; hide.len()];
+        let mut section = listed;
+        let calendar = &self.config.calendar;
+        for (on, day) in crate::calendar::days::between(&calendar.days, date, until) {
+            let english = day.names.get("en").map(String::as_str).unwrap_or_default();
+            let hidden = hide.iter().position(|h| {
+                let h = h.get_ref().trim();
+                h.eq_ignore_ascii_case(&day.link) || h.eq_ignore_ascii_case(english)
+            });
+            if let Some(i) = hidden {
+                used[i] = true;
+                continue;
+            }
+            let names = day.names.iter().filter_map(|(l, n)| Some((l.parse::<Language>().ok()?, n.clone())));
+            let names: BTreeMap<Language, String> = names.collect();
+            if let Some(listed) = section.days.iter_mut().find(|l| {
+                l.link.as_str().trim_end_matches('/') == day.link.trim_end_matches('/')
+                    || (l.date == on && l.name.main.eq_ignore_ascii_case(english))
+            }) {
+                // The edition's entry wins; the calendar fills in the languages it lacks.
+                for (l, n) in &names {
+                    if *l != *language && !listed.name.has(l) {
+                        listed.name.translations.insert(l.clone(), n.clone());
+                    }
+                }
+                continue;
+            }
+            let Ok(link) = day.link.parse::<WebUrl>() else { continue };
+            let main = names.get(language).cloned();
+            let mut name = Localized::new(main.unwrap_or_else(|| english.to_string()));
+            name.translations = names.into_iter().filter(|(l, _)| l != language).collect();
+            section.days.push(Day {
+                date: on,
+                name,
+                link,
+                image: None,
+                line: day.line,
+                calendar: Some(calendar.international_days.clone()),
+            });
+        }
+        for (h, used) in hide.iter().zip(used) {
+            if !used {
+                self.warning(
+                    h.span().start,
+                    format!(
+                        "`{}` hides nothing: no day in the calendar between {date} and {until} has that link or English name",
+                        h.get_ref()
+                    ),
+                );
+            }
+        }
+        section.days.sort_by(|a, b| (a.date, &a.name.main).cmp(&(b.date, &b.name.main)));
+        Some(section)
+    }
+
+    fn listed_days(&mut self, d: &raw::Days) -> Option<DaysSection> {
         self.orphans(
             &d.translations,
             "the international days block",
@@ -753,6 +827,7 @@ impl Loader<'_> {
                     link,
                     image,
                     line,
+                    calendar: None,
                 });
             }
         }

@@ -286,7 +286,10 @@ pub struct Day {
     pub name: Localized<String>,
     pub link: WebUrl,
     pub image: Option<Image>,
+    /// The line of its entry in the edition, or in the calendar file it was computed from.
     pub line: usize,
+    /// The calendar file it comes from; `None` when the edition lists it.
+    pub calendar: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]

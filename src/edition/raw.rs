@@ -161,9 +161,15 @@ pub struct Contact {
     pub email: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Days {
+    /// How many weeks after the edition's date the computed days reach (0: none).
+    #[serde(default)]
+    pub weeks: Option<Spanned<u32>>,
+    /// Computed days not to show, by link or English name.
+    #[serde(default)]
+    pub hide: Vec<Spanned<String>>,
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]
