@@ -6,7 +6,9 @@
 
 mod build;
 mod check;
+mod days;
 mod lists;
+mod next;
 mod send;
 
 use std::path::PathBuf;
@@ -54,12 +56,16 @@ enum Command {
     Build(build::Args),
     /// Report problems in an edition (exit 1 if there are errors; warnings do not fail)
     Check(check::Args),
+    /// Write the next edition's file: number + 1, date + the cadence, open calls carried over as reminders
+    Next(next::Args),
     /// Read recipient lists: count valid, invalid, duplicate, suppressed and deliverable rows
     Lists(lists::Args),
     /// Deliver an edition to its audience (default: to the outbox folder), resumably
     Send(send::Args),
     /// How far the send of an edition got: delivered, failed, deferred, pending
     Status(send::StatusArgs),
+    /// List the international days of the coming weeks, from the calendar file
+    Days(days::Args),
 }
 
 /// Parses the command line, runs the command and turns the outcome into an exit code; an error
@@ -87,8 +93,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => build::run(args, &config),
         Command::Check(args) => check::run(args, &config),
         Command::Lists(args) => lists::run(args, &config),
+        Command::Next(args) => next::run(args, &config),
         Command::Send(args) => send::run(args, &config),
         Command::Status(args) => send::status(args, &config),
+        Command::Days(args) => days::run(args, &config),
     }
 }
 
