@@ -30,6 +30,7 @@
 //! ```
 
 mod load;
+pub mod next;
 mod raw;
 
 use std::collections::BTreeMap;
