@@ -75,6 +75,12 @@ pub fn write_build(
         write(&dir.join("email.txt"), &r.text)?;
         let message = message::build(r, edition, config, config.sender.clone())?;
         write(&dir.join("message.eml"), message.formatted())?;
+        // The "Add to calendar" links point at these files under the archive's URL. Stamped
+        // with the edition's date so that a rebuild writes the same bytes.
+        let stamp = edition.date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        for invite in r.view.invites() {
+            write(&dir.join("calendar").join(&invite.file), invite.entry.to_ics(stamp))?;
+        }
         Ok(Written {
             variant: r.variant.id(),
             dir,

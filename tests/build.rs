@@ -41,7 +41,12 @@ fn every_text_line_of_every_variant_is_below_78_columns() {
     let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml"]);
     for variant in ["en", "fr", "es"] {
         let text = read(&out.path().join("2026-01-info-flash-22").join(variant).join("email.txt"));
-        for line in text.lines() {
+        // A link longer than the width gets a line of its own and is never broken.
+        let lone_link = |l: &str| {
+            let l = l.trim_start_matches(['-', ' ']);
+            l.starts_with('<') && l.ends_with('>') && !l.contains(' ')
+        };
+        for line in text.lines().filter(|l| !lone_link(l)) {
             assert!(
                 line.chars().count() < 78,
                 "{variant}: {} columns: {line}",

@@ -122,3 +122,118 @@ fn a_hide_that_matches_no_day_is_a_warning_at_its_line() {
         "{report}"
     );
 }
+
+#[test]
+fn office_variants_give_each_session_in_the_offices_own_time_too() {
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml", "--office", "santiago"]);
+    let text = std::fs::read_to_string(out.path().join("2026-01-info-flash-22/en-santiago/email.txt")).unwrap();
+    // 10:00 in Paris (UTC+1) is 06:00 in Santiago, on summer time (UTC-3) in January.
+    assert!(text.contains("Tuesday 20 January 2026, 10:00 CET (Paris) = 06:00 in Santiago"), "{text}");
+    let international = build_into(&root(), &["editions/2026-01-info-flash-22.toml", "--language", "en"]);
+    let text = std::fs::read_to_string(international.path().join("2026-01-info-flash-22/en/email.txt")).unwrap();
+    assert!(!text.contains(" = "), "only office variants add a local time");
+}
+
+#[test]
+fn a_session_late_in_paris_is_on_the_next_day_in_bangkok() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    let settings = std::fs::read_to_string(root().join("infoflash.toml")).unwrap();
+    std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
+    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
+    let text = r#"[edition]
+series = "Info Flash"
+number = 1
+date = 2026-01-13
+language = "en"
+time_zone = "Europe/Paris"
+
+[[items]]
+id = "webinar"
+kind = "invitation"
+title = "Evening webinar"
+body = "Join us."
+
+[[items.sessions]]
+language = "en"
+date = 2026-01-20
+start = "19:30"
+end = "20:30"
+link = "https://zoom.example.org/evening"
+"#;
+    std::fs::write(dir.path().join("editions/2026-01-evening-1.toml"), text).unwrap();
+    let out = build_into(dir.path(), &["editions/2026-01-evening-1.toml", "--office", "bangkok", "--language", "en"]);
+    let text = std::fs::read_to_string(out.path().join("2026-01-evening-1/en-bangkok/email.txt")).unwrap();
+    // The text part wraps the line; read it as one.
+    let text = text.replace("\n  ", " ");
+    assert!(
+        text.contains("ENGLISH: Tuesday 20 January 2026, 19:30–20:30 CET (Paris) = 21 January 01:30–02:30 in Bangkok"),
+        "{text}"
+    );
+}
+
+/// Reads every .ics file given and prints, per file: UID, DTSTART and DTEND as UTC ISO
+/// instants (or dates), SUMMARY — through the `icalendar` package, not our writer.
+const READ_ICS: &str = r#"
+import sys, json, icalendar, datetime
+out = {}
+for path in sys.argv[1:]:
+    cal = icalendar.Calendar.from_ical(open(path, "rb").read())
+    (event,) = cal.walk("VEVENT")
+    def when(key):
+        v = event.get(key)
+        if v is None: return None
+        v = v.dt
+        if isinstance(v, datetime.datetime): return v.astimezone(datetime.timezone.utc).isoformat()
+        return v.isoformat()
+    out[path.rsplit("/", 1)[1]] = {"uid": str(event["UID"]), "start": when("DTSTART"),
+                                   "end": when("DTEND"), "summary": str(event["SUMMARY"])}
+print(json.dumps(out))
+"#;
+
+fn read_calendar(dir: &std::path::Path) -> serde_json::Value {
+    let python = require("python3", "apt-get install -y python3");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import icalendar"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "the Python package icalendar is needed: python3 -m pip install icalendar (./scripts/test does this)");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(!files.is_empty(), "no calendar files in {}", dir.display());
+    let out = std::process::Command::new(python).arg("-c").arg(READ_ICS).args(&files).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn calendar_files_parse_independently_at_the_right_instants_with_stable_uids() {
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml"]);
+    let base = out.path().join("2026-01-info-flash-22");
+    let en = read_calendar(&base.join("en/calendar"));
+    let meeting = &en["global-aspnet-conference-2026-1.ics"];
+    // 09:30–10:30 in Paris in January (CET, UTC+1).
+    assert_eq!(meeting["start"], "2026-01-15T08:30:00+00:00", "{en:#}");
+    assert_eq!(meeting["end"], "2026-01-15T09:30:00+00:00");
+    assert_eq!(meeting["uid"], "2026-01-info-flash-22-global-aspnet-conference-2026-1@example.org");
+    assert_eq!(meeting["summary"], "Global ASPnet Conference 2026 — Asia and the Pacific");
+    // The conference itself: whole days, the end exclusive.
+    let conference = &en["global-aspnet-conference-2026.ics"];
+    assert_eq!((conference["start"].as_str(), conference["end"].as_str()), (Some("2026-03-31"), Some("2026-04-03")));
+    // A session whose time is still to be announced has no calendar file.
+    assert!(en.get("global-aspnet-conference-2026-3.ics").is_none(), "{en:#}");
+
+    // The same sessions in French: same instants and UIDs, French summaries.
+    let fr = read_calendar(&base.join("fr/calendar"));
+    assert_eq!(fr["global-aspnet-conference-2026-1.ics"]["uid"], meeting["uid"]);
+    assert_eq!(fr["global-aspnet-conference-2026-1.ics"]["start"], meeting["start"]);
+    assert_ne!(fr["global-aspnet-conference-2026-1.ics"]["summary"], meeting["summary"]);
+
+    // A rebuild writes the same bytes, so calendars see an update, not a new event.
+    let again = build_into(&root(), &["editions/2026-01-info-flash-22.toml", "--language", "en"]);
+    let file = "2026-01-info-flash-22/en/calendar/global-aspnet-conference-2026-1.ics";
+    assert_eq!(
+        std::fs::read(out.path().join(file)).unwrap(),
+        std::fs::read(again.path().join(file)).unwrap()
+    );
+}

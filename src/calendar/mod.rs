@@ -4,11 +4,12 @@
 //! Owns time-zone arithmetic (chrono-tz). It must not format dates for people (that is
 //! `render::i18n`, which knows languages) nor read files.
 
-pub mod days;
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
+pub mod days;
+pub mod ics;
 pub mod mentions;
 
 /// Parses an IANA zone name such as `Europe/Paris`.

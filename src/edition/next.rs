@@ -41,19 +41,10 @@ impl DefaultLabels {
         self.tables.get(language)?.get(key).map(String::as_str)
     }
 
-    /// The word that marks a reminder in `language`. The label tables have no `reminder` key
-    /// yet; if one is added it wins over these, which are the words the published Info Flash
-    /// uses ("RAPPEL + APPEL À PARTICIPATION").
+    /// The word that marks a reminder in `language`: the `reminder` key of its label table
+    /// ("RAPPEL", as in the published "RAPPEL + APPEL À PARTICIPATION").
     fn reminder(&self, language: &str) -> String {
-        if let Some(word) = self.get(language, "reminder") {
-            return word.to_string();
-        }
-        match language {
-            "fr" => "RAPPEL",
-            "es" => "RECORDATORIO",
-            _ => "REMINDER",
-        }
-        .to_string()
+        self.get(language, "reminder").unwrap_or("REMINDER").to_string()
     }
 }
 

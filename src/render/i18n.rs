@@ -81,6 +81,11 @@ impl Labels {
     }
 
     /// "20 January 2026", without the weekday.
+    /// "15 January", "15 janvier".
+    pub fn day_month(&self, date: NaiveDate) -> String {
+        self.format(date, "day_month_format")
+    }
+
     pub fn short_date(&self, date: NaiveDate) -> String {
         self.format(date, "short_date_format")
     }

@@ -108,6 +108,9 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
     if let Some(meta) = &item.meta {
         out.para(meta);
     }
+    if let Some(url) = &item.calendar_url {
+        out.para(&format!("{} <{url}>", label("add_to_calendar")));
+    }
     out.rich(&item.body);
     if item.eligibility.is_some() {
         out.blank();
@@ -126,6 +129,9 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
             out.bullet(&head);
             if let Some(link) = &s.link {
                 out.under(&format!("{} <{}>", link.text, link.url));
+            }
+            if let Some(url) = &s.calendar_url {
+                out.under(&format!("{} <{url}>", label("add_to_calendar")));
             }
             if let Some(note) = &s.note {
                 // Already wrapped two columns narrower by the view.

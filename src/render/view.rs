@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Labels;
 use super::{Personal, Scope, Variant};
-use crate::calendar;
+use crate::calendar::{self, ics};
 use crate::config::Config;
 use crate::edition::{Edition, Item, Localized, Markdown, Session};
 use crate::markdown;
@@ -90,6 +90,11 @@ pub struct ItemView {
     pub deadlines: Vec<DeadlineView>,
     pub links: Vec<LinkView>,
     pub contacts: Vec<ContactView>,
+    /// "Add to calendar" for an event's days (its sessions have their own).
+    pub calendar_url: Option<String>,
+    /// The calendar file behind `calendar_url`, written by `build`.
+    #[serde(skip)]
+    pub invite: Option<Invite>,
     /// The item rendered by its kind's template; filled in by the renderer.
     pub mjml: String,
 }
@@ -102,6 +107,17 @@ pub struct SessionView {
     pub when: String,
     pub link: Option<LinkView>,
     pub note: Option<Rich>,
+    /// "Add to calendar", for a session with a time.
+    pub calendar_url: Option<String>,
+    #[serde(skip)]
+    pub invite: Option<Invite>,
+}
+
+/// A calendar file of the variant: its name under `calendar/` and its entry.
+#[derive(Debug, Clone)]
+pub struct Invite {
+    pub file: String,
+    pub entry: ics::Entry,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +159,14 @@ pub struct DayView {
 struct Pick<'a> {
     variant: &'a Variant,
     labels: &'a Labels,
+    /// An office's own zone, when the variant is an office's: its readers also get their
+    /// local time.
+    office_zone: Option<chrono_tz::Tz>,
+    /// `https://…/archive/<edition>/<variant>/calendar/`
+    calendar_base: String,
+    /// `<edition>` and the sender's domain, for calendar UIDs.
+    edition_id: &'a str,
+    domain: String,
 }
 
 impl Pick<'_> {
@@ -156,20 +180,46 @@ impl Pick<'_> {
 
     fn session_when(&self, s: &Session) -> String {
         let date = self.labels.date(s.date);
+        let span = |start: chrono::DateTime<chrono_tz::Tz>, end: Option<chrono::DateTime<chrono_tz::Tz>>| match end {
+            Some(end) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
+            None => start.format("%H:%M").to_string(),
+        };
         match (s.start, s.end) {
             (Some(start), end) => {
-                let span = match end {
-                    Some(end) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
-                    None => start.format("%H:%M").to_string(),
-                };
-                format!(
-                    "{date}, {span} {} ({})",
+                let mut when = format!(
+                    "{date}, {} {} ({})",
+                    span(start, end),
                     start.format("%Z"),
                     calendar::city(s.time_zone)
-                )
+                );
+                let office = self.office_zone.filter(|z| {
+                    start.with_timezone(z).naive_local() != start.naive_local()
+                });
+                if let Some(zone) = office {
+                    let local = start.with_timezone(&zone);
+                    let mut time = span(local, end.map(|e| e.with_timezone(&zone)));
+                    if local.date_naive() != s.date {
+                        time = format!("{} {time}", self.labels.day_month(local.date_naive()));
+                    }
+                    let local = self
+                        .labels
+                        .get("local_time")
+                        .replace("{time}", &time)
+                        .replace("{city}", &calendar::city(zone));
+                    when = format!("{when} {local}");
+                }
+                when
             }
             (None, _) => format!("{date}, {}", self.labels.get("time_to_be_announced")),
         }
+    }
+
+    /// The "Add to calendar" link and file of an entry: `name` is unique within the edition.
+    fn invite(&self, name: String, entry: impl FnOnce(String) -> ics::Entry) -> (Option<String>, Option<Invite>) {
+        let uid = format!("{}-{}@{}", self.edition_id, name, self.domain);
+        let file = format!("{name}.ics");
+        let url = format!("{}{file}", self.calendar_base);
+        (Some(url), Some(Invite { file, entry: entry(uid) }))
     }
 }
 
@@ -181,7 +231,18 @@ impl EmailView {
         labels: &Labels,
         personal: &Personal,
     ) -> EmailView {
-        let pick = Pick { variant, labels };
+        let base = config.base_url.as_str().trim_end_matches('/');
+        let pick = Pick {
+            variant,
+            labels,
+            office_zone: match &variant.scope {
+                Scope::Office { id, .. } => config.offices.get(id).and_then(|o| o.time_zone),
+                _ => None,
+            },
+            calendar_base: format!("{base}/archive/{}/{}/calendar/", edition.id, variant.id()),
+            edition_id: edition.id.as_str(),
+            domain: config.sender.email.domain().to_string(),
+        };
         let language = &variant.language;
         let series = pick.text(&edition.series);
         let number = labels.number(edition.number);
@@ -244,6 +305,17 @@ impl EmailView {
     }
 }
 
+impl EmailView {
+    /// The calendar files behind the variant's "Add to calendar" links.
+    pub fn invites(&self) -> impl Iterator<Item = &Invite> {
+        self.items.iter().flat_map(|item| {
+            item.invite
+                .iter()
+                .chain(item.sessions.iter().filter_map(|s| s.invite.as_ref()))
+        })
+    }
+}
+
 /// "Santiago office" for an office's edition, region names for a regional variant.
 fn scope_name(scope: &Scope, config: &Config, language: &Language) -> Option<String> {
     match scope {
@@ -269,21 +341,23 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
     };
     let dates = item.dates.map(|d| labels.date_range(d.starts, d.ends));
     let place = item.place.as_ref().map(|p| pick.text(p));
-    let meta = match (dates, place) {
+    let meta = match (dates, place.clone()) {
         (Some(d), Some(p)) => Some(format!("{d} | {p}")),
         (d, p) => d.or(p),
     };
+    let title = pick.text(&item.title);
     let sessions = item
         .sessions
         .iter()
-        .filter(|s| match &s.region {
+        .enumerate()
+        .filter(|(_, s)| match &s.region {
             Some(region) => pick
                 .variant
                 .scope
                 .includes(&crate::edition::Regions::Only(vec![region.clone()])),
             None => true,
         })
-        .map(|s| {
+        .map(|(index, s)| {
             let heading = match (&s.name, &s.language, &s.region) {
                 (Some(name), _, _) => pick.text(name),
                 (None, Some(l), _) => labels.get(&format!("lang_{l}")).to_uppercase(),
@@ -308,19 +382,52 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
                 .note
                 .as_ref()
                 .and_then(|n| Rich::with_width(n.get(language), TEXT_WIDTH - 2));
+            // Numbered over all the item's sessions, so that a session keeps its file and UID
+            // in every variant.
+            let (calendar_url, invite) = match s.start {
+                Some(start) => pick.invite(format!("{}-{}", item.id, index + 1), |uid| ics::Entry {
+                    uid,
+                    summary: if heading.is_empty() { title.clone() } else { format!("{title} — {heading}") },
+                    description: link.as_ref().map_or_else(|| title.clone(), |l| format!("{}: {}", l.text, l.url)),
+                    // The item's place is the event's, not necessarily its sessions' (often online).
+                    location: None,
+                    url: link.as_ref().map(|l| l.url.clone()),
+                    when: ics::When::Timed {
+                        start: start.with_timezone(&chrono::Utc),
+                        end: s.end.map(|e| e.with_timezone(&chrono::Utc)),
+                    },
+                }),
+                None => (None, None),
+            };
             SessionView {
                 heading,
                 when: pick.session_when(s),
                 link,
                 note,
+                calendar_url,
+                invite,
             }
         })
         .collect();
+    let (calendar_url, invite) = match item.dates {
+        Some(d) => pick.invite(item.id.to_string(), |uid| ics::Entry {
+            uid,
+            summary: title.clone(),
+            description: item.links.first().map_or_else(|| title.clone(), |l| l.url.to_string()),
+            location: place.clone(),
+            url: item.links.first().map(|l| l.url.to_string()),
+            when: ics::When::Days {
+                first: d.starts,
+                last: d.ends,
+            },
+        }),
+        _ => (None, None),
+    };
     ItemView {
         id: item.id.to_string(),
         kind: item.kind.name(),
         label,
-        title: pick.text(&item.title),
+        title,
         meta,
         body: pick.rich(&item.body),
         eligibility: item.eligibility.as_ref().and_then(|e| pick.rich(e)),
@@ -349,6 +456,8 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
                 email: c.email.to_string(),
             })
             .collect(),
+        calendar_url,
+        invite,
         mjml: String::new(),
     }
 }
