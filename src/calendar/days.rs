@@ -40,7 +40,8 @@ const ORDINALS: [(&str, Nth); 5] = [
     ("last", Nth::Last),
 ];
 
-const WEEKDAYS: [(&str, Weekday); 7] = [
+/// English weekday names, as rules and editors write them.
+pub(crate) const WEEKDAYS: [(&str, Weekday); 7] = [
     ("monday", Weekday::Mon),
     ("tuesday", Weekday::Tue),
     ("wednesday", Weekday::Wed),

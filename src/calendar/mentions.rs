@@ -42,15 +42,7 @@ struct Words {
 }
 
 const EN: Words = Words {
-    weekdays: &[
-        ("monday", Weekday::Mon),
-        ("tuesday", Weekday::Tue),
-        ("wednesday", Weekday::Wed),
-        ("thursday", Weekday::Thu),
-        ("friday", Weekday::Fri),
-        ("saturday", Weekday::Sat),
-        ("sunday", Weekday::Sun),
-    ],
+    weekdays: &super::days::WEEKDAYS,
     months: &[
         ("january", 1),
         ("february", 2),

@@ -22,35 +22,37 @@ struct Text<'a> {
     multiline: bool,
 }
 
-fn localized_strings<'a>(edition: &'a Edition, what: &str, l: &'a Localized<String>, line: usize) -> Vec<Text<'a>> {
+/// Every language's version of a localized text; `place` gives its text, first line and
+/// whether it spans lines.
+fn localized<'a, T>(
+    edition: &'a Edition,
+    what: &str,
+    l: &'a Localized<T>,
+    place: impl Fn(&'a T) -> (&'a str, usize, bool),
+) -> Vec<Text<'a>> {
     std::iter::once((edition.language.as_str(), &l.main))
         .chain(l.translations.iter().map(|(lang, t)| (lang.as_str(), t)))
-        .map(|(language, text)| Text {
-            what: what.to_string(),
-            language,
-            text,
-            line,
-            multiline: false,
+        .map(|(language, value)| {
+            let (text, line, multiline) = place(value);
+            Text {
+                what: what.to_string(),
+                language,
+                text,
+                line,
+                multiline,
+            }
         })
         .collect()
 }
 
 fn localized_markdown<'a>(edition: &'a Edition, what: &str, l: &'a Localized<Markdown>) -> Vec<Text<'a>> {
-    std::iter::once((edition.language.as_str(), &l.main))
-        .chain(l.translations.iter().map(|(lang, t)| (lang.as_str(), t)))
-        .map(|(language, md)| Text {
-            what: what.to_string(),
-            language,
-            text: &md.text,
-            line: md.line,
-            multiline: true,
-        })
-        .collect()
+    localized(edition, what, l, |md| (md.text.as_str(), md.line, true))
 }
 
 fn item_texts<'a>(edition: &'a Edition, item: &'a Item) -> Vec<Text<'a>> {
     let name = format!("item `{}`", item.id);
-    let mut texts = localized_strings(edition, &name, &item.title, item.line);
+    // Plain strings sit on one line: the item's, or the title's own for the main text.
+    let mut texts = localized(edition, &name, &item.title, |t| (t.as_str(), item.line, false));
     if let Some(main) = texts.first_mut() {
         main.line = item.title_line;
     }
