@@ -382,7 +382,8 @@ impl Config {
     fn with_days_file(mut self) -> Result<Config, ConfigError> {
         let file = &self.calendar.international_days;
         if file.is_file() || self.calendar.custom_days_file {
-            self.calendar.days = std::sync::Arc::new(crate::calendar::days::load_days(file).map_err(ConfigError::Days)?);
+            self.calendar.days =
+                std::sync::Arc::new(crate::calendar::days::load_days(file).map_err(ConfigError::Days)?);
         }
         Ok(self)
     }

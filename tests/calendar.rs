@@ -13,15 +13,25 @@ fn days_lists_the_window_with_rule_based_days_on_their_date_for_the_year() {
     let days: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let days = days.as_array().unwrap();
     let philosophy = days.iter().find(|d| d["rule"] == "third thursday of november");
-    assert_eq!(philosophy.map(|d| d["date"].clone()), Some("2026-11-19".into()), "{days:#?}");
+    assert_eq!(
+        philosophy.map(|d| d["date"].clone()),
+        Some("2026-11-19".into()),
+        "{days:#?}"
+    );
     assert!(days.iter().all(|d| {
         let date = d["date"].as_str().unwrap();
         ("2026-11-01"..="2026-11-22").contains(&date)
     }));
     // The same rule falls on another day in 2027, and names follow --language.
-    let out = infoflash(&root(), &["days", "--from", "2027-11-15", "--weeks", "1", "--language", "es"]);
+    let out = infoflash(
+        &root(),
+        &["days", "--from", "2027-11-15", "--weeks", "1", "--language", "es"],
+    );
     let text = stdout(&out);
-    assert!(text.contains("jueves, 18 de noviembre de 2027  Día Mundial de la Filosofía"), "{text}");
+    assert!(
+        text.contains("jueves, 18 de noviembre de 2027  Día Mundial de la Filosofía"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -63,9 +73,18 @@ fn build_text(edition_text: &str, language: &str) -> String {
 fn an_edition_without_a_days_block_announces_the_days_of_the_next_six_weeks() {
     let text = build_text(&edition(""), "fr");
     // (French puts a narrow no-break space before the colon.)
-    let day = |date: &str, name: &str| text.lines().any(|l| l.starts_with(&format!("- {date}")) && l.ends_with(name));
-    assert!(day("24 janvier 2026", "Journée internationale de l'éducation"), "{text}");
-    assert!(day("21 février 2026", "Journée internationale de la langue maternelle"), "{text}");
+    let day = |date: &str, name: &str| {
+        text.lines()
+            .any(|l| l.starts_with(&format!("- {date}")) && l.ends_with(name))
+    };
+    assert!(
+        day("24 janvier 2026", "Journée internationale de l'éducation"),
+        "{text}"
+    );
+    assert!(
+        day("21 février 2026", "Journée internationale de la langue maternelle"),
+        "{text}"
+    );
     // 13 January + 6 weeks = 24 February: World Day of Social Justice (20 February) is in,
     // International Women's Day (8 March) is not.
     assert!(text.contains("Journée mondiale de la justice sociale"), "{text}");
@@ -118,17 +137,25 @@ fn a_hide_that_matches_no_day_is_a_warning_at_its_line() {
     assert_eq!(out.status.code(), Some(0), "{report}");
     let line = text.lines().position(|l| l.starts_with("hide")).unwrap() + 1;
     assert!(
-        report.contains(&format!("2026-01-days-1.toml:{line}: warning: `World Cheese Day` hides nothing")),
+        report.contains(&format!(
+            "2026-01-days-1.toml:{line}: warning: `World Cheese Day` hides nothing"
+        )),
         "{report}"
     );
 }
 
 #[test]
 fn office_variants_give_each_session_in_the_offices_own_time_too() {
-    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml", "--office", "santiago"]);
+    let out = build_into(
+        &root(),
+        &["editions/2026-01-info-flash-22.toml", "--office", "santiago"],
+    );
     let text = std::fs::read_to_string(out.path().join("2026-01-info-flash-22/en-santiago/email.txt")).unwrap();
     // 10:00 in Paris (UTC+1) is 06:00 in Santiago, on summer time (UTC-3) in January.
-    assert!(text.contains("Tuesday 20 January 2026, 10:00 CET (Paris) = 06:00 in Santiago"), "{text}");
+    assert!(
+        text.contains("Tuesday 20 January 2026, 10:00 CET (Paris) = 06:00 in Santiago"),
+        "{text}"
+    );
     let international = build_into(&root(), &["editions/2026-01-info-flash-22.toml", "--language", "en"]);
     let text = std::fs::read_to_string(international.path().join("2026-01-info-flash-22/en/email.txt")).unwrap();
     assert!(!text.contains(" = "), "only office variants add a local time");
@@ -162,7 +189,16 @@ end = "20:30"
 link = "https://zoom.example.org/evening"
 "#;
     std::fs::write(dir.path().join("editions/2026-01-evening-1.toml"), text).unwrap();
-    let out = build_into(dir.path(), &["editions/2026-01-evening-1.toml", "--office", "bangkok", "--language", "en"]);
+    let out = build_into(
+        dir.path(),
+        &[
+            "editions/2026-01-evening-1.toml",
+            "--office",
+            "bangkok",
+            "--language",
+            "en",
+        ],
+    );
     let text = std::fs::read_to_string(out.path().join("2026-01-evening-1/en-bangkok/email.txt")).unwrap();
     // The text part wraps the line; read it as one.
     let text = text.replace("\n  ", " ");
@@ -197,11 +233,19 @@ fn read_calendar(dir: &std::path::Path) -> serde_json::Value {
         .args(["-c", "import icalendar"])
         .status()
         .is_ok_and(|s| s.success());
-    assert!(ok, "the Python package icalendar is needed: python3 -m pip install icalendar (./scripts/test does this)");
+    assert!(
+        ok,
+        "the Python package icalendar is needed: python3 -m pip install icalendar (./scripts/test does this)"
+    );
     let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     assert!(!files.is_empty(), "no calendar files in {}", dir.display());
-    let out = std::process::Command::new(python).arg("-c").arg(READ_ICS).args(&files).output().unwrap();
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(READ_ICS)
+        .args(&files)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -215,11 +259,20 @@ fn calendar_files_parse_independently_at_the_right_instants_with_stable_uids() {
     // 09:30–10:30 in Paris in January (CET, UTC+1).
     assert_eq!(meeting["start"], "2026-01-15T08:30:00+00:00", "{en:#}");
     assert_eq!(meeting["end"], "2026-01-15T09:30:00+00:00");
-    assert_eq!(meeting["uid"], "2026-01-info-flash-22-global-aspnet-conference-2026-1@example.org");
-    assert_eq!(meeting["summary"], "Global ASPnet Conference 2026 — Asia and the Pacific");
+    assert_eq!(
+        meeting["uid"],
+        "2026-01-info-flash-22-global-aspnet-conference-2026-1@example.org"
+    );
+    assert_eq!(
+        meeting["summary"],
+        "Global ASPnet Conference 2026 — Asia and the Pacific"
+    );
     // The conference itself: whole days, the end exclusive.
     let conference = &en["global-aspnet-conference-2026.ics"];
-    assert_eq!((conference["start"].as_str(), conference["end"].as_str()), (Some("2026-03-31"), Some("2026-04-03")));
+    assert_eq!(
+        (conference["start"].as_str(), conference["end"].as_str()),
+        (Some("2026-03-31"), Some("2026-04-03"))
+    );
     // A session whose time is still to be announced has no calendar file.
     assert!(en.get("global-aspnet-conference-2026-3.ics").is_none(), "{en:#}");
 

@@ -243,7 +243,11 @@ fn the_seeds_two_summer_time_sentences_are_reported_and_nothing_else() {
     // The body starts on line 13 of the generated edition.
     assert_eq!(found.len(), 2, "{found:#?}");
     assert_eq!((found[0].0, found[1].0), (13, 14), "{found:#?}");
-    assert!(found[0].1.contains("\"CEST\" with \"Thursday 15 January 2026\""), "{}", found[0].1);
+    assert!(
+        found[0].1.contains("\"CEST\" with \"Thursday 15 January 2026\""),
+        "{}",
+        found[0].1
+    );
     assert!(found[1].1.contains("Paris time is CET, not CEST"), "{}", found[1].1);
     assert_eq!(out.status.code(), Some(1));
 

@@ -447,13 +447,23 @@ fn a_slow_server_is_waited_for_and_timed_out_messages_are_retried_without_loss()
         }
     }
     let s = status(dir.path());
-    assert_eq!((s["delivered"].as_u64(), s["failed"].as_u64()), (Some(40), Some(0)), "{s}");
+    assert_eq!(
+        (s["delivered"].as_u64(), s["failed"].as_u64()),
+        (Some(40), Some(0)),
+        "{s}"
+    );
     let received = sink.received();
     assert_eq!(received.len(), 40);
-    assert!(received.values().all(|&n| n == 1), "a timeout on DATA must not cause a duplicate");
+    assert!(
+        received.values().all(|&n| n == 1),
+        "a timeout on DATA must not cause a duplicate"
+    );
     let journal = journal_delivered(dir.path());
     assert_eq!(journal, received.keys().cloned().collect());
-    assert!(most_attempts(dir.path()) > 1, "the slow server never made an attempt time out");
+    assert!(
+        most_attempts(dir.path()) > 1,
+        "the slow server never made an attempt time out"
+    );
 }
 
 #[test]
@@ -464,7 +474,10 @@ fn authenticates_to_the_relay_and_never_prints_the_password() {
     let settings = std::fs::read_to_string(dir.path().join("infoflash.toml")).unwrap();
     let settings = settings.replace(
         &format!("relay = \"smtp://127.0.0.1:{}\"", sink.port),
-        &format!("relay = \"smtp://flash@127.0.0.1:{}\"\npassword_env = \"FLASH_RELAY_PASSWORD\"", sink.port),
+        &format!(
+            "relay = \"smtp://flash@127.0.0.1:{}\"\npassword_env = \"FLASH_RELAY_PASSWORD\"",
+            sink.port
+        ),
     );
     std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
     let run = |password: Option<&str>| {
@@ -542,7 +555,10 @@ fn each_message_greets_its_recipient_by_name_and_carries_their_own_unsubscribe_l
         let to = parsed["to"].as_str().unwrap().to_string();
         let url = parsed["url"].as_str().unwrap();
         let (text, html) = (&parsed["parts"][0], &parsed["parts"][1]);
-        assert_eq!((text[0].as_str(), html[0].as_str()), (Some("text/plain"), Some("text/html")));
+        assert_eq!(
+            (text[0].as_str(), html[0].as_str()),
+            (Some("text/plain"), Some("text/html"))
+        );
         let (text, html) = (text[2].as_str().unwrap(), html[2].as_str().unwrap());
         let greeting = if to.contains("ann@") {
             ("Dear Ann Lee,", "Dear Ann Lee,")
@@ -555,8 +571,14 @@ fn each_message_greets_its_recipient_by_name_and_carries_their_own_unsubscribe_l
         };
         assert!(text.contains(greeting.0), "{to}: no {:?} in the text part", greeting.0);
         assert!(html.contains(greeting.1), "{to}: no {:?} in the HTML part", greeting.1);
-        assert!(text.contains(url) && html.contains(url), "{to}: the body's unsubscribe link is not {url}:\n{text}\n{html}");
-        assert!(!text.contains("Xinfoflash") && !html.contains("Xinfoflash"), "{to}: a marker was left");
+        assert!(
+            text.contains(url) && html.contains(url),
+            "{to}: the body's unsubscribe link is not {url}:\n{text}\n{html}"
+        );
+        assert!(
+            !text.contains("Xinfoflash") && !html.contains("Xinfoflash"),
+            "{to}: a marker was left"
+        );
         seen.push(to);
     }
     assert_eq!(seen.len(), 4);

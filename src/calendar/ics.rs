@@ -15,7 +15,10 @@ use icalendar::{Calendar, Component, Event, EventLike};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum When {
     /// A session with a start (and maybe an end) time.
-    Timed { start: DateTime<Utc>, end: Option<DateTime<Utc>> },
+    Timed {
+        start: DateTime<Utc>,
+        end: Option<DateTime<Utc>>,
+    },
     /// Whole days, `first` to `last` inclusive (an event's date range).
     Days { first: NaiveDate, last: NaiveDate },
 }
@@ -103,13 +106,24 @@ mod tests {
             assert!(ics.lines().any(|l| l == line), "no {line} in:\n{ics}");
         }
         assert!(ics.contains("\r\n"), "RFC 5545 lines end with CRLF");
-        assert_eq!(ics, entry(When::Timed { start, end: Some(start + chrono::Duration::hours(1)) }).to_ics(stamp));
+        assert_eq!(
+            ics,
+            entry(When::Timed {
+                start,
+                end: Some(start + chrono::Duration::hours(1))
+            })
+            .to_ics(stamp)
+        );
     }
 
     #[test]
     fn an_event_over_several_days_ends_the_day_after_its_last() {
         let d = |day| NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
-        let ics = entry(When::Days { first: d(31), last: d(31) }).to_ics(Utc::now());
+        let ics = entry(When::Days {
+            first: d(31),
+            last: d(31),
+        })
+        .to_ics(Utc::now());
         assert!(ics.contains("DTSTART;VALUE=DATE:20260331"), "{ics}");
         assert!(ics.contains("DTEND;VALUE=DATE:20260401"), "{ics}");
     }

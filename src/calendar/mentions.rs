@@ -163,7 +163,9 @@ static FRENCH: LazyLock<Patterns> = LazyLock::new(|| {
 static SPANISH: LazyLock<Patterns> = LazyLock::new(|| {
     patterns(
         &ES,
-        &[r"\b(?:(?P<weekday>WEEKDAY),?\s+)?(?P<day>\d{1,2})\s+de\s+(?P<month>MONTH)\b(?:\s+(?:de\s+|del\s+)?(?P<year>\d{4})\b)?"],
+        &[
+            r"\b(?:(?P<weekday>WEEKDAY),?\s+)?(?P<day>\d{1,2})\s+de\s+(?P<month>MONTH)\b(?:\s+(?:de\s+|del\s+)?(?P<year>\d{4})\b)?",
+        ],
     )
 });
 
@@ -193,15 +195,22 @@ pub fn find_dates(text: &str, language: &str, reference: NaiveDate) -> Vec<DateM
     for regex in &patterns.regexes {
         for caps in regex.captures_iter(text) {
             let whole = caps.get(0).map_or(0..0, |m| m.range());
-            if found.iter().any(|f| f.range.start < whole.end && whole.start < f.range.end) {
+            if found
+                .iter()
+                .any(|f| f.range.start < whole.end && whole.start < f.range.end)
+            {
                 continue;
             }
             let (Some(day), Some(month)) = (caps.name("day"), caps.name("month")) else {
                 continue;
             };
             let Ok(day) = day.as_str().parse::<u32>() else { continue };
-            let Some(month) = lookup(patterns.words.months, month.as_str()) else { continue };
-            let weekday = caps.name("weekday").and_then(|w| lookup(patterns.words.weekdays, w.as_str()));
+            let Some(month) = lookup(patterns.words.months, month.as_str()) else {
+                continue;
+            };
+            let weekday = caps
+                .name("weekday")
+                .and_then(|w| lookup(patterns.words.weekdays, w.as_str()));
             let year = caps.name("year").and_then(|y| y.as_str().parse::<i32>().ok());
             let date = match year {
                 Some(y) => NaiveDate::from_ymd_opt(y, month, day),
@@ -315,7 +324,11 @@ mod tests {
 
     #[test]
     fn finds_french_dates_with_their_accents_and_the_first_of_the_month() {
-        let found = find_dates("le jeudi 15 janvier 2026, puis le dimanche 1er février et le 3 août.", "fr", REF());
+        let found = find_dates(
+            "le jeudi 15 janvier 2026, puis le dimanche 1er février et le 3 août.",
+            "fr",
+            REF(),
+        );
         let summary: Vec<_> = found.iter().map(|m| (m.weekday, m.date)).collect();
         assert_eq!(
             summary,
@@ -329,11 +342,18 @@ mod tests {
 
     #[test]
     fn finds_spanish_dates_written_with_de() {
-        let found = find_dates("El jueves 15 de enero de 2026 y el miércoles, 21 de enero.", "es", REF());
+        let found = find_dates(
+            "El jueves 15 de enero de 2026 y el miércoles, 21 de enero.",
+            "es",
+            REF(),
+        );
         let summary: Vec<_> = found.iter().map(|m| (m.weekday, m.date)).collect();
         assert_eq!(
             summary,
-            vec![(Some(Weekday::Thu), Some(d(2026, 1, 15))), (Some(Weekday::Wed), Some(d(2026, 1, 21)))]
+            vec![
+                (Some(Weekday::Thu), Some(d(2026, 1, 15))),
+                (Some(Weekday::Wed), Some(d(2026, 1, 21)))
+            ]
         );
     }
 
@@ -361,15 +381,30 @@ mod tests {
 
     #[test]
     fn summer_time_in_winter_is_named_with_the_right_abbreviation() {
-        assert_eq!(correct_abbreviation("CEST", d(2026, 1, 15)).map(|r| r.0), Some("CET".into()));
-        assert_eq!(correct_abbreviation("CET", d(2026, 7, 15)).map(|r| r.0), Some("CEST".into()));
+        assert_eq!(
+            correct_abbreviation("CEST", d(2026, 1, 15)).map(|r| r.0),
+            Some("CET".into())
+        );
+        assert_eq!(
+            correct_abbreviation("CET", d(2026, 7, 15)).map(|r| r.0),
+            Some("CEST".into())
+        );
         assert_eq!(correct_abbreviation("CET", d(2026, 1, 20)), None);
-        assert_eq!(correct_abbreviation("BST", d(2026, 12, 1)).map(|r| r.0), Some("GMT".into()));
+        assert_eq!(
+            correct_abbreviation("BST", d(2026, 12, 1)).map(|r| r.0),
+            Some("GMT".into())
+        );
         // Sydney's summer is in January.
-        assert_eq!(correct_abbreviation("AEST", d(2026, 1, 15)).map(|r| r.0), Some("AEDT".into()));
+        assert_eq!(
+            correct_abbreviation("AEST", d(2026, 1, 15)).map(|r| r.0),
+            Some("AEDT".into())
+        );
         assert_eq!(correct_abbreviation("AEST", d(2026, 7, 15)), None);
         // The last Sunday of March 2026 is the change in Paris: the day after is CEST.
-        assert_eq!(correct_abbreviation("CET", d(2026, 3, 30)).map(|r| r.0), Some("CEST".into()));
+        assert_eq!(
+            correct_abbreviation("CET", d(2026, 3, 30)).map(|r| r.0),
+            Some("CEST".into())
+        );
         assert_eq!(correct_abbreviation("CET", d(2026, 3, 28)), None);
     }
 

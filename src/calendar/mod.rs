@@ -4,7 +4,6 @@
 //! Owns time-zone arithmetic (chrono-tz). It must not format dates for people (that is
 //! `render::i18n`, which knows languages) nor read files.
 
-
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
@@ -84,12 +83,20 @@ mod tests {
     fn daylight_saving_changes_in_santiago_and_sydney_are_refused_too() {
         // Santiago springs forward at midnight on the first Sunday of September 2026...
         let santiago = chrono_tz::America::Santiago;
-        assert!(zoned(d(2026, 9, 6), parse_time("00:30").unwrap(), santiago).unwrap_err().contains("does not exist"));
+        assert!(zoned(d(2026, 9, 6), parse_time("00:30").unwrap(), santiago)
+            .unwrap_err()
+            .contains("does not exist"));
         // ...and falls back at midnight on the first Sunday of April.
-        assert!(zoned(d(2026, 4, 4), parse_time("23:30").unwrap(), santiago).unwrap_err().contains("twice"));
+        assert!(zoned(d(2026, 4, 4), parse_time("23:30").unwrap(), santiago)
+            .unwrap_err()
+            .contains("twice"));
         let sydney = chrono_tz::Australia::Sydney;
-        assert!(zoned(d(2026, 10, 4), parse_time("02:30").unwrap(), sydney).unwrap_err().contains("does not exist"));
-        assert!(zoned(d(2026, 4, 5), parse_time("02:30").unwrap(), sydney).unwrap_err().contains("twice"));
+        assert!(zoned(d(2026, 10, 4), parse_time("02:30").unwrap(), sydney)
+            .unwrap_err()
+            .contains("does not exist"));
+        assert!(zoned(d(2026, 4, 5), parse_time("02:30").unwrap(), sydney)
+            .unwrap_err()
+            .contains("twice"));
         // Sydney is 11 hours ahead of UTC in its summer (January), 10 in winter.
         let jan = zoned(d(2026, 1, 15), parse_time("10:00").unwrap(), sydney).unwrap();
         assert_eq!(jan.naive_utc().format("%d %H:%M").to_string(), "14 23:00");

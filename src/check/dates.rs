@@ -99,13 +99,21 @@ fn free_text(edition: &Edition, t: &Text<'_>, report: &mut Report) {
     };
     let dates = mentions::find_dates(t.text, t.language, edition.date);
     let mut error = |offset: usize, message: String| {
-        report.at(Severity::Error, &edition.path, Some(line_at(offset)), format!("{}: {message}", t.what));
+        report.at(
+            Severity::Error,
+            &edition.path,
+            Some(line_at(offset)),
+            format!("{}: {message}", t.what),
+        );
     };
     for m in &dates {
         match (m.date, m.weekday) {
             (None, _) => error(
                 m.range.start,
-                format!("\"{}\" is not a date in the calendar; correct the day or the month", m.written),
+                format!(
+                    "\"{}\" is not a date in the calendar; correct the day or the month",
+                    m.written
+                ),
             ),
             (Some(date), Some(weekday)) if date.weekday() != weekday => {
                 let year = if m.year_written {
@@ -131,7 +139,9 @@ fn free_text(edition: &Edition, t: &Text<'_>, report: &mut Report) {
         // The date an abbreviation goes with: the last one before it on the same line, else
         // the first one after it on that line.
         let line_start = t.text[..zone.range.start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = t.text[zone.range.end..].find('\n').map_or(t.text.len(), |i| zone.range.end + i);
+        let line_end = t.text[zone.range.end..]
+            .find('\n')
+            .map_or(t.text.len(), |i| zone.range.end + i);
         let on_line = |m: &&mentions::DateMention| m.range.start >= line_start && m.range.end <= line_end;
         let before = dates.iter().filter(on_line).rfind(|m| m.range.end <= zone.range.start);
         let after = dates.iter().filter(on_line).find(|m| m.range.start >= zone.range.end);

@@ -215,7 +215,10 @@ impl BodyTemplate {
             ContentTransferEncoding::SevenBit => {
                 let fits = values.iter().all(|&(start, end, ascii)| {
                     let line_start = out[..start].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                    let line_end = out[end..].iter().position(|&b| b == b'\r').map_or(out.len(), |i| end + i);
+                    let line_end = out[end..]
+                        .iter()
+                        .position(|&b| b == b'\r')
+                        .map_or(out.len(), |i| end + i);
                     ascii && line_end - line_start <= MAX_LINE && !out[start..end].contains(&b'\n')
                 });
                 if fits {
@@ -244,8 +247,8 @@ pub fn prepare(
         ..preview
     };
     let rendered = render::render(edition, variant, config, templates, &personal)?;
-    let bodies = (!templates.uses_recipient)
-        .then(|| (BodyTemplate::new(&rendered.html), BodyTemplate::new(&rendered.text)));
+    let bodies =
+        (!templates.uses_recipient).then(|| (BodyTemplate::new(&rendered.html), BodyTemplate::new(&rendered.text)));
     Ok(Prepared { rendered, bodies })
 }
 
@@ -267,8 +270,20 @@ pub fn message(
                 handlebars::html_escape(&unsubscribe_url),
             );
             (
-                html.body(|marker| if marker == GREETING { greeting_html.to_string() } else { url_html.to_string() }),
-                text.body(|marker| if marker == GREETING { greeting.clone() } else { unsubscribe_url.clone() }),
+                html.body(|marker| {
+                    if marker == GREETING {
+                        greeting_html.to_string()
+                    } else {
+                        url_html.to_string()
+                    }
+                }),
+                text.body(|marker| {
+                    if marker == GREETING {
+                        greeting.clone()
+                    } else {
+                        unsubscribe_url.clone()
+                    }
+                }),
             )
         }
         None => {
@@ -342,16 +357,16 @@ mod tests {
     fn decoded(body: &Body) -> String {
         let raw: &[u8] = body.as_ref();
         match body.encoding() {
-            ContentTransferEncoding::QuotedPrintable => String::from_utf8(
-                quoted_printable::decode(raw, quoted_printable::ParseMode::Strict).unwrap(),
-            )
-            .unwrap(),
+            ContentTransferEncoding::QuotedPrintable => {
+                String::from_utf8(quoted_printable::decode(raw, quoted_printable::ParseMode::Strict).unwrap()).unwrap()
+            }
             other => panic!("unexpected encoding {other:?}"),
         }
     }
 
     fn fill(line: &str) -> String {
-        line.replace(GREETING, "Dear José Müller,").replace(UNSUBSCRIBE, "https://x.example/u/t=1")
+        line.replace(GREETING, "Dear José Müller,")
+            .replace(UNSUBSCRIBE, "https://x.example/u/t=1")
     }
 
     #[test]

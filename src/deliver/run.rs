@@ -344,7 +344,9 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
                         }
                         progress.count(status);
                     }
-                    let (Ok(recipient), Some(composed)) = (next, composed) else { break };
+                    let (Ok(recipient), Some(composed)) = (next, composed) else {
+                        break;
+                    };
                     let outcome = deliver_one(plan, &recipient, composed, transport.as_mut(), gate, stop);
                     let status = outcome.status;
                     match recorder.submit(outcome) {

@@ -101,7 +101,8 @@ impl Loader<'_> {
 
     fn warning(&mut self, offset: usize, message: impl Into<String>) {
         let line = self.source.line_of(offset);
-        self.report.at(Severity::Warning, &self.source.path, Some(line), message);
+        self.report
+            .at(Severity::Warning, &self.source.path, Some(line), message);
     }
 
     fn error_line(&mut self, line: usize, message: impl Into<String>) {
@@ -324,7 +325,11 @@ impl Loader<'_> {
         if raw.items.is_empty() {
             self.error(0, "the edition has no `[[items]]`");
         }
-        let days = self.days(raw.international_days.as_ref().map(|d| d.get_ref()), date, language.as_ref());
+        let days = self.days(
+            raw.international_days.as_ref().map(|d| d.get_ref()),
+            date,
+            language.as_ref(),
+        );
 
         Some(Edition {
             id: id?,
@@ -530,7 +535,11 @@ impl Loader<'_> {
                 let d = spanned.get_ref();
                 let date = self.date(&d.date, "date");
                 let what = self.localized_text(&d.what, &d.translations);
-                Some(Deadline { what, date: date?, line })
+                Some(Deadline {
+                    what,
+                    date: date?,
+                    line,
+                })
             })
             .collect();
         let links = raw
@@ -685,7 +694,12 @@ impl Loader<'_> {
     /// The *upcoming international days*: computed from the calendar for the weeks after the
     /// edition's date, merged with the days the edition lists (which win over a computed day
     /// with the same link, or the same date and name), minus the ones it hides.
-    fn days(&mut self, d: Option<&raw::Days>, date: Option<NaiveDate>, language: Option<&Language>) -> Option<DaysSection> {
+    fn days(
+        &mut self,
+        d: Option<&raw::Days>,
+        date: Option<NaiveDate>,
+        language: Option<&Language>,
+    ) -> Option<DaysSection> {
         let empty = raw::Days::default();
         let listed = self.listed_days(d.unwrap_or(&empty))?;
         let weeks = d
@@ -709,7 +723,10 @@ impl Loader<'_> {
                 used[i] = true;
                 continue;
             }
-            let names = day.names.iter().filter_map(|(l, n)| Some((l.parse::<Language>().ok()?, n.clone())));
+            let names = day
+                .names
+                .iter()
+                .filter_map(|(l, n)| Some((l.parse::<Language>().ok()?, n.clone())));
             let names: BTreeMap<Language, String> = names.collect();
             if let Some(listed) = section.days.iter_mut().find(|l| {
                 l.link.as_str().trim_end_matches('/') == day.link.trim_end_matches('/')
@@ -747,7 +764,9 @@ impl Loader<'_> {
                 );
             }
         }
-        section.days.sort_by(|a, b| (a.date, &a.name.main).cmp(&(b.date, &b.name.main)));
+        section
+            .days
+            .sort_by(|a, b| (a.date, &a.name.main).cmp(&(b.date, &b.name.main)));
         Some(section)
     }
 

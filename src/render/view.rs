@@ -192,9 +192,9 @@ impl Pick<'_> {
                     start.format("%Z"),
                     calendar::city(s.time_zone)
                 );
-                let office = self.office_zone.filter(|z| {
-                    start.with_timezone(z).naive_local() != start.naive_local()
-                });
+                let office = self
+                    .office_zone
+                    .filter(|z| start.with_timezone(z).naive_local() != start.naive_local());
                 if let Some(zone) = office {
                     let local = start.with_timezone(&zone);
                     let mut time = span(local, end.map(|e| e.with_timezone(&zone)));
@@ -219,7 +219,13 @@ impl Pick<'_> {
         let uid = format!("{}-{}@{}", self.edition_id, name, self.domain);
         let file = format!("{name}.ics");
         let url = format!("{}{file}", self.calendar_base);
-        (Some(url), Some(Invite { file, entry: entry(uid) }))
+        (
+            Some(url),
+            Some(Invite {
+                file,
+                entry: entry(uid),
+            }),
+        )
     }
 }
 
@@ -387,8 +393,14 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
             let (calendar_url, invite) = match s.start {
                 Some(start) => pick.invite(format!("{}-{}", item.id, index + 1), |uid| ics::Entry {
                     uid,
-                    summary: if heading.is_empty() { title.clone() } else { format!("{title} — {heading}") },
-                    description: link.as_ref().map_or_else(|| title.clone(), |l| format!("{}: {}", l.text, l.url)),
+                    summary: if heading.is_empty() {
+                        title.clone()
+                    } else {
+                        format!("{title} — {heading}")
+                    },
+                    description: link
+                        .as_ref()
+                        .map_or_else(|| title.clone(), |l| format!("{}: {}", l.text, l.url)),
                     // The item's place is the event's, not necessarily its sessions' (often online).
                     location: None,
                     url: link.as_ref().map(|l| l.url.clone()),
