@@ -526,7 +526,12 @@ impl Loader<'_> {
             self.error_line(line, "sessions belong to items of kind `invitation` or `event`");
         }
 
-        let sessions = raw.sessions.iter().filter_map(|s| self.session(s, zone)).collect();
+        let item_name = raw.id.get_ref().clone();
+        let sessions = raw
+            .sessions
+            .iter()
+            .filter_map(|s| self.session(s, zone, &item_name))
+            .collect();
         let deadlines = raw
             .deadlines
             .iter()
@@ -594,7 +599,7 @@ impl Loader<'_> {
         text
     }
 
-    fn session(&mut self, spanned: &S<raw::Session>, default_zone: Tz) -> Option<Session> {
+    fn session(&mut self, spanned: &S<raw::Session>, default_zone: Tz, item: &str) -> Option<Session> {
         let line = self.source.line_of(spanned.span().start);
         let s = spanned.get_ref();
         let date = self.date(&s.date, "date");
@@ -612,7 +617,10 @@ impl Loader<'_> {
         let mut instant = |t: Option<chrono::NaiveTime>, at: Option<&S<String>>| -> Option<chrono::DateTime<Tz>> {
             let (t, date, zone) = (t?, date?, zone?);
             calendar::zoned(date, t, zone)
-                .map_err(|e| self.error(at.map_or(spanned.span().start, |a| a.span().start), e))
+                .map_err(|e| {
+                    let at = at.map_or(spanned.span().start, |a| a.span().start);
+                    self.error(at, format!("a session of item `{item}`: {e}"))
+                })
                 .ok()
         };
         let start = instant(start_time, s.start.as_ref());
