@@ -22,7 +22,7 @@
 
 mod lists;
 pub mod segment;
-mod suppression;
+pub mod suppression;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

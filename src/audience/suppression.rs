@@ -81,9 +81,90 @@ impl Suppression {
     }
 }
 
+/// Appends `address` to the suppression list at `path` (created with its header if missing),
+/// unless it is already suppressed. Safe against concurrent writers — the unsubscribe service,
+/// a send recording hard bounces, a bounce import — because the file stays locked from the
+/// check to the write; the line is written whole, so a crash never leaves half an entry.
+/// Returns whether the address was added.
+pub fn append(path: &Path, address: &EmailAddress, reason: &str, date: chrono::NaiveDate) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, Write};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    file.lock()?;
+    let mut text = String::new();
+    file.seek(std::io::SeekFrom::Start(0))?;
+    file.read_to_string(&mut text)?;
+    let mut present = Suppression::default();
+    for line in text.lines().skip(1) {
+        let first = line.split([',', ';']).next().unwrap_or("").trim().trim_matches('"');
+        let _ = present.add(first);
+    }
+    if present.contains(address) {
+        return Ok(false);
+    }
+    let mut entry = String::new();
+    if text.is_empty() {
+        entry.push_str("email,reason,date\n");
+    } else if !text.ends_with('\n') {
+        entry.push('\n');
+    }
+    // The reason is ours, not a recipient's; keep it free of the CSV's separators anyway.
+    let reason = reason.replace([',', ';', '"', '\n', '\r'], " ");
+    entry.push_str(&format!("{},{reason},{date}\n", address.as_str()));
+    file.write_all(entry.as_bytes())?;
+    file.sync_data()?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appending_is_idempotent_and_creates_the_file_with_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recipients/suppression.csv");
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+        let ann: EmailAddress = "Ann@example.org".parse().unwrap();
+        assert!(append(&path, &ann, "unsubscribed, one-click", date).unwrap());
+        assert!(!append(&path, &"ann@EXAMPLE.org".parse().unwrap(), "again", date).unwrap());
+        assert!(append(&path, &"bob@example.org".parse().unwrap(), "hard bounce", date).unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "email,reason,date\nAnn@example.org,unsubscribed  one-click,2026-01-20\nbob@example.org,hard bounce,2026-01-20\n"
+        );
+        let (loaded, problems) = Suppression::load(&path).unwrap();
+        assert!(problems.is_empty());
+        assert!(loaded.contains(&ann));
+    }
+
+    #[test]
+    fn concurrent_appends_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("suppression.csv");
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let path = &path;
+                s.spawn(move || {
+                    for i in 0..25 {
+                        let a: EmailAddress = format!("p{t}-{i}@example.org").parse().unwrap();
+                        append(path, &a, "unsubscribed", date).unwrap();
+                    }
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1 + 200);
+        assert_eq!(text.matches("email,reason,date").count(), 1);
+    }
 
     #[test]
     fn suppresses_addresses_ignoring_case_and_whole_domains() {

@@ -450,23 +450,9 @@ fn write_failures(file: &Path, failures: &[journal::Failure]) -> Result<(), Stri
 
 /// Appends a permanently refused address to the suppression list (`suppress_hard_bounces`).
 fn suppress_hard_bounce(config: &Config, recipient: &Recipient) {
-    use std::io::Write;
-    let line = format!(
-        "{},hard bounce,{}\n",
-        recipient.email,
-        chrono::Utc::now().format("%Y-%m-%d")
-    );
-    let new = !config.suppression.exists();
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&config.suppression);
-    match file {
-        Ok(mut f) => {
-            let header = if new { "email,reason,date\n" } else { "" };
-            let _ = f.write_all(format!("{header}{line}").as_bytes());
-        }
-        Err(e) => tracing::error!("cannot add a hard bounce to {}: {e}", config.suppression.display()),
+    let today = chrono::Utc::now().date_naive();
+    if let Err(e) = audience::suppression::append(&config.suppression, &recipient.email, "hard bounce", today) {
+        tracing::error!("cannot add a hard bounce to {}: {e}", config.suppression.display());
     }
 }
 
