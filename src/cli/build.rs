@@ -85,6 +85,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let out = args.out.clone().unwrap_or_else(|| config.out_dir.clone());
     let written = crate::site::write_build(&out, &edition, &rendered, config, &templates)?;
+    let archive = crate::site::archive::write_archive(&out, &edition, &rendered, config, &templates)?;
     // What `check` would say about the rendered result, so nobody is surprised at send time.
     let findings = crate::check::findings(&edition, &rendered).sorted();
     eprint!("{findings}");
@@ -92,9 +93,10 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         println!("{}: {}", w.variant, w.dir.display());
     }
     println!(
-        "built {} variant(s); open {}",
+        "built {} variant(s); open {} (the web archive: {})",
         written.len(),
-        out.join("index.html").display()
+        out.join("index.html").display(),
+        archive.display()
     );
     if findings.count(Severity::Error) > 0 {
         eprintln!("note: the edition has errors to fix before it is sent (see above)");

@@ -24,6 +24,7 @@ macro_rules! embed {
 pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = embed!(
     "email.mjml.hbs",
     "index.html.hbs",
+    "archive.html.hbs",
     "partials/head.mjml.hbs",
     "partials/header.mjml.hbs",
     "partials/footer.mjml.hbs",

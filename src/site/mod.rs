@@ -4,6 +4,8 @@
 //! Layout: `OUT/index.html` and `OUT/<edition-id>/<variant>/…`, so several editions can share
 //! one output folder. It must not decide what is rendered; it receives rendered variants.
 
+pub mod archive;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -47,6 +49,16 @@ struct IndexEntry {
     subject: String,
 }
 
+/// A variant's calendar files, under `dir/calendar/`. Stamped with the edition's date so that
+/// a rebuild writes the same bytes.
+fn write_invites(dir: &Path, r: &Rendered, edition: &Edition) -> Result<(), SiteError> {
+    let stamp = edition.date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    for invite in r.view.invites() {
+        write(&dir.join("calendar").join(&invite.file), invite.entry.to_ics(stamp))?;
+    }
+    Ok(())
+}
+
 fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), SiteError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|source| SiteError::Write {
@@ -75,12 +87,7 @@ pub fn write_build(
         write(&dir.join("email.txt"), &r.text)?;
         let message = message::build(r, edition, config, config.sender.clone())?;
         write(&dir.join("message.eml"), message.formatted())?;
-        // The "Add to calendar" links point at these files under the archive's URL. Stamped
-        // with the edition's date so that a rebuild writes the same bytes.
-        let stamp = edition.date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        for invite in r.view.invites() {
-            write(&dir.join("calendar").join(&invite.file), invite.entry.to_ics(stamp))?;
-        }
+        write_invites(&dir, r, edition)?;
         Ok(Written {
             variant: r.variant.id(),
             dir,
