@@ -6,12 +6,13 @@
 //! - [`config`]: project settings (`infoflash.toml`): languages, regions, sender, folders;
 //! - [`edition`]: the edition file, loaded once into a validated model;
 //! - [`audience`]: recipient lists, segments, offices and the suppression list;
-//! - [`calendar`]: time zones and exact instants for sessions and deadlines;
+//! - [`calendar`]: time zones, exact instants, international days, dates in free text, `.ics`;
 //! - [`markdown`]: item bodies to sanitised HTML and to wrapped plain text;
 //! - [`deliver`]: SMTP or outbox delivery, pace, the resumable send journal;
 //! - [`render`]: the model to MJML (handlebars), HTML (mrml), plain text and a MIME message;
 //! - [`check`]: everything an editor should fix before sending;
-//! - [`site`]: the files `infoflash build` writes;
+//! - [`site`]: the files `infoflash build` writes, the web archive among them;
+//! - [`serve`]: the web service behind the emails' links (archive, unsubscribe, preview);
 //! - [`cli`]: the command line, one file per command.
 //!
 //! Shared value types ([`types`]) and problem reports ([`diagnostics`]) sit beside them.
@@ -27,5 +28,6 @@ pub mod edition;
 pub mod markdown;
 pub mod parallel;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod types;

@@ -10,6 +10,7 @@ mod days;
 mod lists;
 mod next;
 mod send;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +67,8 @@ enum Command {
     Status(send::StatusArgs),
     /// List the international days of the coming weeks, from the calendar file
     Days(days::Args),
+    /// Serve the web archive, one-click unsubscribe and the editors' preview over HTTP
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the command and turns the outcome into an exit code; an error
@@ -97,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args, &config),
         Command::Status(args) => send::status(args, &config),
         Command::Days(args) => days::run(args, &config),
+        Command::Serve(args) => serve::run(args, &config),
     }
 }
 

@@ -113,7 +113,8 @@ impl Sender<'_> {
 
     pub fn unsubscribe_url(&self, email: &str) -> String {
         let base = self.config.base_url.as_str().trim_end_matches('/');
-        format!("{base}/unsubscribe/{}", self.key.token(self.office_id(), email))
+        let today = chrono::Utc::now().date_naive();
+        format!("{base}/unsubscribe/{}", self.key.token(self.office_id(), email, today))
     }
 }
 

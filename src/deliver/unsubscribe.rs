@@ -1,6 +1,7 @@
-//! One-click unsubscribe tokens: `List-Unsubscribe` links carry the recipient's address and the
-//! sending office, signed with HMAC-SHA256, so the unsubscribe service can act on a click
-//! without a database and a forged or altered token is refused.
+//! One-click unsubscribe tokens: `List-Unsubscribe` links carry the recipient's address, the
+//! sending office and the day they were issued, signed with HMAC-SHA256, so the unsubscribe
+//! service can act on a click without a database, and a forged, altered or expired token is
+//! refused.
 //!
 //! The key comes from the `INFOFLASH_UNSUBSCRIBE_KEY` environment variable; without it one is
 //! generated once into `state/unsubscribe.key` (mode 0600) so that the main job works out of
@@ -10,10 +11,14 @@ use std::path::Path;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 pub const KEY_ENV: &str = "INFOFLASH_UNSUBSCRIBE_KEY";
+
+/// How long an unsubscribe link keeps working: a year of editions.
+pub const MAX_AGE_DAYS: i64 = 400;
 
 /// The signing key. Never printed.
 #[derive(Clone)]
@@ -70,9 +75,9 @@ impl Key {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// A token for `email` sent by `office` (`""` for the international team).
-    pub fn token(&self, office: &str, email: &str) -> String {
-        let payload = format!("1\n{office}\n{}", email.to_lowercase());
+    /// A token for `email` sent by `office` (`""` for the international team) on `issued`.
+    pub fn token(&self, office: &str, email: &str, issued: NaiveDate) -> String {
+        let payload = format!("2\n{}\n{office}\n{}", issued.format("%Y-%m-%d"), email.to_lowercase());
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&payload),
@@ -80,8 +85,10 @@ impl Key {
         )
     }
 
-    /// The office and address a token was made for, if it is genuine.
-    pub fn verify(&self, token: &str) -> Option<(String, String)> {
+    /// The office and address a token was made for, if it is genuine and was issued no more
+    /// than [`MAX_AGE_DAYS`] before `today` (an old link in an archived mail stops working
+    /// rather than acting for ever).
+    pub fn verify(&self, token: &str, today: NaiveDate) -> Option<(String, String)> {
         let (payload, signature) = token.split_once('.')?;
         let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
@@ -89,8 +96,11 @@ impl Key {
         mac.update(&payload);
         mac.verify_slice(&signature).ok()?;
         let text = String::from_utf8(payload).ok()?;
-        let mut parts = text.splitn(3, '\n');
-        (parts.next()? == "1").then_some(())?;
+        let mut parts = text.splitn(4, '\n');
+        (parts.next()? == "2").then_some(())?;
+        let issued = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
+        let age = (today - issued).num_days();
+        (0..=MAX_AGE_DAYS).contains(&age).then_some(())?;
         Some((parts.next()?.to_string(), parts.next()?.to_string()))
     }
 }
@@ -102,16 +112,28 @@ mod tests {
     #[test]
     fn a_token_verifies_and_an_altered_one_does_not() {
         let key = Key::from_bytes(b"0123456789abcdef0123456789abcdef");
-        let token = key.token("santiago", "Ann@Example.org");
-        assert_eq!(key.verify(&token), Some(("santiago".into(), "ann@example.org".into())));
-        let (p, s) = token.split_once('.').unwrap();
-        let forged = format!("{}.{s}", URL_SAFE_NO_PAD.encode("1\nsantiago\nbob@example.org"));
-        assert_eq!(key.verify(&forged), None);
-        assert_eq!(key.verify(&format!("{p}.{}", &s[1..])), None);
+        let day = NaiveDate::from_ymd_opt(2026, 1, 13).unwrap();
+        let token = key.token("santiago", "Ann@Example.org", day);
         assert_eq!(
-            Key::from_bytes(b"another key, another signature!!").verify(&token),
+            key.verify(&token, day),
+            Some(("santiago".into(), "ann@example.org".into()))
+        );
+        let (p, s) = token.split_once('.').unwrap();
+        let forged = format!(
+            "{}.{s}",
+            URL_SAFE_NO_PAD.encode("2\n2026-01-13\nsantiago\nbob@example.org")
+        );
+        assert_eq!(key.verify(&forged, day), None);
+        assert_eq!(key.verify(&format!("{p}.{}", &s[1..]), day), None);
+        assert_eq!(
+            Key::from_bytes(b"another key, another signature!!").verify(&token, day),
             None
         );
+        // Still good a year later; expired after MAX_AGE_DAYS; never valid before it was made.
+        let later = |days| day + chrono::Duration::days(days);
+        assert!(key.verify(&token, later(365)).is_some());
+        assert_eq!(key.verify(&token, later(MAX_AGE_DAYS + 1)), None);
+        assert_eq!(key.verify(&token, later(-1)), None);
         assert!(
             token.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
             "not URL-safe: {token}"

@@ -1,0 +1,297 @@
+//! `infoflash serve` over loopback with a real HTTP client: one-click unsubscribe (RFC 8058),
+//! refused tokens and bodies, a hundred parallel unsubscribes, the archive, the preview, and
+//! the end-to-end promise: after an unsubscribe through the service, `send` (to Postfix's
+//! smtp-sink) no longer mails that address.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::smtp::*;
+use common::*;
+use infoflash::deliver::unsubscribe::Key;
+
+const KEY: &str = "a test key that is long enough, 32+ bytes";
+
+/// A running `infoflash serve` in a project folder; stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--rate", "10000"])
+            .current_dir(dir)
+            .env("INFOFLASH_UNSUBSCRIBE_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("infoflash serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, base }
+    }
+
+    fn stop(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+fn post(url: &str, body: &str) -> (u16, String) {
+    let mut response = agent().post(url).send(body).expect("the service answers");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap_or_default())
+}
+
+fn get(url: &str) -> (u16, String) {
+    let mut response = agent().get(url).call().expect("the service answers");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap_or_default())
+}
+
+fn token(email: &str, issued: chrono::NaiveDate) -> String {
+    Key::from_bytes(KEY.as_bytes()).token("", email, issued)
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// A copy of the repository's project (settings, the sample edition) with its own
+/// suppression list, built so that the archive exists.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::copy(sample_edition(), dir.path().join("editions/2026-01-info-flash-22.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
+    std::fs::write(dir.path().join("recipients/suppression.csv"), "email,reason,date\n").unwrap();
+    let out = infoflash(dir.path(), &["build", "editions/2026-01-info-flash-22.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    dir
+}
+
+fn suppression(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("recipients/suppression.csv")).unwrap()
+}
+
+#[test]
+fn one_click_unsubscribes_exactly_that_address_and_a_repeat_is_harmless() {
+    let dir = project();
+    let server = Server::start(dir.path());
+    let url = format!("{}/unsubscribe/{}", server.base, token("Ann.Lee@example.org", today()));
+    let (status, page) = post(&url, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("unsubscribed"), "{page}");
+    assert!(!page.contains("ann.lee"), "a page must not show the address");
+    let (again, _) = post(&url, "List-Unsubscribe=One-Click");
+    assert_eq!(again, 200);
+    let list = suppression(dir.path());
+    let entries: Vec<&str> = list.lines().skip(1).collect();
+    assert_eq!(entries.len(), 1, "{list}");
+    assert!(
+        entries[0].starts_with("ann.lee@example.org,unsubscribed (one-click),"),
+        "{list}"
+    );
+}
+
+#[test]
+fn forged_altered_and_expired_tokens_get_403_and_change_nothing() {
+    let dir = project();
+    let server = Server::start(dir.path());
+    let genuine = token("bob@example.org", today());
+    let (payload, signature) = genuine.split_once('.').unwrap();
+    let forged = Key::from_bytes(b"somebody else's key, 32 bytes long").token("", "bob@example.org", today());
+    let altered = format!("{payload}.{}", &signature[2..]);
+    let expired = token("bob@example.org", today() - chrono::Duration::days(500));
+    for bad in [forged.as_str(), altered.as_str(), expired.as_str(), "nonsense"] {
+        let url = format!("{}/unsubscribe/{bad}", server.base);
+        assert_eq!(post(&url, "List-Unsubscribe=One-Click").0, 403, "{bad}");
+        assert_eq!(get(&url).0, 403, "{bad}");
+    }
+    assert_eq!(suppression(dir.path()), "email,reason,date\n");
+}
+
+#[test]
+fn a_get_shows_a_button_that_posts_and_never_unsubscribes_by_itself() {
+    let dir = project();
+    let server = Server::start(dir.path());
+    let t = token("carla@example.org", today());
+    let (status, page) = get(&format!("{}/unsubscribe/{t}", server.base));
+    assert_eq!(status, 200);
+    assert!(page.contains("<form method=\"post\""), "{page}");
+    assert!(page.contains("name=\"List-Unsubscribe\" value=\"One-Click\""), "{page}");
+    assert_eq!(suppression(dir.path()), "email,reason,date\n", "a GET changed the list");
+}
+
+#[test]
+fn wrong_and_oversized_bodies_are_refused() {
+    let dir = project();
+    let server = Server::start(dir.path());
+    let url = format!("{}/unsubscribe/{}", server.base, token("dan@example.org", today()));
+    assert_eq!(post(&url, "unsubscribe please").0, 400);
+    assert_eq!(post(&url, &"x".repeat(100_000)).0, 413);
+    assert_eq!(suppression(dir.path()), "email,reason,date\n");
+}
+
+#[test]
+fn a_hundred_parallel_unsubscribes_lose_none() {
+    let dir = project();
+    let server = Server::start(dir.path());
+    std::thread::scope(|s| {
+        for i in 0..100 {
+            let base = &server.base;
+            s.spawn(move || {
+                let url = format!("{base}/unsubscribe/{}", token(&format!("p{i}@example.org"), today()));
+                assert_eq!(post(&url, "List-Unsubscribe=One-Click").0, 200);
+            });
+        }
+    });
+    let list = suppression(dir.path());
+    for i in 0..100 {
+        assert!(list.contains(&format!("\np{i}@example.org,")), "p{i} lost:\n{list}");
+    }
+    assert_eq!(list.lines().count(), 101);
+}
+
+#[test]
+fn the_archive_and_the_preview_are_served_and_the_preview_follows_the_file() {
+    let dir = project();
+    let mut server = Server::start(dir.path());
+    let (status, index) = get(&format!("{}/archive/", server.base));
+    assert_eq!(status, 200);
+    assert!(index.contains("href=\"2026-01-info-flash-22/fr/\""), "{index}");
+    let (status, feed) = get(&format!("{}/archive/feed.xml", server.base));
+    assert_eq!(status, 200);
+    assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""), "{feed}");
+    let (status, page) = get(&format!("{}/archive/2026-01-info-flash-22/fr/", server.base));
+    assert_eq!(status, 200);
+    assert!(page.contains("lang=\"fr\"") && page.contains("id=\"webinar-emergencies-and-disaster\""));
+    let (status, ics) = get(&format!(
+        "{}/archive/2026-01-info-flash-22/en/calendar/webinar-emergencies-and-disaster-1.ics",
+        server.base
+    ));
+    assert_eq!(status, 200);
+    assert!(ics.starts_with("BEGIN:VCALENDAR"));
+
+    let (status, list) = get(&format!("{}/preview/", server.base));
+    assert_eq!(status, 200);
+    assert!(list.contains("/preview/2026-01-info-flash-22"), "{list}");
+    let preview = format!("{}/preview/2026-01-info-flash-22?lang=es", server.base);
+    let (status, page) = get(&preview);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("check: no problems") && page.contains("lang=\"es\""),
+        "{page}"
+    );
+    // The editor saves a change with a slip in it: the next reload shows both.
+    let file = dir.path().join("editions/2026-01-info-flash-22.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen(
+        "4th session of the ASPnet Webinar Series",
+        "Fifth session, on Friday 20 January 2026",
+        1,
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&file, changed).unwrap();
+    let (_, page) = get(&preview);
+    assert!(page.contains("20 January 2026 is a Tuesday, not a Friday"), "{page}");
+    let (_, english) = get(&format!("{}/preview/2026-01-info-flash-22", server.base));
+    assert!(
+        english.contains("Fifth session, on Friday 20 January 2026"),
+        "{english}"
+    );
+    assert_eq!(get(&format!("{}/preview/..%2Fsecrets", server.base)).0, 404);
+    assert_eq!(server.stop(), Some(0), "SIGTERM stops the service cleanly");
+}
+
+#[test]
+fn after_an_unsubscribe_through_the_service_send_no_longer_mails_that_address() {
+    let sink = Sink::start(&[]);
+    let dir = common::smtp::project(sink.port, 3, &[]);
+    // First edition: everyone gets it; the List-Unsubscribe link is in each message.
+    let out = send(dir.path(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let message = sink
+        .messages()
+        .into_iter()
+        .find(|m| m.contains("X-Rcpt-Args: <person1@example.org>"))
+        .expect("person1 got the first edition");
+    let link = message
+        .lines()
+        .find_map(|l| l.strip_prefix("List-Unsubscribe: <"))
+        .and_then(|l| l.split('>').next())
+        .expect("a List-Unsubscribe header")
+        .to_string();
+    let token = link.rsplit('/').next().unwrap();
+    // The service runs in the same project, so it checks tokens with the key send used.
+    let server = {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, base }
+    };
+    let (status, _) = post(
+        &format!("{}/unsubscribe/{token}", server.base),
+        "List-Unsubscribe=One-Click",
+    );
+    assert_eq!(status, 200);
+
+    // The next edition goes to everyone else, and not to person1.
+    let next = dir.path().join(OFFICE_EDITION.replace("flash-3", "flash-4"));
+    let text = std::fs::read_to_string(dir.path().join(OFFICE_EDITION)).unwrap();
+    std::fs::write(&next, text.replace("number = 3", "number = 4")).unwrap();
+    let next_name = next.strip_prefix(dir.path()).unwrap().to_str().unwrap().to_string();
+    let out = infoflash(dir.path(), &["send", &next_name]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second: Vec<String> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.contains("office-flash-4@"))
+        .collect();
+    assert_eq!(second.len(), 2, "the second edition went to the two others");
+    assert!(
+        second.iter().all(|m| !m.contains("<person1@example.org>")),
+        "person1 was mailed again"
+    );
+}
