@@ -202,3 +202,208 @@ fn the_harness_catches_an_email_that_scrolls_sideways() {
         "the overflow went unnoticed: {r}"
     );
 }
+
+/// A headless Chromium driven over the DevTools protocol, for pages a person clicks through:
+/// open a URL, run a line of JavaScript, click, take a screenshot.
+struct Browser {
+    child: std::process::Child,
+    socket: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
+    next_id: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn launch() -> Browser {
+        use std::io::BufRead;
+        let profile = tempfile::tempdir().unwrap();
+        let mut child = Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                "--window-size=800,1000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("chromium starts");
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut endpoint = None;
+        for line in stderr.lines() {
+            let line = line.unwrap_or_default();
+            if let Some(url) = line.split("DevTools listening on ").nth(1) {
+                endpoint = Some(url.trim().to_string());
+                break;
+            }
+        }
+        let endpoint = endpoint.expect("chromium printed its DevTools address");
+        let port = endpoint.split(':').nth(2).and_then(|p| p.split('/').next()).unwrap();
+        let list = ureq::get(&format!("http://127.0.0.1:{port}/json/list"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let targets: serde_json::Value = serde_json::from_str(&list).unwrap();
+        let page = targets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["type"] == "page")
+            .expect("a page target");
+        let (socket, _) = tungstenite::connect(page["webSocketDebuggerUrl"].as_str().unwrap()).unwrap();
+        if let tungstenite::stream::MaybeTlsStream::Plain(s) = socket.get_ref() {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        }
+        let mut browser = Browser {
+            child,
+            socket,
+            next_id: 0,
+            _profile: profile,
+        };
+        browser.call("Page.enable", serde_json::json!({}));
+        browser
+    }
+
+    fn read(&mut self) -> serde_json::Value {
+        loop {
+            match self.socket.read().expect("a DevTools message") {
+                tungstenite::Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
+                _ => continue,
+            }
+        }
+    }
+
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let message = serde_json::json!({"id": id, "method": method, "params": params});
+        self.socket.send(tungstenite::Message::text(message.to_string())).unwrap();
+        loop {
+            let reply = self.read();
+            if reply["id"] == id {
+                assert!(reply.get("error").is_none(), "{method}: {reply}");
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    fn wait_for_load(&mut self) {
+        while self.read()["method"] != "Page.loadEventFired" {}
+    }
+
+    fn open(&mut self, url: &str) {
+        self.call("Page.navigate", serde_json::json!({ "url": url }));
+        self.wait_for_load();
+    }
+
+    fn eval(&mut self, js: &str) -> serde_json::Value {
+        let r = self.call("Runtime.evaluate", serde_json::json!({"expression": js, "returnByValue": true}));
+        r["result"]["value"].clone()
+    }
+
+    /// Clicks the first element matching `selector` and waits for the page it leads to.
+    fn click(&mut self, selector: &str) {
+        let found = self.eval(&format!(
+            "(function(){{var e=document.querySelector({selector:?}); if(!e) return false; e.click(); return true;}})()"
+        ));
+        assert_eq!(found, true, "nothing matches {selector}");
+        self.wait_for_load();
+    }
+
+    fn screenshot(&mut self, name: &str) {
+        use base64::Engine as _;
+        let shot = self.call("Page.captureScreenshot", serde_json::json!({"format": "png"}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        let dir = root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `infoflash serve` in `dir`, on a free port; killed when dropped.
+struct Service(std::process::Child, String);
+
+impl Service {
+    fn start(dir: &Path, key: &str) -> Service {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(dir)
+            .env("INFOFLASH_UNSUBSCRIBE_KEY", key)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
+        Service(child, base.trim_end_matches('/').to_string())
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::copy(sample_edition(), dir.path().join("editions/2026-01-info-flash-22.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
+    std::fs::write(dir.path().join("recipients/suppression.csv"), "email,reason,date\n").unwrap();
+    assert!(infoflash(dir.path(), &["build", "editions/2026-01-info-flash-22.toml"]).status.success());
+    let key = "the browser test's key, 32 bytes+";
+    let service = Service::start(dir.path(), key);
+    let mut browser = Browser::launch();
+
+    // The archive's index links each edition page, which keeps the email's language and anchors.
+    browser.open(&format!("{}/archive/", service.1));
+    browser.screenshot("archive-index");
+    assert_eq!(browser.eval("document.documentElement.lang"), "en");
+    browser.click("a[href='2026-01-info-flash-22/fr/']");
+    browser.screenshot("archive-edition-fr");
+    assert_eq!(browser.eval("document.documentElement.lang"), "fr");
+    assert_eq!(browser.eval("document.querySelectorAll('img:not([alt])').length"), 0, "images without alt");
+    let anchors = browser.eval(
+        "Array.from(document.querySelectorAll('.if-toc a')).every(a => !!document.getElementById(a.getAttribute('href').slice(1)))",
+    );
+    assert_eq!(anchors, true, "a table-of-contents link leads nowhere");
+    browser.click("nav a");
+    assert!(browser.eval("location.pathname").as_str().unwrap().ends_with("/archive/"));
+
+    // The unsubscribe page: nothing happens until the button is pressed.
+    let today = chrono::Utc::now().date_naive();
+    let token = infoflash::deliver::unsubscribe::Key::from_bytes(key.as_bytes()).token("", "reader@example.org", today);
+    browser.open(&format!("{}/unsubscribe/{token}", service.1));
+    browser.screenshot("unsubscribe-confirm");
+    let list = || std::fs::read_to_string(dir.path().join("recipients/suppression.csv")).unwrap();
+    assert!(!list().contains("reader@example.org"), "opening the page unsubscribed");
+    browser.click("button[type=submit]");
+    browser.screenshot("unsubscribe-done");
+    let text = browser.eval("document.body.innerText");
+    assert!(text.as_str().unwrap().contains("You are unsubscribed"), "{text}");
+    assert!(list().contains("reader@example.org,unsubscribed (one-click)"), "{}", list());
+}

@@ -171,7 +171,8 @@ fn index(all: &[Manifest], config: &Config, templates: &Templates) -> Result<Str
         languages.push(LanguageView {
             code: language.to_string(),
             dir: if language.is_right_to_left() { "rtl" } else { "ltr" },
-            name: templates.labels(main)?.get(&format!("lang_{language}")).to_string(),
+            // Each language named in itself: "Français", "Español".
+            name: capitalised(labels.get(&format!("lang_{language}"))),
             editions,
         });
     }
@@ -181,6 +182,14 @@ fn index(all: &[Manifest], config: &Config, templates: &Templates) -> Result<Str
         languages,
     };
     Ok(templates.render("archive", &view)?)
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The Atom feed: one entry per edition variant, newest first.
