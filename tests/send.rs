@@ -583,3 +583,51 @@ fn each_message_greets_its_recipient_by_name_and_carries_their_own_unsubscribe_l
     }
     assert_eq!(seen.len(), 4);
 }
+
+#[test]
+fn four_shards_sent_one_after_another_or_at_once_cover_the_list_without_overlap() {
+    for parallel in [false, true] {
+        let sink = Sink::start(&[]);
+        let dir = project(sink.port, 300, &[("rate", "5000")]);
+        let shards = ["1/4", "2/4", "3/4", "4/4"];
+        if parallel {
+            let children: Vec<_> = shards
+                .iter()
+                .map(|s| {
+                    Command::new(env!("CARGO_BIN_EXE_infoflash"))
+                        .args(["send", OFFICE_EDITION, "--shard", s])
+                        .current_dir(dir.path())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            for child in children {
+                let out = child.wait_with_output().unwrap();
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            }
+        } else {
+            let mut sizes = Vec::new();
+            for s in shards {
+                let out = send(dir.path(), &["--shard", s]);
+                assert!(out.status.success(), "{}", stderr(&out));
+                sizes.push(sink.received().len());
+            }
+            // Each shard added a share of the list.
+            assert!(sizes.windows(2).all(|w| w[1] > w[0]), "{sizes:?}");
+        }
+        let received = sink.received();
+        assert_eq!(received.len(), 300, "parallel: {parallel}");
+        assert!(received.values().all(|&n| n == 1), "a recipient got two messages (parallel: {parallel})");
+        for k in 1..=4 {
+            assert!(dir.path().join(format!("state/infoflash.shard-{k}-of-4.sqlite")).exists());
+        }
+        // status adds the shards' journals up.
+        let s = status(dir.path());
+        assert_eq!((s["delivered"].as_u64(), s["pending"].as_u64()), (Some(300), Some(0)), "{s}");
+        // A shard sent again sends nothing.
+        assert!(send(dir.path(), &["--shard", "2/4"]).status.success());
+        assert_eq!(sink.received().values().sum::<usize>(), 300);
+    }
+}

@@ -13,7 +13,7 @@
 //! # use std::path::Path;
 //! let config = Config::load(Path::new("infoflash.toml")).unwrap();
 //! let (suppression, _problems) = Suppression::load(&config.suppression).unwrap();
-//! let selection = Selection { lists: config.lists.clone(), filters: vec![], suppression: &suppression };
+//! let selection = Selection { lists: config.lists.clone(), filters: vec![], suppression: &suppression, shard: None };
 //! let counts = audience::scan(&config, &selection, |problem| eprintln!("{problem}"), |recipient| {
 //!     println!("{}", recipient.email);
 //! }).unwrap();
@@ -22,6 +22,7 @@
 
 mod lists;
 pub mod segment;
+pub mod shard;
 pub mod suppression;
 
 use std::collections::{BTreeMap, HashMap};
@@ -182,6 +183,8 @@ pub struct Selection<'a> {
     /// All must match (an office's own filter and `--where`).
     pub filters: Vec<Filter>,
     pub suppression: &'a Suppression,
+    /// Only this shard of the audience (`send --shard K/N`).
+    pub shard: Option<shard::Shard>,
 }
 
 /// What a pass over the lists found. `rows` = `valid` + `invalid`; of the valid rows,
@@ -271,7 +274,8 @@ pub fn scan(
                     slot.insert((file_index, u32::try_from(fields.line).unwrap_or(u32::MAX)));
                 }
             }
-            if !segment::matches_all(&selection.filters, &recipient) {
+            let other_shard = selection.shard.is_some_and(|s| !s.contains(&recipient.email));
+            if other_shard || !segment::matches_all(&selection.filters, &recipient) {
                 counts.excluded += 1;
                 continue;
             }

@@ -75,6 +75,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         lists: lists.clone(),
         filters,
         suppression: &suppression,
+        shard: None,
     };
     let counts = audience::scan(
         config,

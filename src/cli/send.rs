@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use super::{configured_office, EXIT_INVALID};
+use crate::audience::shard::Shard;
 use crate::audience::{self, Filter, Selection, Suppression};
 use crate::config::Config;
 use crate::deliver::journal;
@@ -47,6 +48,10 @@ pub struct Args {
     /// SMTP connections in parallel, instead of [delivery] connections
     #[arg(long, value_name = "N")]
     connections: Option<std::num::NonZeroU32>,
+    /// Send only shard K of N of the audience (by a stable hash of the address), with its own
+    /// journal: N machines can send one edition in parallel without overlap
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
@@ -81,6 +86,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         filters: args.filters.clone(),
         dry_run: args.dry_run,
         test: args.test.clone(),
+        shard: args.shard,
     };
     // Ctrl-C and SIGTERM stop the intake; in-flight messages finish and are recorded.
     let _ = ctrlc::set_handler(|| {
@@ -197,15 +203,18 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         .ok_or_else(|| anyhow::anyhow!("{} is not an edition file name", args.edition.display()))?
         .to_string();
     let key = run::journal_key(&edition_id, office);
-    let path = run::journal_path(config);
-    let conn = path
-        .exists()
-        .then(|| rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY))
-        .transpose()?;
-    let tally = match &conn {
-        Some(c) => journal::tally(c, &key)?,
-        None => journal::Tally::default(),
-    };
+    // A sharded send leaves one journal per shard: the report is their sum.
+    let mut connections = Vec::new();
+    for path in run::all_journals(config) {
+        connections.push(rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?);
+    }
+    let mut tally = journal::Tally::default();
+    for c in &connections {
+        let t = journal::tally(c, &key)?;
+        tally.delivered += t.delivered;
+        tally.failed += t.failed;
+        tally.deferred += t.deferred;
+    }
     let (suppression, _) = Suppression::load(&config.suppression)?;
     let lists = office.map_or_else(|| config.lists.clone(), |o| o.lists.clone());
     let filters = office.map(|o| o.filters.clone()).unwrap_or_default();
@@ -213,16 +222,22 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         lists,
         filters,
         suppression: &suppression,
+        shard: None,
     };
-    let mut lookup = conn.as_ref().map(|c| journal::Lookup::new(c, &key)).transpose()?;
+    let mut lookups = connections
+        .iter()
+        .map(|c| journal::Lookup::new(c, &key))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut pending = 0;
     audience::scan(
         config,
         &selection,
         |_| {},
         |r| {
-            let known = lookup.as_mut().and_then(|l| l.status(r.email.as_str()).ok().flatten());
-            if known.is_none() {
+            let known = lookups
+                .iter_mut()
+                .any(|l| l.status(r.email.as_str()).ok().flatten().is_some());
+            if !known {
                 pending += 1;
             }
         },

@@ -17,6 +17,7 @@ use super::rate::RateGate;
 use super::relay::{Destination, Secret};
 use super::transport::{Failure, Outbox, Smtp, Transport};
 use super::unsubscribe;
+use crate::audience::shard::Shard;
 use crate::audience::{self, AudienceError, Filter, Recipient, Selection, Suppression};
 use crate::config::{Config, Office};
 use crate::diagnostics::Report;
@@ -52,6 +53,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Send every variant to these addresses only, `[TEST]` in the subject, no journal.
     pub test: Vec<EmailAddress>,
+    /// Only this shard of the audience, with its own journal.
+    pub shard: Option<Shard>,
 }
 
 /// What a send did.
@@ -233,8 +236,31 @@ fn load_plan<'a>(config: &'a Config, edition_path: &Path, office: Option<&'a Off
 }
 
 /// The journal's file.
-pub fn journal_path(config: &Config) -> PathBuf {
-    config.delivery.state_dir.join("infoflash.sqlite")
+/// `state/infoflash.sqlite`, or for a shard `state/infoflash.shard-2-of-4.sqlite`: each
+/// machine of a sharded send writes its own, and `status` reads them all.
+pub fn journal_path(config: &Config, shard: Option<Shard>) -> PathBuf {
+    let name = match shard {
+        Some(s) => format!("infoflash.shard-{}-of-{}.sqlite", s.index(), s.count()),
+        None => "infoflash.sqlite".to_string(),
+    };
+    config.delivery.state_dir.join(name)
+}
+
+/// Every journal in the state folder: the unsharded one and each shard's.
+pub fn all_journals(config: &Config) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&config.delivery.state_dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name == "infoflash.sqlite" || (name.starts_with("infoflash.shard-") && name.ends_with(".sqlite"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 pub fn journal_key(edition: &str, office: Option<&Office>) -> Key {
@@ -302,9 +328,10 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
         lists: selection_lists(config, options),
         filters,
         suppression: &suppression,
+        shard: options.shard,
     };
     let key = journal_key(plan.edition.id.as_str(), office);
-    let journal_file = journal_path(config);
+    let journal_file = journal_path(config, options.shard);
     if options.dry_run {
         return dry_run(&plan, &selection, &journal_file, &key);
     }
