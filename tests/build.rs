@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use infoflash::config::Config;
@@ -304,4 +304,50 @@ fn list_columns_reach_templates_as_recipient_attributes() {
         r.html.contains("School: Lycée &lt;Molière&gt;"),
         "attribute missing or unescaped"
     );
+}
+
+#[test]
+fn a_rebuild_swaps_each_variant_folder_whole_and_leaves_no_temporary_files() {
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml", "--language", "en"]);
+    let variant = out.path().join("2026-01-info-flash-22/en");
+    std::fs::write(variant.join("stale.txt"), "from an older build").unwrap();
+    let run = infoflash(
+        &root(),
+        &["build", "editions/2026-01-info-flash-22.toml", "--language", "en", "--out", out.path().to_str().unwrap()],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(!variant.join("stale.txt").exists(), "the old folder was not replaced");
+    assert!(variant.join("email.html").is_file());
+    let leftovers: Vec<_> = walk(out.path())
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_build_that_cannot_write_fails_and_changes_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    // A file where the edition's folder must go: nothing can be written under it.
+    std::fs::write(out.path().join("2026-01-info-flash-22"), "in the way").unwrap();
+    let run = infoflash(
+        &root(),
+        &["build", "editions/2026-01-info-flash-22.toml", "--out", out.path().to_str().unwrap()],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("2026-01-info-flash-22"), "{}", stderr(&run));
+    let entries: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("2026-01-info-flash-22")], "partial output left");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all.extend(walk(&path));
+        }
+        all.push(path);
+    }
+    all
 }

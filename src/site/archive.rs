@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{write, write_invites, SiteError};
+use super::{replace_dir, write, write_invites, SiteError};
 use crate::config::Config;
 use crate::edition::Edition;
 use crate::render::{Rendered, Templates};
@@ -71,10 +71,11 @@ pub fn write_archive(
     let archive = out.join("archive");
     let edition_dir = archive.join(edition.id.as_str());
     for r in rendered {
-        let dir = edition_dir.join(r.variant.id());
         let back = templates.labels(&r.variant.language)?.get("archive").to_string();
-        write(&dir.join("index.html"), framed(&r.html, &back))?;
-        write_invites(&dir, r, edition)?;
+        replace_dir(&edition_dir.join(r.variant.id()), |dir| {
+            write(&dir.join("index.html"), framed(&r.html, &back))?;
+            write_invites(dir, r, edition)
+        })?;
     }
     // Variants built earlier for this edition (another office, another language) stay listed.
     let mut variants: Vec<ManifestVariant> = read_manifest(&edition_dir.join("edition.json"))

@@ -2,7 +2,10 @@
 //! `email.html`, `email.txt` and a preview `message.eml`, and an `index.html` linking them.
 //!
 //! Layout: `OUT/index.html` and `OUT/<edition-id>/<variant>/…`, so several editions can share
-//! one output folder. It must not decide what is rendered; it receives rendered variants.
+//! one output folder. Every file is written to a temporary name and renamed into place, and a
+//! variant's folder is filled beside the old one and swapped in, so an interrupted or failed
+//! build never leaves a half-written page. It must not decide what is rendered; it receives
+//! rendered variants.
 
 pub mod archive;
 
@@ -59,17 +62,58 @@ fn write_invites(dir: &Path, r: &Rendered, edition: &Edition) -> Result<(), Site
     Ok(())
 }
 
+/// Writes a file whole or not at all: into a temporary sibling, then renamed over `path`, so
+/// that a reader (or the web service) never sees half a page and a failed build leaves the
+/// previous file.
 fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), SiteError> {
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SiteError::Write { path, source }
+    };
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| SiteError::Write {
-            path: parent.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(parent).map_err(err(parent))?;
     }
-    std::fs::write(path, contents).map_err(|source| SiteError::Write {
-        path: path.to_path_buf(),
-        source,
+    let temporary = sibling(path, "tmp");
+    std::fs::write(&temporary, contents).map_err(err(&temporary))?;
+    std::fs::rename(&temporary, path).map_err(|source| {
+        let _ = std::fs::remove_file(&temporary);
+        SiteError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     })
+}
+
+/// `.name.<what>-<pid>` beside `path`: hidden, and distinct for two builds at once.
+fn sibling(path: &Path, what: &str) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// Fills a new folder and puts it in place of `dir` in one rename: a variant's folder is
+/// either the old one or the complete new one, never a mix. On failure nothing changes.
+fn replace_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<(), SiteError>) -> Result<(), SiteError> {
+    let temporary = sibling(dir, "tmp");
+    let _ = std::fs::remove_dir_all(&temporary);
+    if let Err(e) = fill(&temporary) {
+        let _ = std::fs::remove_dir_all(&temporary);
+        return Err(e);
+    }
+    let old = sibling(dir, "old");
+    let had_old = std::fs::rename(dir, &old).is_ok();
+    let result = std::fs::rename(&temporary, dir).map_err(|source| SiteError::Write {
+        path: dir.to_path_buf(),
+        source,
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&temporary);
+        if had_old {
+            let _ = std::fs::rename(&old, dir);
+        }
+    } else if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    result
 }
 
 /// Writes every rendered variant under `out` and the index page; returns the variant folders.
@@ -82,12 +126,14 @@ pub fn write_build(
 ) -> Result<Vec<Written>, SiteError> {
     let written = crate::parallel::map(rendered, |r| {
         let dir = out.join(edition.id.as_str()).join(r.variant.id());
-        write(&dir.join("email.mjml"), &r.mjml)?;
-        write(&dir.join("email.html"), &r.html)?;
-        write(&dir.join("email.txt"), &r.text)?;
-        let message = message::build(r, edition, config, config.sender.clone())?;
-        write(&dir.join("message.eml"), message.formatted())?;
-        write_invites(&dir, r, edition)?;
+        replace_dir(&dir, |dir| {
+            write(&dir.join("email.mjml"), &r.mjml)?;
+            write(&dir.join("email.html"), &r.html)?;
+            write(&dir.join("email.txt"), &r.text)?;
+            let message = message::build(r, edition, config, config.sender.clone())?;
+            write(&dir.join("message.eml"), message.formatted())?;
+            write_invites(dir, r, edition)
+        })?;
         Ok(Written {
             variant: r.variant.id(),
             dir,
