@@ -631,3 +631,77 @@ fn four_shards_sent_one_after_another_or_at_once_cover_the_list_without_overlap(
         assert_eq!(sink.received().values().sum::<usize>(), 300);
     }
 }
+
+/// A small tmpfs the test mounts (and unmounts when dropped): a state folder that fills up.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "this test mounts a small tmpfs and needs root for it (CI runs as root)");
+        SmallDisk(dir)
+    }
+
+    fn remount_read_only(&self) {
+        let ok = Command::new("mount").args(["-o", "remount,ro"]).arg(self.0.path()).status().unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+fn with_state_in(dir: &Path, state: &Path) {
+    let settings = std::fs::read_to_string(dir.join("infoflash.toml")).unwrap();
+    std::fs::write(dir.join("infoflash.toml"), format!("{settings}state = \"{}\"\n", state.display())).unwrap();
+}
+
+#[test]
+fn a_full_state_disk_stops_the_send_with_no_more_unrecorded_messages_than_in_flight() {
+    let disk = SmallDisk::mount("160k");
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 3000, &[("rate", "5000"), ("connections", "4")]);
+    with_state_in(dir.path(), disk.0.path());
+    let out = send(dir.path(), &[]);
+    assert!(!out.status.success(), "the send went on with a full disk");
+    assert!(stderr(&out).to_lowercase().contains("journal"), "{}", stderr(&out));
+    let received = sink.received().len();
+    assert!(received < 3000, "everything was sent: the disk never filled");
+    // What the journal holds is what we can read back from the (full) disk.
+    let conn = rusqlite::Connection::open(disk.0.path().join("infoflash.sqlite")).unwrap();
+    let recorded: i64 = conn
+        .query_row("SELECT count(*) FROM deliveries WHERE status = 'delivered'", [], |r| r.get(0))
+        .unwrap();
+    let unrecorded = received as i64 - recorded;
+    assert!(
+        (0..=4).contains(&unrecorded),
+        "{received} received, {recorded} recorded: more unrecorded than the 4 connections in flight"
+    );
+}
+
+#[test]
+fn a_read_only_state_folder_stops_the_send_before_any_message() {
+    let disk = SmallDisk::mount("4m");
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 50, &[]);
+    with_state_in(dir.path(), disk.0.path());
+    // The journal exists (one earlier test send), then the folder becomes read-only.
+    assert!(send(dir.path(), &["--dry-run"]).status.success());
+    std::fs::write(dir.path().join("one.csv"), "email\nperson0@example.org\n").unwrap();
+    let first = send(dir.path(), &["--list", "one.csv"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    disk.remount_read_only();
+    let before = sink.received().len();
+    let out = send(dir.path(), &[]);
+    assert!(!out.status.success(), "a send with a read-only journal went on");
+    assert_eq!(sink.received().len(), before, "messages went out that could not be recorded");
+    assert!(stderr(&out).contains(&disk.0.path().display().to_string()), "{}", stderr(&out));
+}

@@ -408,7 +408,22 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
                             .per_variant
                             .entry(plan.variant_for(recipient).0.id())
                             .or_default() += 1;
-                        let _ = jobs_tx.send(recipient.clone());
+                        // Never block for good on a full queue: if the workers stopped (the
+                        // journal cannot be written), nobody will take from it again.
+                        let mut job = recipient.clone();
+                        loop {
+                            match jobs_tx.try_send(job) {
+                                Ok(()) => break,
+                                Err(mpsc::TrySendError::Full(back)) => {
+                                    if journal_broken.load(Ordering::SeqCst) {
+                                        break;
+                                    }
+                                    job = back;
+                                    std::thread::sleep(Duration::from_millis(1));
+                                }
+                                Err(mpsc::TrySendError::Disconnected(_)) => break,
+                            }
+                        }
                     }
                     Err(e) => lookup_error = Some(e),
                 }
