@@ -64,6 +64,8 @@ struct RawConfig {
     delivery: Option<Spanned<RawDelivery>>,
     #[serde(default)]
     calendar: Option<RawCalendar>,
+    #[serde(default)]
+    bounces: Option<RawBounces>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -92,6 +94,20 @@ pub struct CalendarSettings {
     /// The days themselves: the file's when it exists (see [`Config::discover`]), otherwise
     /// the embedded copy.
     pub days: std::sync::Arc<Vec<crate::calendar::days::InternationalDay>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBounces {
+    #[serde(default)]
+    soft_bounce_editions: Option<Spanned<u32>>,
+}
+
+/// `[bounces]`: how `infoflash bounces import` treats soft bounces.
+#[derive(Debug, Clone)]
+pub struct BounceSettings {
+    /// An address is suppressed once it has soft-bounced in this many distinct editions.
+    pub soft_bounce_editions: u32,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -249,6 +265,7 @@ pub struct Config {
     pub offices: BTreeMap<OfficeId, Office>,
     pub delivery: Delivery,
     pub calendar: CalendarSettings,
+    pub bounces: BounceSettings,
 }
 
 /// Parses `Name <address>` for a header; control characters are refused so that a value can
@@ -621,6 +638,14 @@ impl Config {
             days: crate::calendar::days::embedded(),
             custom_days_file: cal.international_days.is_some(),
         };
+        let bounces = BounceSettings {
+            soft_bounce_editions: weeks_or_days(
+                &raw.bounces.unwrap_or_default().soft_bounce_editions,
+                "soft_bounce_editions",
+                3,
+                100,
+            ),
+        };
 
         if report.has_errors() {
             return Err(ConfigError::Invalid(report));
@@ -648,6 +673,7 @@ impl Config {
             offices,
             delivery,
             calendar,
+            bounces,
         })
     }
 

@@ -31,8 +31,8 @@ use crate::types::{EditionId, EmailAddress};
 #[derive(Debug, thiserror::Error)]
 pub enum BounceError {
     #[error(
-        "cannot read {path}: {source}; give a Maildir folder (with cur/ and new/), an mbox file, \
-         a .eml file or a folder of .eml files"
+        "cannot read the bounces at {path} (give a Maildir folder with cur/ and new/, an mbox \
+         file, a .eml file or a folder of .eml files)"
     )]
     Read {
         path: PathBuf,
@@ -41,15 +41,15 @@ pub enum BounceError {
     },
     #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error("the state database {path} cannot record soft bounces: {source}")]
+    #[error("the state database {path} cannot record soft bounces")]
     Db {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
     #[error(
-        "cannot add {address} to the suppression list {path}: {source}; make the file writable \
-         and run the import again (it is safe to repeat)"
+        "cannot add {address} to the suppression list {path} (make it writable and run the \
+         import again: it is safe to repeat)"
     )]
     Suppress {
         path: PathBuf,
@@ -199,7 +199,7 @@ static OUR_MESSAGE_ID: LazyLock<Regex> =
 
 /// An enhanced status code (RFC 3463) standing alone: `5.1.1`, not the `5.6.7` of `5.6.7.8`.
 static ENHANCED_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:^|[\s(\[<:;'"#])([245]\.\d{1,3}\.\d{1,3})(?:$|[\s)\]>:;,'"]|\.\s|\.$)"#)
+    Regex::new(r##"(?:^|[\s(\[<:;'"#])([245]\.\d{1,3}\.\d{1,3})(?:$|[\s)\]>:;,'"]|\.\s|\.$)"##)
         .expect("a valid status pattern")
 });
 
@@ -271,7 +271,11 @@ fn message_files(folder: &Path, only_eml: bool) -> std::io::Result<Vec<PathBuf>>
 /// Splits an mbox into its messages, one in memory at a time. A message starts at a `From `
 /// line at the top of the file or after an empty line (so an unquoted "From " in a paragraph
 /// does not cut a message in two); `>From ` lines lose one `>` (mboxrd quoting).
-fn read_mbox(path: &Path, mut reader: impl BufRead, mut each: impl FnMut(&str, std::io::Result<&[u8]>)) -> std::io::Result<()> {
+fn read_mbox(
+    path: &Path,
+    mut reader: impl BufRead,
+    mut each: impl FnMut(&str, std::io::Result<&[u8]>),
+) -> std::io::Result<()> {
     let mut line = Vec::new();
     let mut current: Option<(u64, Vec<u8>)> = None;
     let mut after_blank = true;
@@ -292,7 +296,10 @@ fn read_mbox(path: &Path, mut reader: impl BufRead, mut each: impl FnMut(&str, s
         }
         after_blank = line == b"\n" || line == b"\r\n";
         if let Some((_, raw)) = &mut current {
-            let quoted = line.iter().position(|&b| b != b'>').is_some_and(|i| i > 0 && line[i..].starts_with(b"From "));
+            let quoted = line
+                .iter()
+                .position(|&b| b != b'>')
+                .is_some_and(|i| i > 0 && line[i..].starts_with(b"From "));
             raw.extend_from_slice(if quoted { &line[1..] } else { &line });
         }
     }
@@ -305,7 +312,9 @@ fn read_mbox(path: &Path, mut reader: impl BufRead, mut each: impl FnMut(&str, s
 fn is_type(part: &MessagePart<'_>, ctype: &str, subtypes: &[&str]) -> bool {
     part.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case(ctype)
-            && ct.subtype().is_some_and(|s| subtypes.iter().any(|x| s.eq_ignore_ascii_case(x)))
+            && ct
+                .subtype()
+                .is_some_and(|s| subtypes.iter().any(|x| s.eq_ignore_ascii_case(x)))
     })
 }
 
@@ -371,9 +380,8 @@ fn classify(action: Option<&str>, status: &str) -> Option<Kind> {
     let class = status.chars().next();
     match action {
         Some("delivered" | "relayed" | "expanded") => None,
-        Some("delayed") => Some(Kind::Soft),
         Some("failed") if class == Some('5') => Some(Kind::Hard),
-        Some("failed") => Some(Kind::Soft),
+        Some("delayed" | "failed") => Some(Kind::Soft),
         _ => match class {
             Some('5') => Some(Kind::Hard),
             Some('4') => Some(Kind::Soft),
@@ -425,7 +433,7 @@ pub fn parse_dsn(raw: &[u8]) -> Result<Dsn, NotABounce> {
         date: message
             .date()
             .and_then(|d| NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))),
-        timestamp: message.date().map(|d| d.to_rfc3339()),
+        timestamp: message.date().map(mail_parser::DateTime::to_rfc3339),
         ..Dsn::default()
     };
     let status_part = message
@@ -446,10 +454,10 @@ pub fn parse_dsn(raw: &[u8]) -> Result<Dsn, NotABounce> {
         return Ok(dsn);
     }
     // Exim and some gateways send a plain-text bounce with only this header to say who failed.
-    let failed: Vec<String> = message
+    let failed: Vec<&str> = message
         .headers_raw()
         .filter(|(name, _)| name.eq_ignore_ascii_case("x-failed-recipients"))
-        .flat_map(|(_, value)| value.split([',', ' ', '\t', '\r', '\n']).map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|(_, value)| value.split([',', ' ', '\t', '\r', '\n']))
         .filter(|a| !a.is_empty())
         .collect();
     if failed.is_empty() {
@@ -467,20 +475,22 @@ pub fn parse_dsn(raw: &[u8]) -> Result<Dsn, NotABounce> {
         .collect::<Vec<_>>()
         .join("\n");
     let status = status_in(&text).unwrap_or_default();
-    let diagnostic = text
+    let diagnostic: String = text
         .lines()
         .find(|l| !status.is_empty() && l.contains(&status))
         .map(|l| l.trim().chars().take(200).collect())
         .unwrap_or_default();
     for entry in failed {
-        match address_in(&entry) {
+        match address_in(entry) {
             Some(address) => dsn.recipients.push(RecipientResult {
                 address,
                 kind: classify(Some("failed"), &status).unwrap_or(Kind::Soft),
                 status: status.clone(),
-                diagnostic: String::clone(&diagnostic),
+                diagnostic: diagnostic.clone(),
             }),
-            None => dsn.unreadable.push(format!("X-Failed-Recipients names `{entry}`, not an address")),
+            None => dsn
+                .unreadable
+                .push(format!("X-Failed-Recipients names `{entry}`, not an address")),
         }
     }
     Ok(dsn)
@@ -494,14 +504,17 @@ fn read_recipient(group: &[(String, String)], dsn: &mut Dsn) {
         .filter_map(|name| field(group, name))
         .find_map(address_in);
     let Some(address) = address else {
-        let named = field(group, "final-recipient").or(field(group, "original-recipient")).unwrap_or("");
-        dsn.unreadable.push(format!("a recipient without a readable address (`{named}`)"));
+        let named = field(group, "final-recipient")
+            .or(field(group, "original-recipient"))
+            .unwrap_or("");
+        dsn.unreadable
+            .push(format!("a recipient without a readable address (`{named}`)"));
         return;
     };
     let action = field(group, "action")
         .and_then(|a| a.split_whitespace().next())
         .map(str::to_ascii_lowercase);
-    let diagnostic = field(group, "diagnostic-code").map(without_type).unwrap_or("").to_string();
+    let diagnostic = field(group, "diagnostic-code").map_or("", without_type).to_string();
     let status = field(group, "status")
         .and_then(|s| ENHANCED_CODE.captures(s).map(|c| c[1].to_string()))
         .or_else(|| status_in(&diagnostic))
@@ -643,7 +656,10 @@ fn count_soft_bounces(
     tx.execute_batch(SCHEMA).map_err(db)?;
     for (at, dsn, r) in soft {
         let date = dsn.date.unwrap_or(today);
-        let edition = dsn.edition.as_ref().map_or_else(|| date.to_string(), |e| e.to_string());
+        let edition = dsn
+            .edition
+            .as_ref()
+            .map_or_else(|| date.to_string(), EditionId::to_string);
         let seen_at = dsn.timestamp.clone().unwrap_or_else(|| date.to_string());
         let email = r.address.as_str().to_lowercase();
         let new = tx
@@ -664,7 +680,7 @@ fn count_soft_bounces(
             editions: 0,
         });
     }
-    for (email, (_, count)) in editions.iter_mut() {
+    for (email, (_, count)) in &mut editions {
         *count = tx
             .query_row(
                 "SELECT COUNT(*) FROM soft_bounces WHERE email = ?1",
@@ -954,7 +970,9 @@ Last-Attempt-Date: Thu, 22 Jan 2026 01:30:30 -0800 (PST)
         let dsn = parse_dsn(failure.as_bytes()).unwrap();
         let r = only(&dsn);
         assert_eq!((r.kind, r.status.as_str()), (Kind::Hard, "5.1.1"));
-        assert!(r.diagnostic.starts_with("The email account that you tried to reach does not exist. Please try double-checking"));
+        assert!(r
+            .diagnostic
+            .starts_with("The email account that you tried to reach does not exist. Please try double-checking"));
         // Gmail returns no headers here, but names the original in X-Original-Message-ID.
         assert_eq!(dsn.edition.unwrap().as_str(), "2026-01-info-flash-22");
         assert_eq!(dsn.date, NaiveDate::from_ymd_opt(2026, 1, 22));
@@ -1000,7 +1018,10 @@ Last-Attempt-Date: Thu, 22 Jan 2026 01:30:30 -0800 (PST)
 
     #[test]
     fn status_codes_are_told_from_ip_addresses_and_reply_codes_stand_in_for_them() {
-        assert_eq!(status_in("host 5.6.7.8 said: 550 5.1.1 unknown").as_deref(), Some("5.1.1"));
+        assert_eq!(
+            status_in("host 5.6.7.8 said: 550 5.1.1 unknown").as_deref(),
+            Some("5.1.1")
+        );
         assert_eq!(status_in("host 5.6.7.8 said: 452 too many").as_deref(), Some("452"));
         assert_eq!(status_in("timed out").as_deref(), None);
     }
@@ -1024,18 +1045,23 @@ Last-Attempt-Date: Thu, 22 Jan 2026 01:30:30 -0800 (PST)
         let path = dir.path().join("bounces.mbox");
         std::fs::write(
             &path,
-            "From MAILER-DAEMON Tue Jan 20 09:14:03 2026\nSubject: one\n\nFrom the start\n>From quoted\n\nFrom MAILER-DAEMON Wed Jan 21 10:00:00 2026\nSubject: two\n\nbody\n",
+            "From MAILER-DAEMON Tue Jan 20 09:14:03 2026\nSubject: one\n\nAs we wrote:\nFrom the start\n>From quoted\n\nFrom MAILER-DAEMON Wed Jan 21 10:00:00 2026\nSubject: two\n\nbody\n",
         )
         .unwrap();
         let mut seen = Vec::new();
-        read_messages(&path, |at, raw| seen.push((at.to_string(), String::from_utf8(raw.unwrap().to_vec()).unwrap())))
-            .unwrap();
+        read_messages(&path, |at, raw| {
+            seen.push((at.to_string(), String::from_utf8(raw.unwrap().to_vec()).unwrap()))
+        })
+        .unwrap();
         let at = |line: u32| format!("{}:{line}", path.display());
         assert_eq!(
             seen,
             [
-                (at(1), "Subject: one\n\nFrom the start\nFrom quoted\n\n".to_string()),
-                (at(7), "Subject: two\n\nbody\n".to_string()),
+                (
+                    at(1),
+                    "Subject: one\n\nAs we wrote:\nFrom the start\nFrom quoted\n\n".to_string()
+                ),
+                (at(8), "Subject: two\n\nbody\n".to_string()),
             ]
         );
     }
@@ -1058,5 +1084,9 @@ Last-Attempt-Date: Thu, 22 Jan 2026 01:30:30 -0800 (PST)
         );
         let missing = read_messages(&dir.path().join("nowhere"), |_, _| {}).unwrap_err();
         assert!(missing.to_string().contains("give a Maildir folder"), "{missing}");
+        assert!(
+            std::error::Error::source(&missing).is_some(),
+            "the cause is kept in the chain"
+        );
     }
 }

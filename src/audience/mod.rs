@@ -20,6 +20,7 @@
 //! println!("{} deliverable", counts.deliverable);
 //! ```
 
+pub mod bounces;
 mod lists;
 pub mod segment;
 pub mod shard;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the input has errors (`check` found some, an edition does not
 //! load); 2 usage or I/O problems.
 
+mod bounces;
 mod build;
 mod check;
 mod days;
@@ -67,6 +68,9 @@ enum Command {
     Status(send::StatusArgs),
     /// List the international days of the coming weeks, from the calendar file
     Days(days::Args),
+    /// Read bounce messages (delivery status notifications): hard bounces are suppressed, soft ones counted
+    #[command(subcommand)]
+    Bounces(bounces::Command),
     /// Serve the web archive, one-click unsubscribe and the editors' preview over HTTP
     Serve(serve::Args),
 }
@@ -100,6 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send::run(args, &config),
         Command::Status(args) => send::status(args, &config),
         Command::Days(args) => days::run(args, &config),
+        Command::Bounces(cmd) => bounces::run(cmd, &config),
         Command::Serve(args) => serve::run(args, &config),
     }
 }
