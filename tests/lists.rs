@@ -140,6 +140,7 @@ fn a_name_with_a_line_break_never_reaches_a_header() {
         lists: config.lists.clone(),
         filters: vec![],
         suppression: &suppression,
+        shard: None,
     };
     let mut delivered = Vec::new();
     let counts = audience::scan(&config, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
@@ -314,6 +315,7 @@ fn no_suppressed_address_gets_through_for_any_office_or_segment() {
                 lists: lists.clone(),
                 filters,
                 suppression: &suppression,
+                shard: None,
             };
             audience::scan(
                 &config,

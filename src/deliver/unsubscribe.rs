@@ -57,14 +57,34 @@ impl Key {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
+        // Written whole under a temporary name, then linked into place: several sends starting
+        // at once (shards) agree on one key, and none reads a half-written file.
+        let temporary = file.with_extension(format!("key.tmp-{}", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut f = options
-            .open(file)
-            .map_err(|e| format!("cannot create the key file {}: {e}", file.display()))?;
-        std::io::Write::write_all(&mut f, &bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            .open(&temporary)
+            .map_err(|e| format!("cannot create the key file {}: {e}", temporary.display()))?;
+        std::io::Write::write_all(&mut f, &bytes).map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
+        drop(f);
+        let linked = std::fs::hard_link(&temporary, file);
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let existing = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                if existing.len() < 16 {
+                    return Err(format!(
+                        "the key file {} is too short to be a key: delete it (links already sent stop working) or restore it",
+                        file.display()
+                    ));
+                }
+                return Ok(Key(existing));
+            }
+            Err(e) => return Err(format!("cannot create the key file {}: {e}", file.display())),
+        }
         Ok(Key(bytes.to_vec()))
     }
 
