@@ -142,6 +142,8 @@ struct RawDelivery {
     #[serde(default)]
     suppress_hard_bounces: Option<bool>,
     #[serde(default)]
+    tls_ca_file: Option<String>,
+    #[serde(default)]
     dkim: Option<Spanned<RawDkim>>,
 }
 
@@ -185,6 +187,9 @@ pub struct Delivery {
     pub password_file: Option<PathBuf>,
     /// Add addresses refused permanently (5xx) to the suppression list.
     pub suppress_hard_bounces: bool,
+    /// A PEM file of certificate authorities to trust for the relay's TLS certificate, besides
+    /// the usual public ones (an organisation's relay often has a certificate of its own CA).
+    pub tls_ca_file: Option<PathBuf>,
     pub dkim: Option<Dkim>,
 }
 
@@ -350,6 +355,7 @@ fn delivery_settings(
             .unwrap_or_else(|| "INFOFLASH_SMTP_PASSWORD".into()),
         password_file: d.password_file.as_ref().map(|f| root.join(f)),
         suppress_hard_bounces: d.suppress_hard_bounces.unwrap_or(false),
+        tls_ca_file: d.tls_ca_file.as_ref().map(|f| root.join(f)),
         dkim: d.dkim.as_ref().and_then(|k| {
             let raw = k.get_ref();
             let ed25519 = match raw.algorithm.as_deref() {

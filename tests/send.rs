@@ -705,3 +705,115 @@ fn a_read_only_state_folder_stops_the_send_before_any_message() {
     assert_eq!(sink.received().len(), before, "messages went out that could not be recorded");
     assert!(stderr(&out).contains(&disk.0.path().display().to_string()), "{}", stderr(&out));
 }
+
+/// Postfix's smtp-sink behind stunnel: a relay with implicit TLS (smtps) and a certificate of
+/// the test's own certificate authority, as an organisation's relay often has.
+struct TlsRelay {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl TlsRelay {
+    fn start(sink_port: u16) -> TlsRelay {
+        let stunnel = ["/usr/bin/stunnel4", "/usr/bin/stunnel"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| require("stunnel4", "apt-get install -y stunnel4"));
+        let openssl = require("openssl", "apt-get install -y openssl");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        let steps: [&[&str]; 3] = [
+            &[
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=Infoflash Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+            &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+            &[
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+            ],
+        ];
+        for args in steps {
+            let ok = Command::new(&openssl).args(args).current_dir(d).stderr(Stdio::null()).status().unwrap();
+            assert!(ok.success(), "openssl {args:?}");
+        }
+        let port = free_port();
+        std::fs::write(
+            d.join("stunnel.conf"),
+            format!(
+                "foreground = yes\npid =\n[smtps]\naccept = 127.0.0.1:{port}\nconnect = 127.0.0.1:{sink_port}\ncert = {0}/server.pem\nkey = {0}/server.key\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(stunnel)
+            .arg(d.join("stunnel.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("stunnel starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "stunnel did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        TlsRelay { child, port, dir }
+    }
+}
+
+impl Drop for TlsRelay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn implicit_tls_with_the_organisations_ca_and_auth_delivers_and_an_unknown_ca_is_refused() {
+    let sink = Sink::start(&[]);
+    let relay = TlsRelay::start(sink.port);
+    let dir = project(sink.port, 5, &[]);
+    let settings = std::fs::read_to_string(dir.path().join("infoflash.toml")).unwrap();
+    let settings = settings.replace(
+        &format!("relay = \"smtp://127.0.0.1:{}\"", sink.port),
+        &format!("relay = \"smtps://flash@localhost:{}\"\npassword_env = \"FLASH_TLS_PASSWORD\"", relay.port),
+    );
+    std::fs::write(dir.path().join("infoflash.toml"), &settings).unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_infoflash"))
+            .args(["send", OFFICE_EDITION])
+            .current_dir(dir.path())
+            .env("FLASH_TLS_PASSWORD", "s3cret-over-tls")
+            .output()
+            .unwrap()
+    };
+
+    // Without the CA the certificate cannot be trusted: nothing is sent, all is deferred.
+    let refused = run();
+    assert!(!refused.status.success());
+    assert!(sink.received().is_empty(), "a message went over an untrusted connection");
+    let s = status(dir.path());
+    assert_eq!(s["deferred"].as_u64(), Some(5), "{s}");
+    let failures = std::fs::read_to_string(dir.path().join("state/2026-02-office-flash-3/failures.csv")).unwrap();
+    assert!(failures.to_lowercase().contains("certificate"), "{failures}\n{}", stdout(&refused));
+
+    // With the organisation's CA: delivered over TLS, with AUTH.
+    let ca = relay.dir.path().join("ca.pem");
+    std::fs::write(
+        dir.path().join("infoflash.toml"),
+        format!("{settings}tls_ca_file = \"{}\"\n", ca.display()),
+    )
+    .unwrap();
+    let delivered = run();
+    assert!(delivered.status.success(), "{}", stderr(&delivered));
+    assert_eq!(sink.received().len(), 5);
+    assert_eq!(status(dir.path())["delivered"].as_u64(), Some(5));
+}

@@ -277,7 +277,15 @@ fn transport_for(config: &Config, password: &Option<Secret>) -> Result<Box<dyn T
             Outbox::new(d.outbox.clone())
                 .map_err(|e| SendError::Setup(format!("cannot create the outbox {}: {e}", d.outbox.display())))?,
         ),
-        Destination::Smtp(relay) => Box::new(Smtp::new(relay.clone(), password.clone(), d.timeout)),
+        Destination::Smtp(relay) => {
+            let ca = match &d.tls_ca_file {
+                Some(file) => Some(std::fs::read(file).map_err(|e| {
+                    SendError::Setup(format!("cannot read tls_ca_file {}: {e}", file.display()))
+                })?),
+                None => None,
+            };
+            Box::new(Smtp::new(relay.clone(), password.clone(), ca, d.timeout))
+        }
     })
 }
 

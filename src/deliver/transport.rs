@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{SmtpConnection, Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 
 use super::relay::{Relay, Security};
@@ -77,17 +77,20 @@ impl Transport for Outbox {
 pub struct Smtp {
     relay: Relay,
     password: Option<super::relay::Secret>,
+    /// Extra certificate authorities (PEM) to trust, from `tls_ca_file`.
+    ca: Option<Vec<u8>>,
     timeout: Duration,
     hello: ClientId,
     conn: Option<SmtpConnection>,
 }
 
 impl Smtp {
-    pub fn new(relay: Relay, password: Option<super::relay::Secret>, timeout: Duration) -> Smtp {
+    pub fn new(relay: Relay, password: Option<super::relay::Secret>, ca: Option<Vec<u8>>, timeout: Duration) -> Smtp {
         let hello = ClientId::Domain(relay.hello_name.clone());
         Smtp {
             relay,
             password,
+            ca,
             timeout,
             hello,
             conn: None,
@@ -103,7 +106,11 @@ impl Smtp {
             let connection_failure = |e: lettre::transport::smtp::Error| Failure::Connection {
                 reply: format!("cannot connect to {}:{}: {e}", r.host, r.port),
             };
-            let tls = TlsParameters::new(r.host.clone()).map_err(connection_failure)?;
+            let mut tls = TlsParameters::builder(r.host.clone());
+            if let Some(pem) = &self.ca {
+                tls = tls.add_root_certificate(Certificate::from_pem(pem).map_err(connection_failure)?);
+            }
+            let tls = tls.build_rustls().map_err(connection_failure)?;
             let implicit = (r.security == Security::Implicit).then_some(&tls);
             let mut conn = SmtpConnection::connect(
                 (r.host.as_str(), r.port),
@@ -122,7 +129,6 @@ impl Smtp {
                 conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
                     .map_err(classify)?;
             }
-            let _ = Tls::None; // (documented: the TLS mode comes from the relay URL)
             self.conn = Some(conn);
         }
         self.conn.as_mut().ok_or(Failure::Connection {
