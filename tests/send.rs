@@ -716,6 +716,11 @@ struct TlsRelay {
 
 impl TlsRelay {
     fn start(sink_port: u16) -> TlsRelay {
+        TlsRelay::start_with(sink_port, "")
+    }
+
+    /// `protocol = "smtp"` makes stunnel answer like a server offering STARTTLS.
+    fn start_with(sink_port: u16, protocol: &str) -> TlsRelay {
         let stunnel = ["/usr/bin/stunnel4", "/usr/bin/stunnel"]
             .into_iter()
             .map(PathBuf::from)
@@ -749,8 +754,9 @@ impl TlsRelay {
         std::fs::write(
             d.join("stunnel.conf"),
             format!(
-                "foreground = yes\npid =\n[smtps]\naccept = 127.0.0.1:{port}\nconnect = 127.0.0.1:{sink_port}\ncert = {0}/server.pem\nkey = {0}/server.key\n",
-                d.display()
+                "foreground = yes\npid =\n[smtps]\naccept = 127.0.0.1:{port}\nconnect = 127.0.0.1:{sink_port}\ncert = {0}/server.pem\nkey = {0}/server.key\n{1}",
+                d.display(),
+                if protocol.is_empty() { String::new() } else { format!("protocol = {protocol}\n") }
             ),
         )
         .unwrap();
@@ -816,4 +822,29 @@ fn implicit_tls_with_the_organisations_ca_and_auth_delivers_and_an_unknown_ca_is
     assert!(delivered.status.success(), "{}", stderr(&delivered));
     assert_eq!(sink.received().len(), 5);
     assert_eq!(status(dir.path())["delivered"].as_u64(), Some(5));
+}
+
+#[test]
+fn starttls_upgrades_the_connection_before_auth() {
+    let sink = Sink::start(&[]);
+    let relay = TlsRelay::start_with(sink.port, "smtp");
+    let dir = project(sink.port, 3, &[]);
+    let settings = std::fs::read_to_string(dir.path().join("infoflash.toml")).unwrap();
+    let settings = settings.replace(
+        &format!("relay = \"smtp://127.0.0.1:{}\"", sink.port),
+        &format!(
+            "relay = \"smtp://flash@localhost:{}?tls=starttls\"\npassword_env = \"FLASH_TLS_PASSWORD\"\ntls_ca_file = \"{}\"",
+            relay.port,
+            relay.dir.path().join("ca.pem").display()
+        ),
+    );
+    std::fs::write(dir.path().join("infoflash.toml"), &settings).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_infoflash"))
+        .args(["send", OFFICE_EDITION])
+        .current_dir(dir.path())
+        .env("FLASH_TLS_PASSWORD", "s3cret-over-tls")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(sink.received().len(), 3);
 }
