@@ -145,6 +145,43 @@ struct RawDelivery {
     tls_ca_file: Option<String>,
     #[serde(default)]
     dkim: Option<Spanned<RawDkim>>,
+    #[serde(default)]
+    relays: Vec<Spanned<RawRelay>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelay {
+    url: Spanned<String>,
+    #[serde(default)]
+    weight: Option<Spanned<u32>>,
+    #[serde(default)]
+    connections: Option<Spanned<u32>>,
+    #[serde(default)]
+    rate: Option<Spanned<u32>>,
+    #[serde(default)]
+    burst: Option<Spanned<u32>>,
+    #[serde(default)]
+    per_hour: Option<Spanned<u32>>,
+    #[serde(default)]
+    per_day: Option<Spanned<u32>>,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    password_file: Option<String>,
+}
+
+/// One of several relays (`[[delivery.relays]]`): messages are spread over them by weight,
+/// within each one's own limits, and the global `rate` still holds over all of them.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    pub relay: crate::deliver::relay::Relay,
+    pub weight: NonZeroU32,
+    pub connections: NonZeroU32,
+    /// Its own limits, if it has any (`rate`, `per_hour`, `per_day`).
+    pub pace: Option<Pace>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +228,8 @@ pub struct Delivery {
     /// the usual public ones (an organisation's relay often has a certificate of its own CA).
     pub tls_ca_file: Option<PathBuf>,
     pub dkim: Option<Dkim>,
+    /// Several relays instead of `destination` (empty: just `destination`).
+    pub relays: Vec<RelaySettings>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +337,17 @@ fn mailbox(
     }
 }
 
+/// A setting that must be at least 1, or its default; an error at its place otherwise.
+fn positive(report: &mut Report, source: &Source, value: &Option<Spanned<u32>>, key: &str, default: u32) -> NonZeroU32 {
+    match value {
+        None => NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN),
+        Some(v) => NonZeroU32::new(*v.get_ref()).unwrap_or_else(|| {
+            report.error_at(source, v.span().start, format!("`{key}` must be at least 1"));
+            NonZeroU32::MIN
+        }),
+    }
+}
+
 fn delivery_settings(
     raw: Option<&Spanned<RawDelivery>>,
     root: &Path,
@@ -306,27 +356,18 @@ fn delivery_settings(
 ) -> Delivery {
     let empty = RawDelivery::default();
     let d = raw.map_or(&empty, |r| r.get_ref());
-    let mut positive = |value: &Option<Spanned<u32>>, key: &str, default: u32| -> NonZeroU32 {
-        match value {
-            None => NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN),
-            Some(v) => NonZeroU32::new(*v.get_ref()).unwrap_or_else(|| {
-                report.error_at(source, v.span().start, format!("`{key}` must be at least 1"));
-                NonZeroU32::MIN
-            }),
-        }
-    };
-    let connections = positive(&d.connections, "connections", 4);
-    let rate = positive(&d.rate, "rate", 10);
-    let max_attempts = positive(&d.max_attempts, "max_attempts", 3);
+    let connections = positive(report, source, &d.connections, "connections", 4);
+    let rate = positive(report, source, &d.rate, "rate", 10);
+    let max_attempts = positive(report, source, &d.max_attempts, "max_attempts", 3);
     let mut pace = Pace::new(rate);
     if d.burst.is_some() {
-        pace.burst = positive(&d.burst, "burst", 1);
+        pace.burst = positive(report, source, &d.burst, "burst", 1);
     }
     if d.per_hour.is_some() {
-        pace.per_hour = Some(positive(&d.per_hour, "per_hour", 1));
+        pace.per_hour = Some(positive(report, source, &d.per_hour, "per_hour", 1));
     }
     if d.per_day.is_some() {
-        pace.per_day = Some(positive(&d.per_day, "per_day", 1));
+        pace.per_day = Some(positive(report, source, &d.per_day, "per_day", 1));
     }
     let destination = match &d.relay {
         None => Destination::Outbox,
@@ -340,7 +381,64 @@ fn delivery_settings(
             }
         }
     };
+    if let (Some(relay), false) = (&d.relay, d.relays.is_empty()) {
+        report.error_at(
+            source,
+            relay.span().start,
+            "`relay` and `[[delivery.relays]]` exclude each other: list every relay under [[delivery.relays]]",
+        );
+    }
+    let mut relays = Vec::new();
+    for spanned in &d.relays {
+        let r = spanned.get_ref();
+        let relay = match Destination::parse(r.url.get_ref()).and_then(|dest| dest.check_auth_is_safe().map(|()| dest))
+        {
+            Ok(Destination::Smtp(relay)) => relay,
+            Ok(Destination::Outbox) => {
+                report.error_at(
+                    source,
+                    r.url.span().start,
+                    "a relay of [[delivery.relays]] must be an smtp:// or smtps:// URL",
+                );
+                continue;
+            }
+            Err(e) => {
+                report.error_at(source, r.url.span().start, e);
+                continue;
+            }
+        };
+        let own_rate = r.rate.is_some() || r.per_hour.is_some() || r.per_day.is_some();
+        let pace = own_rate.then(|| {
+            let rate = positive(report, source, &r.rate, "rate", 1_000_000);
+            let mut pace = Pace::new(rate);
+            if r.burst.is_some() {
+                pace.burst = positive(report, source, &r.burst, "burst", 1);
+            }
+            if r.per_hour.is_some() {
+                pace.per_hour = Some(positive(report, source, &r.per_hour, "per_hour", 1));
+            }
+            if r.per_day.is_some() {
+                pace.per_day = Some(positive(report, source, &r.per_day, "per_day", 1));
+            }
+            pace
+        });
+        relays.push(RelaySettings {
+            relay,
+            weight: positive(report, source, &r.weight, "weight", 1),
+            connections: positive(report, source, &r.connections, "connections", 2),
+            pace,
+            password_env: r.password_env.clone(),
+            password_file: r.password_file.as_ref().map(|f| root.join(f)),
+        });
+    }
+    // With several relays, every relay's connections work at once.
+    let connections = if relays.is_empty() || d.connections.is_some() {
+        connections
+    } else {
+        NonZeroU32::new(relays.iter().map(|r| r.connections.get()).sum()).unwrap_or(connections)
+    };
     Delivery {
+        relays,
         destination,
         outbox: root.join(d.outbox.as_deref().unwrap_or("outbox")),
         state_dir: root.join(d.state.as_deref().unwrap_or("state")),

@@ -60,6 +60,8 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         let destination = crate::deliver::relay::Destination::parse(relay).map_err(anyhow::Error::msg)?;
         destination.check_auth_is_safe().map_err(anyhow::Error::msg)?;
         config.delivery.destination = destination;
+        // --relay means this relay only.
+        config.delivery.relays.clear();
     }
     if let Some(rate) = args.rate {
         config.delivery.pace = crate::deliver::rate::Pace {
@@ -206,7 +208,10 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
     // A sharded send leaves one journal per shard: the report is their sum.
     let mut connections = Vec::new();
     for path in run::all_journals(config) {
-        connections.push(rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?);
+        connections.push(rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?);
     }
     let mut tally = journal::Tally::default();
     for c in &connections {

@@ -3,6 +3,7 @@
 //!
 //! - [`relay`]: where to (outbox folder, `smtp://`, `smtps://`) and the password, never shown;
 //! - [`transport`]: the [`transport::Transport`] trait with the outbox and SMTP;
+//! - [`relays`]: several relays, by weight and within their own limits, with failover;
 //! - [`rate`]: one global pace for all connections, with throttling;
 //! - [`journal`]: the SQLite journal that makes a send resumable;
 //! - [`compose`]: per-recipient messages from a variant rendered once, with list headers;
@@ -16,6 +17,7 @@ pub mod compose;
 pub mod journal;
 pub mod rate;
 pub mod relay;
+pub mod relays;
 pub mod run;
 pub mod transport;
 pub mod unsubscribe;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -15,6 +15,7 @@ use super::compose::{self, Prepared, Sender};
 use super::journal::{self, JournalError, Key, Outcome, Status};
 use super::rate::RateGate;
 use super::relay::{Destination, Secret};
+use super::relays;
 use super::transport::{Failure, Outbox, Smtp, Transport};
 use super::unsubscribe;
 use crate::audience::shard::Shard;
@@ -270,23 +271,74 @@ pub fn journal_key(edition: &str, office: Option<&Office>) -> Key {
     }
 }
 
-fn transport_for(config: &Config, password: &Option<Secret>) -> Result<Box<dyn Transport>, SendError> {
+fn transport_for(
+    config: &Config,
+    password: &Option<Secret>,
+    pool: &Option<Arc<relays::Pool>>,
+) -> Result<Box<dyn Transport>, SendError> {
     let d = &config.delivery;
+    if let Some(pool) = pool {
+        return Ok(Box::new(relays::Multi::new(pool.clone())));
+    }
     Ok(match &d.destination {
         Destination::Outbox => Box::new(
             Outbox::new(d.outbox.clone())
                 .map_err(|e| SendError::Setup(format!("cannot create the outbox {}: {e}", d.outbox.display())))?,
         ),
-        Destination::Smtp(relay) => {
-            let ca = match &d.tls_ca_file {
-                Some(file) => Some(std::fs::read(file).map_err(|e| {
-                    SendError::Setup(format!("cannot read tls_ca_file {}: {e}", file.display()))
-                })?),
-                None => None,
-            };
-            Box::new(Smtp::new(relay.clone(), password.clone(), ca, d.timeout))
-        }
+        Destination::Smtp(relay) => Box::new(Smtp::new(relay.clone(), password.clone(), read_ca(config)?, d.timeout)),
     })
+}
+
+/// The extra certificate authorities of `tls_ca_file`, if set.
+fn read_ca(config: &Config) -> Result<Option<Vec<u8>>, SendError> {
+    config
+        .delivery
+        .tls_ca_file
+        .as_ref()
+        .map(|file| {
+            std::fs::read(file)
+                .map_err(|e| SendError::Setup(format!("cannot read tls_ca_file {}: {e}", file.display())))
+        })
+        .transpose()
+}
+
+/// How long a relay that keeps failing stays out of the rotation.
+const RELAY_REST: Duration = Duration::from_secs(30);
+
+/// The pool of `[[delivery.relays]]`, with their passwords, or `None` for a single relay.
+fn relay_pool(config: &Config, global: &Arc<RateGate>) -> Result<Option<Arc<relays::Pool>>, SendError> {
+    let d = &config.delivery;
+    if d.relays.is_empty() {
+        return Ok(None);
+    }
+    let ca = read_ca(config)?;
+    let mut routes = Vec::new();
+    for r in &d.relays {
+        let password = match &r.relay.user {
+            Some(_) => {
+                let env = r.password_env.as_deref().unwrap_or(&d.password_env);
+                let file = r.password_file.as_deref().or(d.password_file.as_deref());
+                let secret = Secret::load(env, file).map_err(SendError::Setup)?;
+                if secret.is_none() {
+                    return Err(SendError::Setup(format!(
+                        "the relay {} needs a password: set {env} or its `password_file`",
+                        r.relay
+                    )));
+                }
+                secret
+            }
+            None => None,
+        };
+        routes.push(relays::Route {
+            relay: r.relay.clone(),
+            password,
+            ca: ca.clone(),
+            weight: r.weight.get(),
+            connections: r.connections.get(),
+            gate: r.pace.map(RateGate::new),
+        });
+    }
+    Ok(Some(relays::Pool::new(routes, RELAY_REST, d.timeout, global.clone())))
 }
 
 fn selection_lists(config: &Config, options: &Options) -> Vec<PathBuf> {
@@ -326,8 +378,10 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
         }
         _ => None,
     };
+    let gate = Arc::new(RateGate::new(config.delivery.pace));
+    let pool = relay_pool(config, &gate)?;
     if !options.test.is_empty() {
-        return send_tests(&plan, options, &password);
+        return send_tests(&plan, options, &password, &pool);
     }
     let suppression = load_suppression(config)?;
     let mut filters = office.map(|o| o.filters.clone()).unwrap_or_default();
@@ -347,7 +401,6 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
     let mut conn = journal::open(&journal_file)?;
     let run_id = journal::begin_run(&mut conn, &journal_file, &key)?;
     let (recorder, writer) = journal::start_writer(&journal_file, &key)?;
-    let gate = RateGate::new(config.delivery.pace);
     let progress = Progress::new();
     let mut summary = Summary::default();
     let connections = config.delivery.connections.get() as usize;
@@ -357,9 +410,9 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
 
     let scan_result = std::thread::scope(|scope| -> Result<(), SendError> {
         for _ in 0..connections {
-            let mut transport = transport_for(config, &password)?;
+            let mut transport = transport_for(config, &password, &pool)?;
             let (plan, gate, recorder, progress, jobs_rx, journal_broken) =
-                (&plan, &gate, recorder.clone(), &progress, &jobs_rx, &journal_broken);
+                (&plan, &*gate, recorder.clone(), &progress, &jobs_rx, &journal_broken);
             scope.spawn(move || {
                 // The previous outcome commits while the next message is composed; it must be
                 // committed before that message is sent.
@@ -627,9 +680,14 @@ fn dry_run(plan: &Plan<'_>, selection: &Selection<'_>, journal_file: &Path, key:
     Ok(summary)
 }
 
-fn send_tests(plan: &Plan<'_>, options: &Options, password: &Option<Secret>) -> Result<Summary, SendError> {
+fn send_tests(
+    plan: &Plan<'_>,
+    options: &Options,
+    password: &Option<Secret>,
+    pool: &Option<Arc<relays::Pool>>,
+) -> Result<Summary, SendError> {
     let mut summary = Summary::default();
-    let mut transport = transport_for(plan.config, password)?;
+    let mut transport = transport_for(plan.config, password, pool)?;
     for address in &options.test {
         for (variant, _) in plan.variants.values() {
             let mut r = Recipient::new(address.clone());

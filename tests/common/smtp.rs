@@ -61,6 +61,12 @@ impl Sink {
         Sink { child, port, dump }
     }
 
+    /// Stops the server, as a relay that goes down; what it received stays readable.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The recipients of every message accepted so far, with how often each was received.
     pub fn received(&self) -> HashMap<String, usize> {
         let mut counts = HashMap::new();
