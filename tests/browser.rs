@@ -286,7 +286,9 @@ impl Browser {
         self.next_id += 1;
         let id = self.next_id;
         let message = serde_json::json!({"id": id, "method": method, "params": params});
-        self.socket.send(tungstenite::Message::text(message.to_string())).unwrap();
+        self.socket
+            .send(tungstenite::Message::text(message.to_string()))
+            .unwrap();
         loop {
             let reply = self.read();
             if reply["id"] == id {
@@ -306,7 +308,10 @@ impl Browser {
     }
 
     fn eval(&mut self, js: &str) -> serde_json::Value {
-        let r = self.call("Runtime.evaluate", serde_json::json!({"expression": js, "returnByValue": true}));
+        let r = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({"expression": js, "returnByValue": true}),
+        );
         r["result"]["value"].clone()
     }
 
@@ -353,7 +358,9 @@ impl Service {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
         Service(child, base.trim_end_matches('/').to_string())
     }
@@ -374,7 +381,9 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
     std::fs::copy(sample_edition(), dir.path().join("editions/2026-01-info-flash-22.toml")).unwrap();
     std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
     std::fs::write(dir.path().join("recipients/suppression.csv"), "email,reason,date\n").unwrap();
-    assert!(infoflash(dir.path(), &["build", "editions/2026-01-info-flash-22.toml"]).status.success());
+    assert!(infoflash(dir.path(), &["build", "editions/2026-01-info-flash-22.toml"])
+        .status
+        .success());
     let key = "the browser test's key, 32 bytes+";
     let service = Service::start(dir.path(), key);
     let mut browser = Browser::launch();
@@ -386,13 +395,21 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
     browser.click("a[href='2026-01-info-flash-22/fr/']");
     browser.screenshot("archive-edition-fr");
     assert_eq!(browser.eval("document.documentElement.lang"), "fr");
-    assert_eq!(browser.eval("document.querySelectorAll('img:not([alt])').length"), 0, "images without alt");
+    assert_eq!(
+        browser.eval("document.querySelectorAll('img:not([alt])').length"),
+        0,
+        "images without alt"
+    );
     let anchors = browser.eval(
         "Array.from(document.querySelectorAll('.if-toc a')).every(a => !!document.getElementById(a.getAttribute('href').slice(1)))",
     );
     assert_eq!(anchors, true, "a table-of-contents link leads nowhere");
     browser.click("nav a");
-    assert!(browser.eval("location.pathname").as_str().unwrap().ends_with("/archive/"));
+    assert!(browser
+        .eval("location.pathname")
+        .as_str()
+        .unwrap()
+        .ends_with("/archive/"));
 
     // The unsubscribe page: nothing happens until the button is pressed.
     let today = chrono::Utc::now().date_naive();
@@ -405,5 +422,9 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
     browser.screenshot("unsubscribe-done");
     let text = browser.eval("document.body.innerText");
     assert!(text.as_str().unwrap().contains("You are unsubscribed"), "{text}");
-    assert!(list().contains("reader@example.org,unsubscribed (one-click)"), "{}", list());
+    assert!(
+        list().contains("reader@example.org,unsubscribed (one-click)"),
+        "{}",
+        list()
+    );
 }

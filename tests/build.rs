@@ -313,7 +313,14 @@ fn a_rebuild_swaps_each_variant_folder_whole_and_leaves_no_temporary_files() {
     std::fs::write(variant.join("stale.txt"), "from an older build").unwrap();
     let run = infoflash(
         &root(),
-        &["build", "editions/2026-01-info-flash-22.toml", "--language", "en", "--out", out.path().to_str().unwrap()],
+        &[
+            "build",
+            "editions/2026-01-info-flash-22.toml",
+            "--language",
+            "en",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
     );
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(!variant.join("stale.txt").exists(), "the old folder was not replaced");
@@ -332,12 +339,24 @@ fn a_build_that_cannot_write_fails_and_changes_nothing() {
     std::fs::write(out.path().join("2026-01-info-flash-22"), "in the way").unwrap();
     let run = infoflash(
         &root(),
-        &["build", "editions/2026-01-info-flash-22.toml", "--out", out.path().to_str().unwrap()],
+        &[
+            "build",
+            "editions/2026-01-info-flash-22.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
     );
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
     assert!(stderr(&run).contains("2026-01-info-flash-22"), "{}", stderr(&run));
-    let entries: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(entries, vec![std::ffi::OsString::from("2026-01-info-flash-22")], "partial output left");
+    let entries: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        entries,
+        vec![std::ffi::OsString::from("2026-01-info-flash-22")],
+        "partial output left"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

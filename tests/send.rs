@@ -619,13 +619,23 @@ fn four_shards_sent_one_after_another_or_at_once_cover_the_list_without_overlap(
         }
         let received = sink.received();
         assert_eq!(received.len(), 300, "parallel: {parallel}");
-        assert!(received.values().all(|&n| n == 1), "a recipient got two messages (parallel: {parallel})");
+        assert!(
+            received.values().all(|&n| n == 1),
+            "a recipient got two messages (parallel: {parallel})"
+        );
         for k in 1..=4 {
-            assert!(dir.path().join(format!("state/infoflash.shard-{k}-of-4.sqlite")).exists());
+            assert!(dir
+                .path()
+                .join(format!("state/infoflash.shard-{k}-of-4.sqlite"))
+                .exists());
         }
         // status adds the shards' journals up.
         let s = status(dir.path());
-        assert_eq!((s["delivered"].as_u64(), s["pending"].as_u64()), (Some(300), Some(0)), "{s}");
+        assert_eq!(
+            (s["delivered"].as_u64(), s["pending"].as_u64()),
+            (Some(300), Some(0)),
+            "{s}"
+        );
         // A shard sent again sends nothing.
         assert!(send(dir.path(), &["--shard", "2/4"]).status.success());
         assert_eq!(sink.received().values().sum::<usize>(), 300);
@@ -643,12 +653,19 @@ impl SmallDisk {
             .arg(dir.path())
             .status()
             .is_ok_and(|s| s.success());
-        assert!(ok, "this test mounts a small tmpfs and needs root for it (CI runs as root)");
+        assert!(
+            ok,
+            "this test mounts a small tmpfs and needs root for it (CI runs as root)"
+        );
         SmallDisk(dir)
     }
 
     fn remount_read_only(&self) {
-        let ok = Command::new("mount").args(["-o", "remount,ro"]).arg(self.0.path()).status().unwrap();
+        let ok = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(self.0.path())
+            .status()
+            .unwrap();
         assert!(ok.success());
     }
 }
@@ -661,7 +678,11 @@ impl Drop for SmallDisk {
 
 fn with_state_in(dir: &Path, state: &Path) {
     let settings = std::fs::read_to_string(dir.join("infoflash.toml")).unwrap();
-    std::fs::write(dir.join("infoflash.toml"), format!("{settings}state = \"{}\"\n", state.display())).unwrap();
+    std::fs::write(
+        dir.join("infoflash.toml"),
+        format!("{settings}state = \"{}\"\n", state.display()),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -678,7 +699,9 @@ fn a_full_state_disk_stops_the_send_with_no_more_unrecorded_messages_than_in_fli
     // What the journal holds is what we can read back from the (full) disk.
     let conn = rusqlite::Connection::open(disk.0.path().join("infoflash.sqlite")).unwrap();
     let recorded: i64 = conn
-        .query_row("SELECT count(*) FROM deliveries WHERE status = 'delivered'", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM deliveries WHERE status = 'delivered'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     let unrecorded = received as i64 - recorded;
     assert!(
@@ -702,8 +725,16 @@ fn a_read_only_state_folder_stops_the_send_before_any_message() {
     let before = sink.received().len();
     let out = send(dir.path(), &[]);
     assert!(!out.status.success(), "a send with a read-only journal went on");
-    assert_eq!(sink.received().len(), before, "messages went out that could not be recorded");
-    assert!(stderr(&out).contains(&disk.0.path().display().to_string()), "{}", stderr(&out));
+    assert_eq!(
+        sink.received().len(),
+        before,
+        "messages went out that could not be recorded"
+    );
+    assert!(
+        stderr(&out).contains(&disk.0.path().display().to_string()),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Postfix's smtp-sink behind stunnel: a relay with implicit TLS (smtps) and a certificate of
@@ -736,18 +767,61 @@ impl TlsRelay {
         .unwrap();
         let steps: [&[&str]; 3] = [
             &[
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                "-subj", "/CN=Infoflash Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Infoflash Test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
             ],
-            &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
             &[
-                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
             ],
         ];
         for args in steps {
-            let ok = Command::new(&openssl).args(args).current_dir(d).stderr(Stdio::null()).status().unwrap();
+            let ok = Command::new(&openssl)
+                .args(args)
+                .current_dir(d)
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
             assert!(ok.success(), "openssl {args:?}");
         }
         let port = free_port();
@@ -790,7 +864,10 @@ fn implicit_tls_with_the_organisations_ca_and_auth_delivers_and_an_unknown_ca_is
     let settings = std::fs::read_to_string(dir.path().join("infoflash.toml")).unwrap();
     let settings = settings.replace(
         &format!("relay = \"smtp://127.0.0.1:{}\"", sink.port),
-        &format!("relay = \"smtps://flash@localhost:{}\"\npassword_env = \"FLASH_TLS_PASSWORD\"", relay.port),
+        &format!(
+            "relay = \"smtps://flash@localhost:{}\"\npassword_env = \"FLASH_TLS_PASSWORD\"",
+            relay.port
+        ),
     );
     std::fs::write(dir.path().join("infoflash.toml"), &settings).unwrap();
     let run = || {
@@ -805,11 +882,18 @@ fn implicit_tls_with_the_organisations_ca_and_auth_delivers_and_an_unknown_ca_is
     // Without the CA the certificate cannot be trusted: nothing is sent, all is deferred.
     let refused = run();
     assert!(!refused.status.success());
-    assert!(sink.received().is_empty(), "a message went over an untrusted connection");
+    assert!(
+        sink.received().is_empty(),
+        "a message went over an untrusted connection"
+    );
     let s = status(dir.path());
     assert_eq!(s["deferred"].as_u64(), Some(5), "{s}");
     let failures = std::fs::read_to_string(dir.path().join("state/2026-02-office-flash-3/failures.csv")).unwrap();
-    assert!(failures.to_lowercase().contains("certificate"), "{failures}\n{}", stdout(&refused));
+    assert!(
+        failures.to_lowercase().contains("certificate"),
+        "{failures}\n{}",
+        stdout(&refused)
+    );
 
     // With the organisation's CA: delivered over TLS, with AUTH.
     let ca = relay.dir.path().join("ca.pem");

@@ -86,7 +86,10 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), SiteError> {
 
 /// `.name.<what>-<pid>` beside `path`: hidden, and distinct for two builds at once.
 fn sibling(path: &Path, what: &str) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
 }
 
