@@ -337,6 +337,23 @@ fn mailbox(
     }
 }
 
+/// A pace from `rate`, `burst`, `per_hour` and `per_day` (in that order), `rate` defaulting to
+/// `default_rate` messages per second.
+fn pace_settings(report: &mut Report, source: &Source, limits: [&Option<Spanned<u32>>; 4], default_rate: u32) -> Pace {
+    let [rate, burst, per_hour, per_day] = limits;
+    let mut pace = Pace::new(positive(report, source, rate, "rate", default_rate));
+    if burst.is_some() {
+        pace.burst = positive(report, source, burst, "burst", 1);
+    }
+    if per_hour.is_some() {
+        pace.per_hour = Some(positive(report, source, per_hour, "per_hour", 1));
+    }
+    if per_day.is_some() {
+        pace.per_day = Some(positive(report, source, per_day, "per_day", 1));
+    }
+    pace
+}
+
 /// A setting that must be at least 1, or its default; an error at its place otherwise.
 fn positive(report: &mut Report, source: &Source, value: &Option<Spanned<u32>>, key: &str, default: u32) -> NonZeroU32 {
     match value {
@@ -357,18 +374,9 @@ fn delivery_settings(
     let empty = RawDelivery::default();
     let d = raw.map_or(&empty, |r| r.get_ref());
     let connections = positive(report, source, &d.connections, "connections", 4);
-    let rate = positive(report, source, &d.rate, "rate", 10);
     let max_attempts = positive(report, source, &d.max_attempts, "max_attempts", 3);
-    let mut pace = Pace::new(rate);
-    if d.burst.is_some() {
-        pace.burst = positive(report, source, &d.burst, "burst", 1);
-    }
-    if d.per_hour.is_some() {
-        pace.per_hour = Some(positive(report, source, &d.per_hour, "per_hour", 1));
-    }
-    if d.per_day.is_some() {
-        pace.per_day = Some(positive(report, source, &d.per_day, "per_day", 1));
-    }
+    let limits = [&d.rate, &d.burst, &d.per_hour, &d.per_day];
+    let pace = pace_settings(report, source, limits, 10);
     let destination = match &d.relay {
         None => Destination::Outbox,
         Some(relay) => {
@@ -408,20 +416,8 @@ fn delivery_settings(
             }
         };
         let own_rate = r.rate.is_some() || r.per_hour.is_some() || r.per_day.is_some();
-        let pace = own_rate.then(|| {
-            let rate = positive(report, source, &r.rate, "rate", 1_000_000);
-            let mut pace = Pace::new(rate);
-            if r.burst.is_some() {
-                pace.burst = positive(report, source, &r.burst, "burst", 1);
-            }
-            if r.per_hour.is_some() {
-                pace.per_hour = Some(positive(report, source, &r.per_hour, "per_hour", 1));
-            }
-            if r.per_day.is_some() {
-                pace.per_day = Some(positive(report, source, &r.per_day, "per_day", 1));
-            }
-            pace
-        });
+        let limits = [&r.rate, &r.burst, &r.per_hour, &r.per_day];
+        let pace = own_rate.then(|| pace_settings(report, source, limits, 1_000_000));
         relays.push(RelaySettings {
             relay,
             weight: positive(report, source, &r.weight, "weight", 1),

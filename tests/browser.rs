@@ -343,36 +343,6 @@ impl Drop for Browser {
     }
 }
 
-/// `infoflash serve` in `dir`, on a free port; killed when dropped.
-struct Service(std::process::Child, String);
-
-impl Service {
-    fn start(dir: &Path, key: &str) -> Service {
-        use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(dir)
-            .env("INFOFLASH_UNSUBSCRIBE_KEY", key)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
-        Service(child, base.trim_end_matches('/').to_string())
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
     let dir = tempfile::tempdir().unwrap();
@@ -385,11 +355,11 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
         .status
         .success());
     let key = "the browser test's key, 32 bytes+";
-    let service = Service::start(dir.path(), key);
+    let service = common::web::Service::start(dir.path(), Some(key));
     let mut browser = Browser::launch();
 
     // The archive's index links each edition page, which keeps the email's language and anchors.
-    browser.open(&format!("{}/archive/", service.1));
+    browser.open(&format!("{}/archive/", service.base));
     browser.screenshot("archive-index");
     assert_eq!(browser.eval("document.documentElement.lang"), "en");
     browser.click("a[href='2026-01-info-flash-22/fr/']");
@@ -414,7 +384,7 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
     // The unsubscribe page: nothing happens until the button is pressed.
     let today = chrono::Utc::now().date_naive();
     let token = infoflash::deliver::unsubscribe::Key::from_bytes(key.as_bytes()).token("", "reader@example.org", today);
-    browser.open(&format!("{}/unsubscribe/{token}", service.1));
+    browser.open(&format!("{}/unsubscribe/{token}", service.base));
     browser.screenshot("unsubscribe-confirm");
     let list = || std::fs::read_to_string(dir.path().join("recipients/suppression.csv")).unwrap();
     assert!(!list().contains("reader@example.org"), "opening the page unsubscribed");

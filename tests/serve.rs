@@ -5,59 +5,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use common::smtp::*;
+use common::web::Service;
 use common::*;
 use infoflash::deliver::unsubscribe::Key;
 
 const KEY: &str = "a test key that is long enough, 32+ bytes";
-
-/// A running `infoflash serve` in a project folder; stopped with SIGTERM when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--rate", "10000"])
-            .current_dir(dir)
-            .env("INFOFLASH_UNSUBSCRIBE_KEY", KEY)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("infoflash serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .trim_end_matches('/')
-            .to_string();
-        Server { child, base }
-    }
-
-    fn stop(&mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        self.child.wait().ok().and_then(|s| s.code())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()
@@ -104,7 +59,7 @@ fn suppression(dir: &Path) -> String {
 #[test]
 fn one_click_unsubscribes_exactly_that_address_and_a_repeat_is_harmless() {
     let dir = project();
-    let server = Server::start(dir.path());
+    let server = Service::start(dir.path(), Some(KEY));
     let url = format!("{}/unsubscribe/{}", server.base, token("Ann.Lee@example.org", today()));
     let (status, page) = post(&url, "List-Unsubscribe=One-Click");
     assert_eq!(status, 200, "{page}");
@@ -124,7 +79,7 @@ fn one_click_unsubscribes_exactly_that_address_and_a_repeat_is_harmless() {
 #[test]
 fn forged_altered_and_expired_tokens_get_403_and_change_nothing() {
     let dir = project();
-    let server = Server::start(dir.path());
+    let server = Service::start(dir.path(), Some(KEY));
     let genuine = token("bob@example.org", today());
     let (payload, signature) = genuine.split_once('.').unwrap();
     let forged = Key::from_bytes(b"somebody else's key, 32 bytes long").token("", "bob@example.org", today());
@@ -141,7 +96,7 @@ fn forged_altered_and_expired_tokens_get_403_and_change_nothing() {
 #[test]
 fn a_get_shows_a_button_that_posts_and_never_unsubscribes_by_itself() {
     let dir = project();
-    let server = Server::start(dir.path());
+    let server = Service::start(dir.path(), Some(KEY));
     let t = token("carla@example.org", today());
     let (status, page) = get(&format!("{}/unsubscribe/{t}", server.base));
     assert_eq!(status, 200);
@@ -153,7 +108,7 @@ fn a_get_shows_a_button_that_posts_and_never_unsubscribes_by_itself() {
 #[test]
 fn wrong_and_oversized_bodies_are_refused() {
     let dir = project();
-    let server = Server::start(dir.path());
+    let server = Service::start(dir.path(), Some(KEY));
     let url = format!("{}/unsubscribe/{}", server.base, token("dan@example.org", today()));
     assert_eq!(post(&url, "unsubscribe please").0, 400);
     assert_eq!(post(&url, &"x".repeat(100_000)).0, 413);
@@ -163,7 +118,7 @@ fn wrong_and_oversized_bodies_are_refused() {
 #[test]
 fn a_hundred_parallel_unsubscribes_lose_none() {
     let dir = project();
-    let server = Server::start(dir.path());
+    let server = Service::start(dir.path(), Some(KEY));
     std::thread::scope(|s| {
         for i in 0..100 {
             let base = &server.base;
@@ -183,7 +138,7 @@ fn a_hundred_parallel_unsubscribes_lose_none() {
 #[test]
 fn the_archive_and_the_preview_are_served_and_the_preview_follows_the_file() {
     let dir = project();
-    let mut server = Server::start(dir.path());
+    let mut server = Service::start(dir.path(), Some(KEY));
     let (status, index) = get(&format!("{}/archive/", server.base));
     assert_eq!(status, 200);
     assert!(index.contains("href=\"2026-01-info-flash-22/fr/\""), "{index}");
@@ -251,26 +206,7 @@ fn after_an_unsubscribe_through_the_service_send_no_longer_mails_that_address() 
         .to_string();
     let token = link.rsplit('/').next().unwrap();
     // The service runs in the same project, so it checks tokens with the key send used.
-    let server = {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap()
-            .trim_end_matches('/')
-            .to_string();
-        Server { child, base }
-    };
+    let server = Service::start(dir.path(), None);
     let (status, _) = post(
         &format!("{}/unsubscribe/{token}", server.base),
         "List-Unsubscribe=One-Click",

@@ -1,0 +1,52 @@
+//! `infoflash serve` for the tests: started in a project folder on a free loopback port (the
+//! port it prints), stopped when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub struct Service {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Service {
+    /// With `key`, tokens are checked with it (INFOFLASH_UNSUBSCRIBE_KEY); without, with the
+    /// project's `state/unsubscribe.key`, the one `send` signed with.
+    pub fn start(dir: &Path, key: Option<&str>) -> Service {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_infoflash"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--rate", "10000"])
+            .current_dir(dir)
+            .env_remove("INFOFLASH_UNSUBSCRIBE_KEY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(key) = key {
+            command.env("INFOFLASH_UNSUBSCRIBE_KEY", key);
+        }
+        let mut child = command.spawn().expect("infoflash serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Service { child, base }
+    }
+
+    /// SIGTERM, as a service manager stops it; the exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
