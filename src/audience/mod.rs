@@ -336,4 +336,141 @@ mod tests {
         assert_eq!(language_for(&r, &available, None, &l("en")), &l("en"));
         assert_eq!(language_for(&r, &[l("fr")], None, &l("en")), &l("fr"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// An address-like string over a small alphabet (so that generated pairs often collide)
+        /// with letters whose lowercase is not ASCII.
+        fn address() -> impl Strategy<Value = String> {
+            "[abAB\u{c9}\u{e9}\u{3a3}\u{3c3}.]{1,4}@[abAB]{1,3}\\.org"
+        }
+
+        /// The same address as someone else might type it: each letter's case flipped at
+        /// will, spaces and tabs around it.
+        fn retyped(address: &str) -> impl Strategy<Value = String> {
+            let n = address.chars().count();
+            let address = address.to_string();
+            (prop::collection::vec(any::<bool>(), n), "[ \t]{0,2}", "[ \t]{0,2}").prop_map(
+                move |(flips, before, after)| {
+                    let body: String = address
+                        .chars()
+                        .zip(flips)
+                        .map(|(c, flip)| {
+                            if !flip {
+                                c.to_string()
+                            } else if c.is_lowercase() {
+                                c.to_uppercase().to_string()
+                            } else {
+                                c.to_lowercase().to_string()
+                            }
+                        })
+                        .collect();
+                    format!("{before}{body}{after}")
+                },
+            )
+        }
+
+        /// Equal addresses for the dedupe: same characters once trimmed and lowercased one by
+        /// one (what the fingerprint hashes).
+        fn same_address(a: &str, b: &str) -> bool {
+            let key = |s: &str| s.trim().chars().flat_map(char::to_lowercase).collect::<String>();
+            key(a) == key(b)
+        }
+
+        fn language() -> impl Strategy<Value = Language> {
+            prop::sample::select(vec!["en", "fr", "es", "ar", "ru", "zh"]).prop_map(|l| l.parse().unwrap())
+        }
+
+        proptest! {
+            /// Two fingerprints are equal iff the addresses are, ignoring case and surrounding
+            /// space.
+            #[test]
+            fn fingerprints_are_equal_iff_the_addresses_are(a in address(), b in address()) {
+                prop_assert_eq!(fingerprint(&a) == fingerprint(&b), same_address(&a, &b), "{:?} {:?}", a, b);
+            }
+
+            /// However an address is retyped (case, surrounding space), it is the same person.
+            #[test]
+            fn a_retyped_address_has_the_same_fingerprint((a, b) in address().prop_flat_map(|a| (Just(a.clone()), retyped(&a)))) {
+                prop_assert_eq!(fingerprint(&a), fingerprint(&b), "{:?} {:?}", a, b);
+            }
+
+            /// Variant choice: always a language the edition has; the recipient's own when the
+            /// edition has it, else the office's, else the fallback, else the edition's first.
+            #[test]
+            fn a_recipient_always_gets_a_language_of_the_edition(
+                available in prop::collection::vec(language(), 1..4),
+                own in proptest::option::of(language()),
+                office in proptest::option::of(language()),
+                fallback in language(),
+            ) {
+                let mut r = Recipient::new("a@example.org".parse().unwrap());
+                r.language = own.clone();
+                let chosen = language_for(&r, &available, office.as_ref(), &fallback);
+                prop_assert!(available.contains(chosen));
+                let expected = [own.as_ref(), office.as_ref(), Some(&fallback)]
+                    .into_iter()
+                    .flatten()
+                    .find(|l| available.contains(l))
+                    .unwrap_or(&available[0]);
+                prop_assert_eq!(chosen, expected);
+                if let Some(own) = own.as_ref().filter(|l| available.contains(l)) {
+                    prop_assert_eq!(chosen, own);
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+
+            /// Through a whole scan of lists on disk: each address is deliverable once (its
+            /// first row wins), every later row with the same address (in any case, with
+            /// spaces) is counted and reported as a duplicate, across lists too.
+            #[test]
+            fn a_scan_delivers_each_address_once(
+                lists in prop::collection::vec(
+                    prop::collection::vec(address().prop_flat_map(|a| retyped(&a)), 0..12),
+                    1..3,
+                ),
+            ) {
+                let config = Config::parse(crate::config::EMBEDDED, Path::new("x"), Path::new("")).unwrap();
+                let dir = tempfile::tempdir().unwrap();
+                let mut paths = Vec::new();
+                for (i, rows) in lists.iter().enumerate() {
+                    let path = dir.path().join(format!("list-{i}.csv"));
+                    let mut text = String::from("email,name\n");
+                    for (n, email) in rows.iter().enumerate() {
+                        text.push_str(&format!("\"{email}\",Person {n}\n"));
+                    }
+                    std::fs::write(&path, text).unwrap();
+                    paths.push(path);
+                }
+                let suppression = Suppression::default();
+                let selection = Selection { lists: paths, filters: vec![], suppression: &suppression, shard: None };
+                let mut problems = Vec::new();
+                let mut delivered = Vec::new();
+                let counts = scan(&config, &selection, |p| problems.push(p.clone()), |r| delivered.push(r.email.to_string()))
+                    .unwrap();
+                // What lettre accepts is the reference: rows it refuses are invalid, not duplicates.
+                let valid: Vec<&String> = lists.iter().flatten().filter(|e| e.parse::<EmailAddress>().is_ok()).collect();
+                let mut first: Vec<&String> = Vec::new();
+                for e in &valid {
+                    if !first.iter().any(|f| same_address(f, e)) {
+                        first.push(e);
+                    }
+                }
+                prop_assert_eq!(counts.valid as usize, valid.len());
+                prop_assert_eq!(counts.duplicates as usize, valid.len() - first.len());
+                prop_assert_eq!(counts.deliverable as usize, first.len());
+                prop_assert_eq!(
+                    delivered,
+                    first.iter().map(|e| e.parse::<EmailAddress>().unwrap().to_string()).collect::<Vec<_>>()
+                );
+                let reported = problems.iter().filter(|p| p.kind == ProblemKind::Duplicate).count();
+                prop_assert_eq!(reported, valid.len() - first.len());
+            }
+        }
+    }
 }

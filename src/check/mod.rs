@@ -8,7 +8,7 @@
 
 mod dates;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Report, Severity};
@@ -64,12 +64,23 @@ pub fn render_problem(error: &RenderError, edition_path: &Path) -> Diagnostic {
             column: *column,
             message: format!("template error: {message}"),
         },
-        RenderError::Labels { path, message } => Diagnostic {
+        RenderError::Labels { path, line, message } => Diagnostic {
             severity: Severity::Error,
             file: path.clone(),
-            line: None,
+            line: *line,
             column: None,
             message: message.clone(),
+        },
+        RenderError::Render {
+            template,
+            line,
+            message,
+        } => Diagnostic {
+            severity: Severity::Error,
+            file: PathBuf::from(template),
+            line: *line,
+            column: None,
+            message: format!("template error: {message}"),
         },
         other => Diagnostic {
             severity: Severity::Error,

@@ -28,6 +28,9 @@ pub enum EditionError {
     Invalid(Report),
 }
 
+/// The most weeks `[international_days] weeks` may reach ahead (as `[calendar] days_weeks`).
+const MAX_DAYS_WEEKS: u32 = 52;
+
 /// Reads and validates the edition at `path`.
 pub fn load(path: &Path, config: &Config) -> Result<(Edition, Report), EditionError> {
     let text = match std::fs::read_to_string(path) {
@@ -154,6 +157,22 @@ impl Loader<'_> {
             );
         }
         date
+    }
+
+    /// A text that must stay on one line because it goes into `place` (a message header, say):
+    /// a line break or control character there would break it, or start a header of its own.
+    fn one_line(&mut self, value: &S<String>, key: &str, place: &str) -> String {
+        let text = value.get_ref();
+        if text.chars().any(char::is_control) {
+            self.error(
+                value.span().start,
+                format!(
+                    "`{key}` contains a line break or control character (`{}`); it goes into {place}: write it on one line",
+                    text.escape_debug()
+                ),
+            );
+        }
+        text.clone()
     }
 
     fn url(&mut self, value: &S<String>) -> Option<WebUrl> {
@@ -287,15 +306,22 @@ impl Loader<'_> {
             ],
         );
         let translations = self.translations(&e.translations);
-        let mut series = Localized::new(e.series.get_ref().clone());
-        let mut subject = e.subject.clone().map(Localized::new);
+        let mut series = Localized::new(self.one_line(&e.series, "series", "the Subject and List-Id of every message"));
+        let mut subject = e
+            .subject
+            .as_ref()
+            .map(|s| Localized::new(self.one_line(s, "subject", "the Subject of every message")));
         let mut intro = e.intro.as_ref().map(|i| Localized::new(self.markdown(i)));
         for (l, t) in translations {
             if let Some(s) = &t.series {
-                series.translations.insert(l.clone(), s.clone());
+                let s = self.one_line(s, "series", "the Subject and List-Id of every message");
+                series.translations.insert(l.clone(), s);
             }
-            if let (Some(subject), Some(s)) = (subject.as_mut(), &t.subject) {
-                subject.translations.insert(l.clone(), s.clone());
+            if let Some(s) = &t.subject {
+                let s = self.one_line(s, "subject", "the Subject of every message");
+                if let Some(subject) = subject.as_mut() {
+                    subject.translations.insert(l.clone(), s);
+                }
             }
             if let Some(i) = &t.intro {
                 let md = self.markdown(i);
@@ -564,10 +590,8 @@ impl Loader<'_> {
             .filter_map(|c| {
                 let c = c.get_ref();
                 let email = self.parsed(&c.email, |s| s.parse::<EmailAddress>());
-                Some(Contact {
-                    name: c.name.clone(),
-                    email: email?,
-                })
+                let name = c.name.as_ref().map(|n| self.one_line(n, "name", "the contact line"));
+                Some(Contact { name, email: email? })
             })
             .collect();
 
@@ -710,9 +734,17 @@ impl Loader<'_> {
     ) -> Option<DaysSection> {
         let empty = raw::Days::default();
         let listed = self.listed_days(d.unwrap_or(&empty))?;
-        let weeks = d
-            .and_then(|d| d.weeks.as_ref())
-            .map_or(self.config.calendar.days_weeks, |w| *w.get_ref());
+        let weeks = match d.and_then(|d| d.weeks.as_ref()) {
+            None => self.config.calendar.days_weeks,
+            Some(w) if *w.get_ref() <= MAX_DAYS_WEEKS => *w.get_ref(),
+            Some(w) => {
+                self.error(
+                    w.span().start,
+                    format!("`weeks` must be between 0 and {MAX_DAYS_WEEKS}"),
+                );
+                return Some(listed);
+            }
+        };
         let (Some(date), Some(language)) = (date, language) else {
             return Some(listed);
         };

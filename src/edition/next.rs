@@ -317,16 +317,30 @@ impl Reader {
                 ),
             )
         })?;
+        // An edition's number is a u32 (see the loader): the next one must be one too.
         let new_number = number
             .checked_add(1)
-            .ok_or_else(|| self.invalid(number_item.span(), "`[edition] number` is too large to add 1 to"))?;
+            .filter(|n| u32::try_from(*n).is_ok_and(|n| n > 1))
+            .ok_or_else(|| {
+                self.invalid(
+                    number_item.span(),
+                    format!(
+                        "`[edition] number` must be between 1 and {}, not {number}",
+                        u32::MAX - 1
+                    ),
+                )
+            })?;
         let date = self.date(edition, "date", "`[edition]`")?;
-        let new_date = date.checked_add_days(Days::new(cadence_days.into())).ok_or_else(|| {
-            self.invalid(
-                edition.get("date").and_then(Item::span),
-                "`[edition] date` is too far in the future",
-            )
-        })?;
+        // TOML dates end with the year 9999.
+        let new_date = date
+            .checked_add_days(Days::new(cadence_days.into()))
+            .filter(|d| d.year() <= 9999)
+            .ok_or_else(|| {
+                self.invalid(
+                    edition.get("date").and_then(Item::span),
+                    "`[edition] date` is too far in the future",
+                )
+            })?;
         let language = self.string(edition, "language", "`[edition]`")?.ok_or_else(|| {
             self.invalid(
                 edition.span(),

@@ -31,7 +31,7 @@ pub struct Edition {
     pub languages: Option<Vec<Spanned<String>>>,
     pub time_zone: Spanned<String>,
     #[serde(default)]
-    pub subject: Option<String>,
+    pub subject: Option<Spanned<String>>,
     #[serde(default)]
     pub intro: Option<Spanned<String>>,
     #[serde(default)]
@@ -42,9 +42,9 @@ pub struct Edition {
 #[serde(deny_unknown_fields)]
 pub struct EditionTranslation {
     #[serde(default)]
-    pub series: Option<String>,
+    pub series: Option<Spanned<String>>,
     #[serde(default)]
-    pub subject: Option<String>,
+    pub subject: Option<Spanned<String>>,
     #[serde(default)]
     pub intro: Option<Spanned<String>>,
 }
@@ -157,7 +157,7 @@ pub struct Link {
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     #[serde(default)]
-    pub name: Option<String>,
+    pub name: Option<Spanned<String>>,
     pub email: Spanned<String>,
 }
 

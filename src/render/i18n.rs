@@ -6,6 +6,7 @@
 //! reader's inbox. Dates are formatted with chrono's locale data.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::path::Path;
 
 use chrono::{Locale, NaiveDate};
@@ -24,11 +25,21 @@ impl Labels {
     pub fn parse(text: &str, path: &Path, reference: Option<&Labels>) -> Result<Labels, RenderError> {
         let err = |message: String| RenderError::Labels {
             path: path.to_path_buf(),
+            line: None,
             message,
         };
-        let map: BTreeMap<String, String> = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1);
-            err(format!("line {line}: {}", e.message().trim()))
+        let err_at = |key: &str, message: String| RenderError::Labels {
+            path: path.to_path_buf(),
+            line: line_of_key(text, key),
+            message,
+        };
+        let map: BTreeMap<String, String> = toml::from_str(text).map_err(|e| RenderError::Labels {
+            path: path.to_path_buf(),
+            line: Some(
+                e.span()
+                    .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            ),
+            message: e.message().trim().to_string(),
         })?;
         if let Some(reference) = reference {
             let missing: Vec<_> = reference
@@ -58,6 +69,32 @@ impl Labels {
                 "`chrono_locale` `{locale_name}` is not a known locale (use names like `fr_FR`)"
             ))
         })?;
+        // A date format chrono cannot apply to a date (`%Q`, or `%H` for an hour a date has
+        // not) would fail in the middle of a build: try each on a date now.
+        let sample = NaiveDate::from_ymd_opt(2026, 1, 20).unwrap_or_default();
+        for (key, format) in map
+            .iter()
+            .filter(|(k, _)| k.ends_with("_format") && *k != "number_format")
+        {
+            let mut out = String::new();
+            if write!(out, "{}", sample.format_localized(format, locale)).is_err() {
+                return Err(err_at(
+                    key,
+                    format!("`{key}` = `{format}` is not a date format: use strftime codes like `%A %-d %B %Y`"),
+                ));
+            }
+        }
+        if let Some(format) = map.get("number_format") {
+            if format.chars().any(char::is_control) {
+                return Err(err_at(
+                    "number_format",
+                    format!(
+                        "`number_format` contains a line break or control character (`{}`); it goes into the Subject of every message: write it on one line",
+                        format.escape_debug()
+                    ),
+                ));
+            }
+        }
         Ok(Labels { map, locale })
     }
 
@@ -72,7 +109,12 @@ impl Labels {
     }
 
     fn format(&self, date: NaiveDate, key: &str) -> String {
-        date.format_localized(self.get(key), self.locale).to_string()
+        // Formats are tried when the table loads; should one still fail, show the ISO date.
+        let mut out = String::new();
+        match write!(out, "{}", date.format_localized(self.get(key), self.locale)) {
+            Ok(()) => out,
+            Err(_) => date.to_string(),
+        }
     }
 
     /// "Tuesday 20 January 2026", "mardi 20 janvier 2026".
@@ -119,6 +161,17 @@ impl Labels {
     }
 }
 
+/// The line of a label table where `key` is set, for messages.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +205,35 @@ mod tests {
             "31 March – 2 April 2026"
         );
         assert_eq!(table("zh").number(22), "第22期");
+    }
+
+    #[test]
+    fn rejects_a_date_format_that_cannot_format_a_date_or_a_number_format_on_two_lines() {
+        let en = table("en");
+        for (from, to, expected) in [
+            (
+                "date_format = \"%A %-d %B %Y\"",
+                "date_format = \"%A %Q\"",
+                "x.toml:5: `date_format`",
+            ),
+            (
+                "short_date_format = \"%-d %B %Y\"",
+                "short_date_format = \"%H:%M\"",
+                "x.toml:6: `short_date_format`",
+            ),
+            (
+                "number_format = \"N°{number}\"",
+                "number_format = \"N°\\r\\nBcc: x\"",
+                "x.toml:8: `number_format`",
+            ),
+        ] {
+            let text = EMBEDDED_LABELS[0].1.replace(from, to);
+            assert_ne!(text, EMBEDDED_LABELS[0].1);
+            let err = Labels::parse(&text, Path::new("x.toml"), Some(&en))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(expected), "{err}");
+        }
     }
 
     #[test]

@@ -43,22 +43,39 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: {message}", path.display())]
-    Labels { path: PathBuf, message: String },
-    #[error("template `{template}`{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Labels {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    /// A template failed while rendering; `template` is its file (`templates/items/news.mjml.hbs`,
+    /// or `<embedded>/templates/…`).
+    #[error("{template}{}: template error: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Render {
         template: String,
         line: Option<usize>,
         message: String,
     },
-    #[error("the templates produced MJML that mrml cannot {stage} (variant {variant}): {message}; check your templates/ overrides")]
+    #[error("the templates produced MJML that mrml cannot {stage} (variant {variant}): {message}; {}", overrides_hint(.overrides))]
     Mjml {
         variant: String,
         stage: &'static str,
         message: String,
+        /// The project's template files, one of which must be at fault.
+        overrides: Vec<PathBuf>,
     },
     #[error("cannot build the message for variant {variant}: {message}")]
     Message { variant: String, message: String },
+}
+
+fn overrides_hint(overrides: &[PathBuf]) -> String {
+    if overrides.is_empty() {
+        "check your templates/ overrides".into()
+    } else {
+        let files: Vec<String> = overrides.iter().map(|p| p.display().to_string()).collect();
+        format!("check your templates: {}", files.join(", "))
+    }
 }
 
 /// Which items an email carries: all of them, or those of some regions (a regional
@@ -227,7 +244,19 @@ pub fn render(
     }
     view.items = items;
     let mjml = templates.render("email", &view)?;
-    let (html, mjml_warnings) = mjml_to_html(&mjml, variant)?;
+    let (html, mjml_warnings) = mjml_to_html(&mjml, variant).map_err(|mut e| {
+        // The MJML came from the templates: name the project's own, one of which is at fault.
+        if let RenderError::Mjml { overrides, .. } = &mut e {
+            overrides.extend(
+                templates
+                    .overridden
+                    .iter()
+                    .filter(|p| p.extension().is_some_and(|x| x == "hbs"))
+                    .cloned(),
+            );
+        }
+        e
+    })?;
     let text = text::render(&view);
     let html_body = lettre::message::Body::new(html.clone());
     Ok(Rendered {
@@ -263,6 +292,7 @@ pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWa
         variant: variant.id(),
         stage: "parse",
         message: e.to_string(),
+        overrides: Vec::new(),
     })?;
     let warnings = parsed
         .warnings
@@ -279,6 +309,141 @@ pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWa
             variant: variant.id(),
             stage: "render",
             message: e.to_string(),
+            overrides: Vec::new(),
         })?;
     Ok((html, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod properties {
+        use super::*;
+        use crate::edition::Regions;
+        use proptest::prelude::*;
+
+        const REGIONS: [&str; 5] = [
+            "africa",
+            "arab-states",
+            "asia-pacific",
+            "europe-north-america",
+            "latin-america-caribbean",
+        ];
+
+        fn config() -> Config {
+            Config::parse(
+                crate::config::EMBEDDED,
+                std::path::Path::new("x"),
+                std::path::Path::new(""),
+            )
+            .unwrap()
+        }
+
+        /// A valid edition in `languages` (the first is its own).
+        fn edition(languages: &[&str]) -> Edition {
+            let list: Vec<String> = languages.iter().map(|l| format!("\"{l}\"")).collect();
+            let mut text = format!(
+                "[edition]\nseries = \"S\"\nnumber = 1\ndate = 2026-01-13\nlanguage = \"{}\"\nlanguages = [{}]\ntime_zone = \"Europe/Paris\"\n",
+                languages[0],
+                list.join(", ")
+            );
+            for l in &languages[1..] {
+                text.push_str(&format!("\n[edition.translations.{l}]\nseries = \"S {l}\"\n"));
+            }
+            text.push_str("\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\nbody = \"B\"\n");
+            for l in &languages[1..] {
+                text.push_str(&format!(
+                    "\n[items.translations.{l}]\ntitle = \"A {l}\"\nbody = \"B {l}\"\n"
+                ));
+            }
+            match crate::edition::parse(&text, std::path::Path::new("editions/e.toml"), &config()) {
+                Ok((edition, _)) => edition,
+                Err(e) => panic!("{e}\n{text}"),
+            }
+        }
+
+        fn languages() -> impl Strategy<Value = Vec<&'static str>> {
+            prop::sample::subsequence(vec!["en", "fr", "es", "ar", "ru", "zh"], 1..=6).prop_shuffle()
+        }
+
+        fn region_list() -> impl Strategy<Value = Vec<Region>> {
+            prop::sample::subsequence(REGIONS.to_vec(), 0..=5)
+                .prop_shuffle()
+                .prop_map(|rs| rs.iter().map(|r| r.parse().unwrap()).collect())
+        }
+
+        fn scope() -> impl Strategy<Value = Scope> {
+            prop_oneof![
+                Just(Scope::All),
+                region_list().prop_map(Scope::Regions),
+                region_list().prop_map(|regions| Scope::Office {
+                    id: "santiago".parse().unwrap(),
+                    regions
+                }),
+            ]
+        }
+
+        fn item_regions() -> impl Strategy<Value = Regions> {
+            prop_oneof![Just(Regions::All), region_list().prop_map(Regions::Only)]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            /// Without `--language`, an edition is built in exactly its languages, main one
+            /// first; with it, in exactly those asked for. Every variant has the scope asked for,
+            /// and no two variants share a folder name.
+            #[test]
+            fn variants_are_the_editions_languages_or_those_asked_for(
+                own in languages(),
+                asked in prop::option::of(languages()),
+                scope in scope(),
+            ) {
+                let edition = edition(&own);
+                let asked: Vec<Language> = asked.unwrap_or_default().iter().map(|l| l.parse().unwrap()).collect();
+                let built = variants(&edition, &asked, &scope);
+                let expected = if asked.is_empty() { &edition.languages } else { &asked };
+                prop_assert_eq!(built.iter().map(|v| &v.language).collect::<Vec<_>>(), expected.iter().collect::<Vec<_>>());
+                prop_assert_eq!(&edition.languages[0], &edition.language);
+                prop_assert!(built.iter().all(|v| v.scope == scope));
+                let mut ids: Vec<String> = built.iter().map(Variant::id).collect();
+                ids.sort();
+                ids.dedup();
+                prop_assert_eq!(ids.len(), built.len());
+            }
+        }
+
+        proptest! {
+            /// An item belongs in an email iff the email is for everyone, or the item is for
+            /// everyone, or they share a region; an office's scope behaves like `--region` with
+            /// its regions.
+            #[test]
+            fn a_scope_includes_an_item_iff_they_share_a_region(scope in scope(), item in item_regions()) {
+                let mine = scope.regions();
+                let expected = match &item {
+                    Regions::All => true,
+                    Regions::Only(list) => mine.is_empty() || mine.iter().any(|r| list.contains(r)),
+                };
+                prop_assert_eq!(scope.includes(&item), expected);
+                prop_assert!(Scope::All.includes(&item));
+                prop_assert_eq!(Scope::Regions(mine.to_vec()).includes(&item), scope.includes(&item));
+            }
+
+            /// Widening either side never drops an item: more regions in the scope, or more
+            /// regions on the item, keep everything that was included.
+            #[test]
+            fn including_is_monotonic(a in region_list(), b in region_list(), item in region_list(), more in region_list()) {
+                prop_assume!(!a.is_empty());
+                let narrow = Scope::Regions(a.clone());
+                let wide = Scope::Regions(a.iter().chain(&b).cloned().collect());
+                let only = Regions::Only(item.clone());
+                let wider_item = Regions::Only(item.iter().chain(&more).cloned().collect());
+                if narrow.includes(&only) {
+                    prop_assert!(wide.includes(&only));
+                    prop_assert!(narrow.includes(&wider_item));
+                }
+            }
+        }
+    }
 }

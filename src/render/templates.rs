@@ -65,6 +65,8 @@ pub struct Templates {
     /// Whether any template reads `recipient.…`: then each recipient's message is rendered
     /// on its own instead of substituting the personal parts of one rendering.
     pub uses_recipient: bool,
+    /// The file each registered template came from, for messages.
+    files: BTreeMap<String, PathBuf>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -84,6 +86,7 @@ impl Templates {
         registry.set_dev_mode(false);
         let mut overridden = Vec::new();
         let mut uses_recipient = false;
+        let mut files = BTreeMap::new();
         for (name, embedded) in EMBEDDED_TEMPLATES {
             let path = dir.join(name);
             let (text, shown) = match read_override(&path)? {
@@ -94,6 +97,7 @@ impl Templates {
                 None => (embedded.to_string(), Path::new("<embedded>/templates").join(name)),
             };
             uses_recipient |= text.contains("recipient.");
+            files.insert(registry_name(name), shown.clone());
             registry
                 .register_template_string(&registry_name(name), text)
                 .map_err(|e| RenderError::Template {
@@ -120,6 +124,7 @@ impl Templates {
                     None => {
                         return Err(RenderError::Labels {
                             path,
+                            line: None,
                             message: format!(
                                 "no labels for language `{language}`: create this file with the keys of labels/en.toml"
                             ),
@@ -134,21 +139,29 @@ impl Templates {
             labels,
             overridden,
             uses_recipient,
+            files,
         })
     }
 
     pub fn labels(&self, language: &Language) -> Result<&Labels, RenderError> {
         self.labels.get(language).ok_or_else(|| RenderError::Labels {
             path: PathBuf::from(format!("templates/labels/{language}.toml")),
+            line: None,
             message: format!("language `{language}` is not configured in infoflash.toml"),
         })
     }
 
     pub fn render<T: serde::Serialize>(&self, name: &str, data: &T) -> Result<String, RenderError> {
-        self.registry.render(name, data).map_err(|e| RenderError::Render {
-            template: e.template_name.clone().unwrap_or_else(|| name.to_string()),
-            line: e.line_no,
-            message: e.reason().to_string(),
+        self.registry.render(name, data).map_err(|e| {
+            let template = e.template_name.as_deref().unwrap_or(name);
+            RenderError::Render {
+                template: self
+                    .files
+                    .get(template)
+                    .map_or_else(|| template.to_string(), |f| f.display().to_string()),
+                line: e.line_no,
+                message: e.reason().to_string(),
+            }
         })
     }
 }
