@@ -187,8 +187,8 @@ pub struct RelaySettings {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDkim {
-    selector: String,
-    domain: String,
+    selector: Spanned<String>,
+    domain: Spanned<String>,
     /// PKCS#1 PEM for RSA, base64 for Ed25519; readable by its owner only.
     key_file: String,
     #[serde(default)]
@@ -464,9 +464,25 @@ fn delivery_settings(
                     return None;
                 }
             };
+            // Both go into every DKIM-Signature header and name a DNS record: DNS characters only.
+            for (field, key) in [(&raw.selector, "selector"), (&raw.domain, "domain")] {
+                let text = field.get_ref();
+                let dns = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+                if text.is_empty() || !text.chars().all(dns) {
+                    report.error_at(
+                        source,
+                        field.span().start,
+                        format!(
+                            "DKIM `{key}` must be a DNS name (letters, digits, `-`, `.`, `_`), not `{}`",
+                            text.escape_debug()
+                        ),
+                    );
+                    return None;
+                }
+            }
             Some(Dkim {
-                selector: raw.selector.clone(),
-                domain: raw.domain.clone(),
+                selector: raw.selector.get_ref().clone(),
+                domain: raw.domain.get_ref().clone(),
                 key_file: root.join(&raw.key_file),
                 ed25519,
             })
@@ -544,15 +560,18 @@ impl Config {
             }
         };
 
-        let base_url = match url::Url::parse(raw.base_url.get_ref()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+        // The URL parser drops tabs and line breaks without a word; a URL that has them is a
+        // mistake to show, not to repair.
+        let base_url_text = raw.base_url.get_ref();
+        let base_url = match url::Url::parse(base_url_text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && !base_url_text.chars().any(char::is_control) => Some(u),
             _ => {
                 report.error_at(
                     &source,
                     raw.base_url.span().start,
                     format!(
                         "`base_url` must be an absolute https:// URL, not `{}`",
-                        raw.base_url.get_ref()
+                        raw.base_url.get_ref().escape_debug()
                     ),
                 );
                 None

@@ -427,7 +427,9 @@ fn returned_edition(message: &Message<'_>) -> Option<EditionId> {
 fn parse_without_panicking(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let parsed = std::panic::catch_unwind(|| MessageParser::new().parse(raw)).ok().flatten();
+    let parsed = std::panic::catch_unwind(|| MessageParser::new().parse(raw))
+        .ok()
+        .flatten();
     std::panic::set_hook(quiet);
     parsed
 }
@@ -760,7 +762,10 @@ mod fuzz_findings {
         std::panic::set_hook(Box::new(|_| {}));
         let panics = std::panic::catch_unwind(|| MessageParser::new().parse(&raw[..])).is_err();
         std::panic::set_hook(quiet);
-        assert!(panics, "mail-parser no longer panics here: this guard may be simplified");
+        assert!(
+            panics,
+            "mail-parser no longer panics here: this guard may be simplified"
+        );
         assert!(matches!(parse_dsn(raw), Err(NotABounce::NotAMessage)));
     }
 }

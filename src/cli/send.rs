@@ -208,10 +208,7 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
     // A sharded send leaves one journal per shard: the report is their sum.
     let mut connections = Vec::new();
     for path in run::all_journals(config) {
-        connections.push(rusqlite::Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )?);
+        connections.push(journal::open_read_only(&path)?);
     }
     let mut tally = journal::Tally::default();
     for c in &connections {

@@ -55,6 +55,56 @@ pub enum JournalError {
     Busy { pid: i64, edition: String, office: String },
     #[error("the journal writer stopped; outcomes can no longer be recorded")]
     WriterGone,
+    #[error("{path} is not an infoflash send journal ({why}): move it away, or set [delivery] state to another folder; nothing was sent")]
+    NotAJournal { path: PathBuf, why: String },
+}
+
+/// Refuses a file that is not a journal — garbage, or another program's database — before
+/// anything is written to it or sent on its word.
+fn verify(conn: &Connection, path: &Path) -> Result<(), JournalError> {
+    let not = |why: String| JournalError::NotAJournal {
+        path: path.to_path_buf(),
+        why,
+    };
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| not(e.to_string()))?;
+    let ours = ["runs", "deliveries", "soft_bounces"];
+    let foreign: Vec<&String> = tables.iter().filter(|t| !ours.contains(&t.as_str())).collect();
+    if !foreign.is_empty() {
+        let names: Vec<&str> = foreign.iter().map(|t| t.as_str()).collect();
+        return Err(not(format!("it has the tables {}", names.join(", "))));
+    }
+    Ok(())
+}
+
+/// Opens an existing journal for reading only (`status`, dry runs), after checking it is one.
+pub fn open_read_only(path: &Path) -> Result<Connection, JournalError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+        JournalError::Db {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    verify(&conn, path)?;
+    let has_deliveries = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| JournalError::NotAJournal {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })?;
+    if has_deliveries == 0 {
+        return Err(JournalError::NotAJournal {
+            path: path.to_path_buf(),
+            why: "it has no deliveries table".into(),
+        });
+    }
+    Ok(conn)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,6 +186,7 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
         })?;
     }
     let conn = Connection::open(path).map_err(db)?;
+    verify(&conn, path)?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
     // WAL lets `status` read while `send` writes; NORMAL syncs at checkpoints, which is
     // durable across a killed process (the kernel has the pages), the failure we guard against.

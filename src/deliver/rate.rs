@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use governor::clock::{Clock, FakeRelativeClock, MonotonicClock, Reference};
-use governor::nanos::Nanos;
 use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 

@@ -398,6 +398,10 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
         return dry_run(&plan, &selection, &journal_file, &key);
     }
 
+    // A list that cannot be read at all stops the send before the journal records a run.
+    for list in &selection.lists {
+        audience::ListReader::open(list)?;
+    }
     let mut conn = journal::open(&journal_file)?;
     let run_id = journal::begin_run(&mut conn, &journal_file, &key)?;
     let (recorder, writer) = journal::start_writer(&journal_file, &key)?;
@@ -637,12 +641,8 @@ fn dry_run(plan: &Plan<'_>, selection: &Selection<'_>, journal_file: &Path, key:
     // Read the journal if there is one; a dry run never creates or changes it.
     let conn = journal_file
         .exists()
-        .then(|| rusqlite::Connection::open_with_flags(journal_file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY))
-        .transpose()
-        .map_err(|source| JournalError::Db {
-            path: journal_file.to_path_buf(),
-            source,
-        })?;
+        .then(|| journal::open_read_only(journal_file))
+        .transpose()?;
     let mut lookup = match &conn {
         Some(c) => Some(journal::Lookup::new(c, key).map_err(|source| JournalError::Db {
             path: journal_file.to_path_buf(),

@@ -286,8 +286,22 @@ pub fn render_all(
     crate::parallel::map(variants, one)
 }
 
+fn forbidden_in_xml(c: char) -> bool {
+    matches!(c, '\u{1}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// MJML → HTML with mrml, keeping its warnings with their line in the MJML.
 pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWarning>), RenderError> {
+    // Control characters that XML forbids (an editor's pasted ^Z, a stray backspace) are
+    // invisible in any email, and mrml would refuse the whole document for one of them: they
+    // are dropped. Line breaks stay, so warnings keep their lines.
+    let cleaned: String;
+    let mjml = if mjml.chars().any(forbidden_in_xml) {
+        cleaned = mjml.chars().filter(|c| !forbidden_in_xml(*c)).collect();
+        cleaned.as_str()
+    } else {
+        mjml
+    };
     let parsed = mrml::parse(mjml).map_err(|e| RenderError::Mjml {
         variant: variant.id(),
         stage: "parse",
@@ -316,6 +330,19 @@ pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWa
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn control_characters_that_xml_forbids_do_not_break_the_email() {
+        // Found by fuzzing: a pasted ^Z in a body made mrml refuse the whole document.
+        let mjml = "<mjml><mj-body><mj-section><mj-column><mj-text>x\u{1a} y\u{8}</mj-text></mj-column></mj-section></mj-body></mjml>";
+        let variant = Variant {
+            language: "en".parse().unwrap(),
+            scope: Scope::All,
+        };
+        let (html, _) = mjml_to_html(mjml, &variant).expect("rendered despite the control characters");
+        assert!(html.contains("x y") && !html.contains('\u{1a}'));
+    }
+
     use super::*;
 
     mod properties {

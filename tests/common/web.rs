@@ -27,7 +27,9 @@ impl Service {
         }
         let mut child = command.spawn().expect("infoflash serve starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let base = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -39,7 +41,9 @@ impl Service {
 
     /// SIGTERM, as a service manager stops it; the exit code.
     pub fn stop(&mut self) -> Option<i32> {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         self.child.wait().ok().and_then(|s| s.code())
     }
 }
