@@ -38,9 +38,9 @@ document.getElementById('email').addEventListener('load', function () {
 });
 </script></body></html>"#;
 
-fn chromium_command(harness: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(chromium());
-    c.args([
+/// Headless, and quiet on a machine without network: without the background-networking flags
+/// Chromium keeps trying to reach Google's hosts.
+const HEADLESS: [&str; 8] = [
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -49,6 +49,12 @@ fn chromium_command(harness: &Path, profile: &Path) -> Command {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+];
+
+fn chromium_command(harness: &Path, profile: &Path) -> Command {
+    let mut c = Command::new(chromium());
+    c.args(HEADLESS);
+    c.args([
         "--hide-scrollbars",
         "--allow-file-access-from-files",
         "--virtual-time-budget=10000",
@@ -217,15 +223,8 @@ impl Browser {
         use std::io::BufRead;
         let profile = tempfile::tempdir().unwrap();
         let mut child = Command::new(chromium())
+            .args(HEADLESS)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
                 "--remote-debugging-port=0",
                 "--window-size=800,1000",
             ])
