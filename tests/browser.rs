@@ -41,14 +41,14 @@ document.getElementById('email').addEventListener('load', function () {
 /// Headless, and quiet on a machine without network: without the background-networking flags
 /// Chromium keeps trying to reach Google's hosts.
 const HEADLESS: [&str; 8] = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ];
 
 fn chromium_command(harness: &Path, profile: &Path) -> Command {
@@ -224,10 +224,7 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut child = Command::new(chromium())
             .args(HEADLESS)
-            .args([
-                "--remote-debugging-port=0",
-                "--window-size=800,1000",
-            ])
+            .args(["--remote-debugging-port=0", "--window-size=800,1000"])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stderr(std::process::Stdio::piped())
@@ -344,15 +341,7 @@ impl Drop for Browser {
 
 #[test]
 fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
-    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
-    std::fs::copy(sample_edition(), dir.path().join("editions/2026-01-info-flash-22.toml")).unwrap();
-    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
-    std::fs::write(dir.path().join("recipients/suppression.csv"), "email,reason,date\n").unwrap();
-    assert!(infoflash(dir.path(), &["build", "editions/2026-01-info-flash-22.toml"])
-        .status
-        .success());
+    let dir = common::web::built_project();
     let key = "the browser test's key, 32 bytes+";
     let service = common::web::Service::start(dir.path(), Some(key));
     let mut browser = Browser::launch();

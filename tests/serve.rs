@@ -38,27 +38,13 @@ fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-/// A copy of the repository's project (settings, the sample edition) with its own
-/// suppression list, built so that the archive exists.
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
-    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
-    std::fs::copy(sample_edition(), dir.path().join("editions/2026-01-info-flash-22.toml")).unwrap();
-    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
-    std::fs::write(dir.path().join("recipients/suppression.csv"), "email,reason,date\n").unwrap();
-    let out = infoflash(dir.path(), &["build", "editions/2026-01-info-flash-22.toml"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    dir
-}
-
 fn suppression(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("recipients/suppression.csv")).unwrap()
 }
 
 #[test]
 fn one_click_unsubscribes_exactly_that_address_and_a_repeat_is_harmless() {
-    let dir = project();
+    let dir = common::web::built_project();
     let server = Service::start(dir.path(), Some(KEY));
     let url = format!("{}/unsubscribe/{}", server.base, token("Ann.Lee@example.org", today()));
     let (status, page) = post(&url, "List-Unsubscribe=One-Click");
@@ -78,7 +64,7 @@ fn one_click_unsubscribes_exactly_that_address_and_a_repeat_is_harmless() {
 
 #[test]
 fn forged_altered_and_expired_tokens_get_403_and_change_nothing() {
-    let dir = project();
+    let dir = common::web::built_project();
     let server = Service::start(dir.path(), Some(KEY));
     let genuine = token("bob@example.org", today());
     let (payload, signature) = genuine.split_once('.').unwrap();
@@ -95,7 +81,7 @@ fn forged_altered_and_expired_tokens_get_403_and_change_nothing() {
 
 #[test]
 fn a_get_shows_a_button_that_posts_and_never_unsubscribes_by_itself() {
-    let dir = project();
+    let dir = common::web::built_project();
     let server = Service::start(dir.path(), Some(KEY));
     let t = token("carla@example.org", today());
     let (status, page) = get(&format!("{}/unsubscribe/{t}", server.base));
@@ -107,7 +93,7 @@ fn a_get_shows_a_button_that_posts_and_never_unsubscribes_by_itself() {
 
 #[test]
 fn wrong_and_oversized_bodies_are_refused() {
-    let dir = project();
+    let dir = common::web::built_project();
     let server = Service::start(dir.path(), Some(KEY));
     let url = format!("{}/unsubscribe/{}", server.base, token("dan@example.org", today()));
     assert_eq!(post(&url, "unsubscribe please").0, 400);
@@ -117,7 +103,7 @@ fn wrong_and_oversized_bodies_are_refused() {
 
 #[test]
 fn a_hundred_parallel_unsubscribes_lose_none() {
-    let dir = project();
+    let dir = common::web::built_project();
     let server = Service::start(dir.path(), Some(KEY));
     std::thread::scope(|s| {
         for i in 0..100 {
@@ -137,7 +123,7 @@ fn a_hundred_parallel_unsubscribes_lose_none() {
 
 #[test]
 fn the_archive_and_the_preview_are_served_and_the_preview_follows_the_file() {
-    let dir = project();
+    let dir = common::web::built_project();
     let mut server = Service::start(dir.path(), Some(KEY));
     let (status, index) = get(&format!("{}/archive/", server.base));
     assert_eq!(status, 200);

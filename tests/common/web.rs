@@ -5,6 +5,24 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+/// A copy of the repository's project (settings, the sample edition) with an empty
+/// suppression list of its own, built so that the archive exists.
+pub fn built_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(super::root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::copy(
+        super::sample_edition(),
+        dir.path().join("editions/2026-01-info-flash-22.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("recipients")).unwrap();
+    std::fs::write(dir.path().join("recipients/suppression.csv"), "email,reason,date\n").unwrap();
+    let out = super::infoflash(dir.path(), &["build", "editions/2026-01-info-flash-22.toml"]);
+    assert!(out.status.success(), "{}", super::stderr(&out));
+    dir
+}
+
 pub struct Service {
     child: Child,
     /// `http://127.0.0.1:PORT`
