@@ -354,6 +354,23 @@ fn pace_settings(report: &mut Report, source: &Source, limits: [&Option<Spanned<
     pace
 }
 
+/// The most connections a send opens (`connections`, `--connections`): far beyond what any
+/// relay allows one client, and small enough that the workers fit in memory.
+pub const MAX_CONNECTIONS: u32 = 256;
+
+/// `connections`, bounded by [`MAX_CONNECTIONS`].
+fn connection_count(report: &mut Report, source: &Source, value: &Option<Spanned<u32>>, default: u32) -> NonZeroU32 {
+    let n = positive(report, source, value, "connections", default);
+    if let Some(v) = value.as_ref().filter(|_| n.get() > MAX_CONNECTIONS) {
+        report.error_at(
+            source,
+            v.span().start,
+            format!("`connections` must be at most {MAX_CONNECTIONS}"),
+        );
+    }
+    n
+}
+
 /// A setting that must be at least 1, or its default; an error at its place otherwise.
 fn positive(report: &mut Report, source: &Source, value: &Option<Spanned<u32>>, key: &str, default: u32) -> NonZeroU32 {
     match value {
@@ -373,7 +390,7 @@ fn delivery_settings(
 ) -> Delivery {
     let empty = RawDelivery::default();
     let d = raw.map_or(&empty, |r| r.get_ref());
-    let connections = positive(report, source, &d.connections, "connections", 4);
+    let connections = connection_count(report, source, &d.connections, 4);
     let max_attempts = positive(report, source, &d.max_attempts, "max_attempts", 3);
     let limits = [&d.rate, &d.burst, &d.per_hour, &d.per_day];
     let pace = pace_settings(report, source, limits, 10);
@@ -421,7 +438,7 @@ fn delivery_settings(
         relays.push(RelaySettings {
             relay,
             weight: positive(report, source, &r.weight, "weight", 1),
-            connections: positive(report, source, &r.connections, "connections", 2),
+            connections: connection_count(report, source, &r.connections, 2),
             pace,
             password_env: r.password_env.clone(),
             password_file: r.password_file.as_ref().map(|f| root.join(f)),
@@ -431,7 +448,14 @@ fn delivery_settings(
     let connections = if relays.is_empty() || d.connections.is_some() {
         connections
     } else {
-        NonZeroU32::new(relays.iter().map(|r| r.connections.get()).sum()).unwrap_or(connections)
+        NonZeroU32::new(
+            relays
+                .iter()
+                .map(|r| r.connections.get())
+                .sum::<u32>()
+                .min(MAX_CONNECTIONS),
+        )
+        .unwrap_or(connections)
     };
     Delivery {
         relays,

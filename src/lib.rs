@@ -12,6 +12,8 @@
 //! - [`render`]: the model to MJML (handlebars), HTML (mrml), plain text and a MIME message;
 //! - [`check`]: everything an editor should fix before sending;
 //! - [`site`]: the files `infoflash build` writes, the web archive among them;
+//! - [`state`]: every file under `state/`: the send journals (versioned SQLite), run locks,
+//!   the unsubscribe key, failures files;
 //! - [`serve`]: the web service behind the emails' links (archive, unsubscribe, preview);
 //! - [`cli`]: the command line, one file per command.
 //!
@@ -30,4 +32,5 @@ pub mod parallel;
 pub mod render;
 pub mod serve;
 pub mod site;
+pub mod state;
 pub mod types;

@@ -114,12 +114,25 @@ slug_type!(
     "item id"
 );
 
-/// An email address that lettre's parser accepts and that holds no control characters, so it is
-/// safe to put in a header.
+/// An email address in its one canonical form, the form that dedupe, suppression, the journal,
+/// the shards, unsubscribe tokens and the SMTP envelope all use, so that two spellings of one
+/// mailbox can never be told apart by one of them and not by another:
+///
+/// - a quoted local part that needs no quoting loses its quotes (`"ann"@x` is `ann@x`), one
+///   that does keeps the fewest escapes (`"a b"@x`);
+/// - the domain is lowercase ASCII: an internationalised domain is written as its A-label
+///   (`bücher.example` is `xn--bcher-kva.example`), through the `idna` crate (UTS #46);
+/// - domain literals (`ann@[192.0.2.1]`) and the wildcard characters `*` and `?` are refused:
+///   a recipient is one mailbox, and `*@domain` has a meaning only in the suppression list.
+///
+/// Two addresses are the same mailbox when their [`EmailAddress::key`]s are equal: the
+/// canonical form lowercased, since case in a local part distinguishes no real mailbox and
+/// refusing a mail we could have sent is a far smaller harm than sending one twice.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EmailAddress(lettre::Address);
 
 impl EmailAddress {
+    /// The canonical form, as it goes into the envelope and the `To:` header.
     pub fn as_str(&self) -> &str {
         self.0.as_ref()
     }
@@ -127,6 +140,85 @@ impl EmailAddress {
     pub fn address(&self) -> &lettre::Address {
         &self.0
     }
+
+    /// The lowercase A-label domain.
+    pub fn domain(&self) -> &str {
+        self.0.domain()
+    }
+
+    /// The identity of the mailbox: equal keys are one recipient.
+    pub fn key(&self) -> String {
+        self.as_str().to_lowercase()
+    }
+
+    /// Whether the envelope needs the SMTPUTF8 extension: a local part that is not ASCII (the
+    /// domain never needs it, being an A-label).
+    pub fn needs_smtputf8(&self) -> bool {
+        !self.0.user().is_ascii()
+    }
+}
+
+/// RFC 5322 `atext`, with the UTF-8 of RFC 6531.
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+}
+
+fn is_dot_atom(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(|atom| !atom.is_empty() && atom.chars().all(is_atext))
+}
+
+/// The canonical spelling of a local part: unquoted when quoting is not needed, else quoted
+/// with only `"` and `\` escaped. `Err` for an unterminated quoted string.
+fn canonical_local_part(local: &str) -> Result<String, String> {
+    let Some(inner) = local
+        .strip_prefix('"')
+        .and_then(|l| l.strip_suffix('"'))
+        .filter(|_| local.len() >= 2)
+    else {
+        return Ok(local.to_string());
+    };
+    let mut content = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => content.push(chars.next().ok_or("its quoted local part ends with a lone backslash")?),
+            '"' => return Err("its local part has a quote inside quotes".into()),
+            c => content.push(c),
+        }
+    }
+    if is_dot_atom(&content) {
+        return Ok(content);
+    }
+    let mut quoted = String::with_capacity(content.len() + 2);
+    quoted.push('"');
+    for c in content.chars() {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    Ok(quoted)
+}
+
+/// The canonical form of a domain: lowercase ASCII, an internationalised name as its A-label.
+/// Domain literals (`[192.0.2.1]`) are refused: no list of ours names a mailbox that way, and
+/// one literal can be written in many ways. Used for addresses and for the suppression
+/// list's `*@domain` entries alike, so that both match every form of a domain.
+pub fn canonical_domain(domain: &str) -> Result<String, String> {
+    if domain.starts_with('[') {
+        return Err(format!(
+            "`{domain}` is a domain literal (an IP address): give the mailbox's domain name"
+        ));
+    }
+    if domain.contains(['*', '?']) {
+        return Err(format!("`{domain}` contains a wildcard character"));
+    }
+    let ascii = idna::domain_to_ascii(domain).map_err(|_| format!("`{domain}` is not a valid domain name"))?;
+    if ascii.is_empty() || !ascii.contains('.') && ascii != "localhost" {
+        return Err(format!("`{domain}` is not a valid domain name"));
+    }
+    Ok(ascii)
 }
 
 impl FromStr for EmailAddress {
@@ -140,13 +232,21 @@ impl FromStr for EmailAddress {
                 s.escape_debug()
             ));
         }
-        trimmed
-            .parse::<lettre::Address>()
+        let invalid = |why: &str| format!("`{trimmed}` is not a valid email address ({why})");
+        let (local, domain) = trimmed.rsplit_once('@').ok_or_else(|| invalid("it has no @"))?;
+        let local = canonical_local_part(local).map_err(|why| invalid(&why))?;
+        if local.contains(['*', '?']) {
+            return Err(format!(
+                "`{trimmed}` contains a wildcard character (`*` or `?`): a recipient is one mailbox; \
+                 to block a whole domain, put `*@domain` in the suppression list"
+            ));
+        }
+        let domain = canonical_domain(domain).map_err(|why| invalid(&why))?;
+        lettre::Address::new(&local, &domain)
             .map(EmailAddress)
-            .map_err(|e| format!("`{trimmed}` is not a valid email address ({e})"))
+            .map_err(|e| invalid(&e.to_string()))
     }
 }
-
 impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -246,6 +346,107 @@ mod tests {
             " ann@example.org ".parse::<EmailAddress>().unwrap().as_str(),
             "ann@example.org"
         );
+    }
+
+    #[test]
+    fn spells_every_address_in_its_one_canonical_form() {
+        let canonical = |s: &str| {
+            s.parse::<EmailAddress>()
+                .unwrap_or_else(|e| panic!("{s}: {e}"))
+                .to_string()
+        };
+        assert_eq!(
+            canonical("\"jonas.lindqvist\"@example.net"),
+            "jonas.lindqvist@example.net"
+        );
+        assert_eq!(canonical("\"dup\"@Example.ORG"), "dup@example.org");
+        assert_eq!(canonical("\"d\\up\"@example.org"), "dup@example.org");
+        assert_eq!(canonical("x@bücher.example"), "x@xn--bcher-kva.example");
+        assert_eq!(canonical("x@XN--BCHER-KVA.example"), "x@xn--bcher-kva.example");
+        assert_eq!(canonical("\"john doe\"@example.org"), "\"john doe\"@example.org");
+        assert_eq!(canonical("\"a\\\"b\"@example.org"), "\"a\\\"b\"@example.org");
+        assert_eq!(canonical("Ann@example.org"), "Ann@example.org");
+        let key = |s: &str| s.parse::<EmailAddress>().unwrap().key();
+        assert_eq!(key("\"Ann\"@BÜCHER.example"), key("ann@xn--bcher-kva.example"));
+    }
+
+    #[test]
+    fn refuses_wildcards_and_domain_literals_in_an_address() {
+        for bad in [
+            "*@example.com",
+            "a*b@example.com",
+            "who?@example.com",
+            "\"*\"@example.com",
+            "ann@[192.0.2.1]",
+            "ann@[IPv6:::1]",
+            "ann@*.example.com",
+        ] {
+            let err = bad.parse::<EmailAddress>().unwrap_err();
+            assert!(err.contains("wildcard") || err.contains("literal"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn tells_which_addresses_need_smtputf8() {
+        assert!("josé@example.org".parse::<EmailAddress>().unwrap().needs_smtputf8());
+        assert!(!"jose@bücher.example".parse::<EmailAddress>().unwrap().needs_smtputf8());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A local part that needs no quoting, over a small alphabet so that pairs collide.
+        fn local() -> impl Strategy<Value = String> {
+            "[abAB\u{e9}\u{c9}+=][abAB.\u{e9}]{0,3}[abB]".prop_filter("no double dots", |l| !l.contains(".."))
+        }
+
+        /// The same domain in the forms a person or a server writes it.
+        fn domain_forms() -> impl Strategy<Value = (usize, usize)> {
+            (0..2usize, 0..4usize)
+        }
+
+        fn spell_domain(domain: usize, form: usize) -> String {
+            let forms: [[&str; 4]; 2] = [
+                [
+                    "bücher.example",
+                    "BÜCHER.example",
+                    "xn--bcher-kva.example",
+                    "XN--BCHER-KVA.EXAMPLE",
+                ],
+                ["example.org", "EXAMPLE.org", "Example.Org", "example.ORG"],
+            ];
+            forms[domain][form].to_string()
+        }
+
+        fn spell_local(local: &str, quoted: bool, upper: bool) -> String {
+            let l = if upper { local.to_uppercase() } else { local.to_string() };
+            if quoted {
+                format!("\"{l}\"")
+            } else {
+                l
+            }
+        }
+
+        proptest! {
+            /// Two spellings are one mailbox exactly when their local parts agree ignoring
+            /// case and quotes, and their domains are forms of one domain.
+            #[test]
+            fn spellings_are_equal_iff_they_name_one_mailbox(
+                a in local(), b in local(),
+                (da, fa) in domain_forms(), (db, fb) in domain_forms(),
+                qa in any::<bool>(), qb in any::<bool>(), ua in any::<bool>(), ub in any::<bool>(),
+            ) {
+                let x: EmailAddress = format!("{}@{}", spell_local(&a, qa, ua), spell_domain(da, fa)).parse().unwrap();
+                let y: EmailAddress = format!("{}@{}", spell_local(&b, qb, ub), spell_domain(db, fb)).parse().unwrap();
+                let same = a.to_lowercase() == b.to_lowercase() && da == db;
+                prop_assert_eq!(x.key() == y.key(), same, "{} {}", x, y);
+                // The canonical form is a fixed point: parsing it again changes nothing.
+                prop_assert_eq!(x.as_str().parse::<EmailAddress>().unwrap(), x.clone());
+                prop_assert!(!x.as_str().starts_with('"'));
+                prop_assert!(x.domain().is_ascii() && x.domain() == x.domain().to_lowercase());
+            }
+        }
     }
 
     #[test]

@@ -31,9 +31,12 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-/// The Message-ID infoflash gives a message of `edition` (see `deliver::compose`).
-fn our_id(edition: &str) -> String {
-    format!("<3f2a9c0d1e2b3a4f5061728394a5b6c9.{edition}@example.org>")
+/// The Message-ID infoflash gives its message of `edition` to `recipient` (see
+/// `deliver::compose`): a bounce is applied only when it returns the one we sent them.
+fn our_id(edition: &str, recipient: &str) -> String {
+    let hash =
+        infoflash::deliver::compose::message_id_hash(&edition.parse().unwrap(), None, &recipient.parse().unwrap());
+    format!("<{hash}.{edition}@example.org>")
 }
 
 /// Postfix's bounce: notification, delivery report, returned headers.
@@ -257,7 +260,7 @@ const E22: &str = "2026-01-info-flash-22";
 
 /// The corpus: (file name, message) — three hard bounces, two soft ones, one not a bounce.
 fn corpus() -> Vec<(&'static str, String)> {
-    let id = our_id(E22);
+    let id = |recipient| our_id(E22, recipient);
     vec![
         (
             "1768900443.M1P1.mx",
@@ -266,13 +269,13 @@ fn corpus() -> Vec<(&'static str, String)> {
                 "failed",
                 "5.1.1",
                 "550 5.1.1 <gone@school.example.net>: Recipient address\r\n    rejected: User unknown in virtual mailbox table",
-                &id,
+                &id("gone@school.example.net"),
                 "Tue, 20 Jan 2026 09:14:03 +0000 (UTC)",
             ),
         ),
-        ("1768989731.M2P1.mx", exchange("jane.doe@contoso.example", &id)),
-        ("1769074230.M3P1.mx", gmail("Failure", "nobody.here@gmail.com", &id)),
-        ("1769074231.M4P1.mx", gmail("Delay", "slow@slow.example.net", &id)),
+        ("1768989731.M2P1.mx", exchange("jane.doe@contoso.example", &id("jane.doe@contoso.example"))),
+        ("1769074230.M3P1.mx", gmail("Failure", "nobody.here@gmail.com", &id("nobody.here@gmail.com"))),
+        ("1769074231.M4P1.mx", gmail("Delay", "slow@slow.example.net", &id("slow@slow.example.net"))),
         (
             "1769074232.M5P1.mx",
             postfix(
@@ -280,11 +283,11 @@ fn corpus() -> Vec<(&'static str, String)> {
                 "failed",
                 "4.2.2",
                 "452 4.2.2 Mailbox full",
-                &id,
+                &id("full@example.net"),
                 "Thu, 22 Jan 2026 03:00:00 +0000",
             ),
         ),
-        ("1769074233.M6P1.mx", out_of_office(&id)),
+        ("1769074233.M6P1.mx", out_of_office(&id("reader@example.org"))),
     ]
 }
 
@@ -487,7 +490,7 @@ fn mailbox_full(address: &str, edition: &str, date: &str) -> String {
         "failed",
         "4.2.2",
         "452 4.2.2 Mailbox full",
-        &our_id(edition),
+        &our_id(edition, address),
         date,
     )
 }
@@ -560,7 +563,14 @@ fn without_a_returned_message_id_a_soft_bounce_counts_once_per_day() {
     std::fs::write(dir.join("in/1.eml"), anonymous("Mon, 19 Jan 2026 08:00:00 +0000")).unwrap();
     std::fs::write(dir.join("in/2.eml"), anonymous("Mon, 19 Jan 2026 20:00:00 +0000")).unwrap();
     std::fs::write(dir.join("in/3.eml"), anonymous("Tue, 20 Jan 2026 08:00:00 +0000")).unwrap();
-    import(dir, &["in"]);
+    // Nothing ties these reports to a message of ours: by default they are listed only.
+    let listed = import(dir, &["in"]);
+    assert!(
+        listed.contains("not applied; --accept-unmatched applies them"),
+        "{listed}"
+    );
+    assert!(soft_rows(dir, "lost@example.net").is_empty());
+    import(dir, &["in", "--accept-unmatched"]);
     let rows = soft_rows(dir, "lost@example.net");
     let days: Vec<&str> = rows.iter().map(|(edition, _)| edition.as_str()).collect();
     assert_eq!(days, ["2026-01-19", "2026-01-20"]);

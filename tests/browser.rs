@@ -371,7 +371,11 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
 
     // The unsubscribe page: nothing happens until the button is pressed.
     let today = chrono::Utc::now().date_naive();
-    let token = infoflash::deliver::unsubscribe::Key::from_bytes(key.as_bytes()).token("", "reader@example.org", today);
+    let token = infoflash::deliver::unsubscribe::Key::from_bytes(key.as_bytes()).token(
+        "",
+        &"reader@example.org".parse().unwrap(),
+        today,
+    );
     browser.open(&format!("{}/unsubscribe/{token}", service.base));
     browser.screenshot("unsubscribe-confirm");
     let list = || std::fs::read_to_string(dir.path().join("recipients/suppression.csv")).unwrap();

@@ -165,11 +165,11 @@ fn merges_duplicates_ignoring_case_and_space_and_the_first_row_wins() {
     assert!(json["table"].get("arab-states").is_none());
     let p = problems(&json).join("\n");
     assert!(
-        p.contains("main.csv:3: ANN@Example.ORG is already at recipients/main.csv:2"),
+        p.contains("main.csv:3: ANN@example.org is already at recipients/main.csv:2"),
         "{p}"
     );
     assert!(
-        p.contains("second.csv:2: bob@EXAMPLE.org is already at recipients/main.csv:4"),
+        p.contains("second.csv:2: bob@example.org is already at recipients/main.csv:4"),
         "{p}"
     );
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::disk::*;
 use common::smtp::*;
 use common::*;
 
@@ -640,49 +641,6 @@ fn four_shards_sent_one_after_another_or_at_once_cover_the_list_without_overlap(
         assert!(send(dir.path(), &["--shard", "2/4"]).status.success());
         assert_eq!(sink.received().values().sum::<usize>(), 300);
     }
-}
-
-/// A small tmpfs the test mounts (and unmounts when dropped): a state folder that fills up.
-struct SmallDisk(tempfile::TempDir);
-
-impl SmallDisk {
-    fn mount(size: &str) -> SmallDisk {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "this test mounts a small tmpfs and needs root for it (CI runs as root)"
-        );
-        SmallDisk(dir)
-    }
-
-    fn remount_read_only(&self) {
-        let ok = Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(self.0.path())
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0.path()).status();
-    }
-}
-
-fn with_state_in(dir: &Path, state: &Path) {
-    let settings = std::fs::read_to_string(dir.join("infoflash.toml")).unwrap();
-    std::fs::write(
-        dir.join("infoflash.toml"),
-        format!("{settings}state = \"{}\"\n", state.display()),
-    )
-    .unwrap();
 }
 
 #[test]

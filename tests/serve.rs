@@ -31,7 +31,7 @@ fn get(url: &str) -> (u16, String) {
 }
 
 fn token(email: &str, issued: chrono::NaiveDate) -> String {
-    Key::from_bytes(KEY.as_bytes()).token("", email, issued)
+    Key::from_bytes(KEY.as_bytes()).token("", &email.parse().unwrap(), issued)
 }
 
 fn today() -> chrono::NaiveDate {
@@ -68,7 +68,8 @@ fn forged_altered_and_expired_tokens_get_403_and_change_nothing() {
     let server = Service::start(dir.path(), Some(KEY));
     let genuine = token("bob@example.org", today());
     let (payload, signature) = genuine.split_once('.').unwrap();
-    let forged = Key::from_bytes(b"somebody else's key, 32 bytes long").token("", "bob@example.org", today());
+    let forged =
+        Key::from_bytes(b"somebody else's key, 32 bytes long").token("", &"bob@example.org".parse().unwrap(), today());
     let altered = format!("{payload}.{}", &signature[2..]);
     let expired = token("bob@example.org", today() - chrono::Duration::days(500));
     for bad in [forged.as_str(), altered.as_str(), expired.as_str(), "nonsense"] {

@@ -11,7 +11,6 @@
 //! that is not a bounce, or a file that cannot be read, is reported with where it is and
 //! skipped, never a reason to stop. It must not send anything nor read recipient lists.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -19,14 +18,14 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders, PartType};
 use regex::Regex;
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use super::suppression::{self, Suppression};
 use super::AudienceError;
 use crate::config::Config;
-use crate::deliver::journal::{self, JournalError};
-use crate::types::{EditionId, EmailAddress};
+use crate::deliver::compose::message_id_hash;
+use crate::state::{Journal, Journals, SoftBounceRecord, StateDir, StateError};
+use crate::types::{EditionId, EmailAddress, OfficeId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BounceError {
@@ -40,13 +39,7 @@ pub enum BounceError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Journal(#[from] JournalError),
-    #[error("the state database {path} cannot record soft bounces")]
-    Db {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
+    State(#[from] StateError),
     #[error(
         "cannot add {address} to the suppression list {path} (make it writable and run the \
          import again: it is safe to repeat)"
@@ -93,6 +86,9 @@ pub struct Dsn {
     pub unreadable: Vec<String>,
     /// The edition of the returned message, read from its Message-ID (`<hex.EDITION@domain>`).
     pub edition: Option<EditionId>,
+    /// Every Message-ID of ours the report mentions, as (hash, edition): what a recipient is
+    /// matched against, to tell a report about a message we sent from a forged one.
+    pub message_ids: Vec<(String, EditionId)>,
     /// The DSN's own `Date`, as written (the sender's local day).
     pub date: Option<NaiveDate>,
     /// The same in RFC 3339, for the record.
@@ -171,6 +167,21 @@ pub struct ImportReport {
     pub not_bounces: Vec<Skipped>,
     /// Files that could not be read, recipient entries without a readable address.
     pub problems: Vec<Skipped>,
+    /// Bounces that match no message this project sent (neither one of our Message-IDs for
+    /// that recipient nor a journal row for them): listed, and applied only with
+    /// `--accept-unmatched`.
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// A failed recipient whose report could not be tied to a message we sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unmatched {
+    pub address: EmailAddress,
+    pub kind: Kind,
+    pub status: String,
+    pub at: String,
+    /// Whether it was applied anyway (`--accept-unmatched`).
+    pub applied: bool,
 }
 
 impl ImportReport {
@@ -180,22 +191,12 @@ impl ImportReport {
     }
 }
 
-/// The table this module adds to the state database. One row per address (lowercased) and
-/// edition, so that importing the same DSNs again, or a delay warning followed by the final
-/// failure of the same message, counts once.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS soft_bounces (
-  email TEXT NOT NULL, edition TEXT NOT NULL, status TEXT, diagnostic TEXT, seen_at TEXT NOT NULL,
-  PRIMARY KEY (email, edition)
-);
-";
-
 /// The Message-ID of a message infoflash sent: `<32 hex digits>.<edition id>@<domain>` (see
 /// `deliver::compose`). Matched anywhere, so it is found in returned headers, in Gmail's
 /// `X-Original-Message-ID` or in a quoted copy alike; the shape is specific enough not to match
 /// a stranger's ID.
 static OUR_MESSAGE_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b[0-9a-f]{32}\.([a-z0-9-]+)@[A-Za-z0-9.-]+").expect("a valid Message-ID pattern"));
+    LazyLock::new(|| Regex::new(r"\b([0-9a-f]{32})\.([a-z0-9-]+)@[A-Za-z0-9.-]+").expect("a valid Message-ID pattern"));
 
 /// An enhanced status code (RFC 3463) standing alone: `5.1.1`, not the `5.6.7` of `5.6.7.8`.
 static ENHANCED_CODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -391,7 +392,27 @@ fn classify(action: Option<&str>, status: &str) -> Option<Kind> {
 }
 
 fn edition_in(text: &str) -> Option<EditionId> {
-    OUR_MESSAGE_ID.captures_iter(text).find_map(|c| c[1].parse().ok())
+    OUR_MESSAGE_ID.captures_iter(text).find_map(|c| c[2].parse().ok())
+}
+
+/// Every Message-ID of ours anywhere in the message: headers, parts, the returned copy.
+fn our_message_ids(message: &Message<'_>, raw: &[u8]) -> Vec<(String, EditionId)> {
+    let mut found: Vec<(String, EditionId)> = Vec::new();
+    let mut add = |text: &str| {
+        for c in OUR_MESSAGE_ID.captures_iter(text) {
+            if let Ok(edition) = c[2].parse::<EditionId>() {
+                let id = (c[1].to_string(), edition);
+                if !found.contains(&id) {
+                    found.push(id);
+                }
+            }
+        }
+    };
+    add(&String::from_utf8_lossy(raw));
+    for part in message.parts.iter().filter(|p| !p.is_multipart()) {
+        add(&String::from_utf8_lossy(part.contents()));
+    }
+    found
 }
 
 /// The edition of the message that bounced: from the Message-ID of the returned message
@@ -442,6 +463,7 @@ pub fn parse_dsn(raw: &[u8]) -> Result<Dsn, NotABounce> {
         .ok_or(NotABounce::NotAMessage)?;
     let mut dsn = Dsn {
         edition: returned_edition(&message),
+        message_ids: our_message_ids(&message, raw),
         date: message
             .date()
             .and_then(|d| NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))),
@@ -554,13 +576,44 @@ fn short(text: &str) -> String {
     }
 }
 
+/// How an import runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    /// Report what would change; write nothing.
+    pub dry_run: bool,
+    /// Apply bounces that match no message this project sent (see [`ImportReport::unmatched`]).
+    pub accept_unmatched: bool,
+    /// The date of suppressions, and of soft bounces whose report has none.
+    pub today: NaiveDate,
+}
+
+/// A failed recipient that will be applied: matched to a message we sent (or let through).
+struct Applied<'d> {
+    at: &'d str,
+    dsn: &'d Dsn,
+    recipient: &'d RecipientResult,
+    /// The edition of the matching Message-ID, else the report's.
+    edition: Option<&'d EditionId>,
+}
+
 /// Reads every message at `path` and applies what the bounces say: hard ones to the
 /// suppression list (reason `hard bounce STATUS: diagnostic`, dated `today`), soft ones to
-/// the `soft_bounces` table, and the addresses that reached `[bounces] soft_bounce_editions`
-/// to the suppression list (reason `soft bounces in N editions`). A soft bounce counts under
-/// its edition, else under the DSN's date (else `today`), so that it still counts once per
-/// day. With `dry_run`, reports the same without writing anything.
-pub fn import(config: &Config, path: &Path, dry_run: bool, today: NaiveDate) -> Result<ImportReport, BounceError> {
+/// the journal's soft bounces, and the addresses that reached `[bounces]
+/// soft_bounce_editions` to the suppression list (reason `soft bounces in N editions`). A soft
+/// bounce counts under its edition, else under the report's date (else `today`), so that it
+/// still counts once per day.
+///
+/// A bounce is applied only when it is about a message this project sent: the report carries
+/// one of our Message-IDs and it is the one we gave that recipient (it is derived from
+/// edition, office and address), or a journal has a row for the recipient. Anything else
+/// could be forged by anyone who can send us mail, and is listed as unmatched instead,
+/// unless `accept_unmatched`.
+pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<ImportReport, BounceError> {
+    let ImportOptions {
+        dry_run,
+        accept_unmatched,
+        today,
+    } = options;
     let mut report = ImportReport {
         path: path.to_path_buf(),
         dry_run,
@@ -605,23 +658,55 @@ pub fn import(config: &Config, path: &Path, dry_run: bool, today: NaiveDate) -> 
         }
     })?;
 
-    let mut suppressor = Suppressor::new(config, dry_run)?;
+    let state = StateDir::new(&config.delivery.state_dir);
+    let journals = Journals::open_existing(&state)?;
+    let offices: Vec<Option<&OfficeId>> = std::iter::once(None).chain(config.offices.keys().map(Some)).collect();
+    let mut applied = Vec::new();
     for (at, dsn) in &found {
-        for r in dsn.recipients.iter().filter(|r| r.kind == Kind::Hard) {
-            let reason = format!("hard bounce {}: {}", r.status, short(&r.diagnostic));
-            let added = suppressor.add(&r.address, &reason, today)?;
-            report.hard.push(HardBounce {
-                address: r.address.clone(),
-                status: r.status.clone(),
-                diagnostic: r.diagnostic.clone(),
-                at: at.clone(),
-                added,
+        for recipient in &dsn.recipients {
+            let ours = dsn.message_ids.iter().find(|(hash, edition)| {
+                offices
+                    .iter()
+                    .any(|office| message_id_hash(edition, *office, &recipient.address) == *hash)
+            });
+            let matched = ours.is_some() || journals.knows(&recipient.address)?;
+            if !matched {
+                report.unmatched.push(Unmatched {
+                    address: recipient.address.clone(),
+                    kind: recipient.kind,
+                    status: recipient.status.clone(),
+                    at: at.clone(),
+                    applied: accept_unmatched,
+                });
+                if !accept_unmatched {
+                    continue;
+                }
+            }
+            applied.push(Applied {
+                at,
+                dsn,
+                recipient,
+                edition: ours.map(|(_, edition)| edition).or(dsn.edition.as_ref()),
             });
         }
     }
 
-    let editions = count_soft_bounces(config, &found, dry_run, today, &mut report)?;
-    for (_, (address, count)) in editions {
+    let mut suppressor = Suppressor::new(config, dry_run)?;
+    for a in applied.iter().filter(|a| a.recipient.kind == Kind::Hard) {
+        let r = a.recipient;
+        let reason = format!("hard bounce {}: {}", r.status, short(&r.diagnostic));
+        let added = suppressor.add(&r.address, &reason, today)?;
+        report.hard.push(HardBounce {
+            address: r.address.clone(),
+            status: r.status.clone(),
+            diagnostic: r.diagnostic.clone(),
+            at: a.at.to_string(),
+            added,
+        });
+    }
+
+    let editions = count_soft_bounces(&state, &applied, dry_run, today, &mut report)?;
+    for (address, count) in editions {
         if count >= config.bounces.soft_bounce_editions {
             let added = suppressor.add(&address, &format!("soft bounces in {count} editions"), today)?;
             report.soft_suppressed.push(SoftSuppression {
@@ -634,80 +719,64 @@ pub fn import(config: &Config, path: &Path, dry_run: bool, today: NaiveDate) -> 
     Ok(report)
 }
 
-/// Records the soft bounces of `found` in one transaction (rolled back in a dry run) and
-/// fills `report.soft`; returns each soft-bounced address (by lowercased address, in order)
-/// with its number of editions.
+/// Records the soft bounces of `applied` in one transaction (rolled back in a dry run) and
+/// fills `report.soft`; returns each soft-bounced address, in order, with its number of
+/// editions.
 fn count_soft_bounces(
-    config: &Config,
-    found: &[(String, Dsn)],
+    state: &StateDir,
+    applied: &[Applied<'_>],
     dry_run: bool,
     today: NaiveDate,
     report: &mut ImportReport,
-) -> Result<BTreeMap<String, (EmailAddress, u32)>, BounceError> {
-    let mut editions = BTreeMap::new();
-    let soft: Vec<(&String, &Dsn, &RecipientResult)> = found
-        .iter()
-        .flat_map(|(at, dsn)| dsn.recipients.iter().map(move |r| (at, dsn, r)))
-        .filter(|(_, _, r)| r.kind == Kind::Soft)
-        .collect();
+) -> Result<Vec<(EmailAddress, u32)>, BounceError> {
+    let soft: Vec<&Applied<'_>> = applied.iter().filter(|a| a.recipient.kind == Kind::Soft).collect();
     if soft.is_empty() {
-        return Ok(editions);
+        return Ok(Vec::new());
     }
-    let path = config.delivery.state_dir.join("infoflash.sqlite");
-    let db = |source| BounceError::Db {
-        path: path.clone(),
-        source,
-    };
+    let path = state.main_journal_path();
     // A dry run must not even create the database.
-    let mut conn = if dry_run && !path.exists() {
-        Connection::open_in_memory().map_err(db)?
+    let mut journal = if dry_run && !path.exists() {
+        Journal::in_memory()?
     } else {
-        journal::open(&path)?
+        Journal::open(&path)?
     };
-    let tx = conn.transaction().map_err(db)?;
-    tx.execute_batch(SCHEMA).map_err(db)?;
-    for (at, dsn, r) in soft {
-        let date = dsn.date.unwrap_or(today);
-        let edition = dsn
-            .edition
-            .as_ref()
-            .map_or_else(|| date.to_string(), EditionId::to_string);
-        let seen_at = dsn.timestamp.clone().unwrap_or_else(|| date.to_string());
-        let email = r.address.as_str().to_lowercase();
-        let new = tx
-            .execute(
-                "INSERT OR IGNORE INTO soft_bounces (email, edition, status, diagnostic, seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![email, edition, r.status, r.diagnostic, seen_at],
-            )
-            .map_err(db)?
-            == 1;
-        editions.insert(email, (r.address.clone(), 0));
+    let keys: Vec<(String, String, String)> = soft
+        .iter()
+        .map(|a| {
+            let date = a.dsn.date.unwrap_or(today);
+            let edition = a.edition.map_or_else(|| date.to_string(), EditionId::to_string);
+            let seen_at = a.dsn.timestamp.clone().unwrap_or_else(|| date.to_string());
+            (a.at.to_string(), edition, seen_at)
+        })
+        .collect();
+    let records: Vec<SoftBounceRecord<'_>> = soft
+        .iter()
+        .zip(&keys)
+        .map(|(a, (_, edition, seen_at))| SoftBounceRecord {
+            address: &a.recipient.address,
+            edition,
+            status: &a.recipient.status,
+            diagnostic: &a.recipient.diagnostic,
+            seen_at,
+        })
+        .collect();
+    let (new, counts) = journal.record_soft_bounces(&records, !dry_run)?;
+    let mut editions: Vec<(EmailAddress, u32)> = Vec::new();
+    for ((a, (at, edition, _)), new) in soft.iter().zip(&keys).zip(new) {
+        let r = a.recipient;
+        let count = counts.get(&r.address.key()).copied().unwrap_or(0);
+        if !editions.iter().any(|(e, _)| e.key() == r.address.key()) {
+            editions.push((r.address.clone(), count));
+        }
         report.soft.push(SoftBounce {
             address: r.address.clone(),
-            edition,
+            edition: edition.clone(),
             status: r.status.clone(),
             diagnostic: r.diagnostic.clone(),
             at: at.clone(),
             new,
-            editions: 0,
+            editions: count,
         });
-    }
-    for (email, (_, count)) in &mut editions {
-        *count = tx
-            .query_row(
-                "SELECT COUNT(*) FROM soft_bounces WHERE email = ?1",
-                params![email],
-                |row| row.get(0),
-            )
-            .map_err(db)?;
-    }
-    for s in &mut report.soft {
-        s.editions = editions.get(&s.address.as_str().to_lowercase()).map_or(0, |(_, n)| *n);
-    }
-    if dry_run {
-        tx.rollback().map_err(db)?;
-    } else {
-        tx.commit().map_err(db)?;
     }
     Ok(editions)
 }

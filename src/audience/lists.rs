@@ -48,6 +48,15 @@ impl<'r> Fields<'r> {
     }
 }
 
+/// How a list file is written: its delimiter (sniffed from the header), whether its header's
+/// fields are quoted (a file saved with every field quoted), and its line ending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    pub delimiter: u8,
+    pub quote_all: bool,
+    pub crlf: bool,
+}
+
 pub struct ListReader {
     path: PathBuf,
     reader: csv::Reader<Box<dyn Read>>,
@@ -55,6 +64,7 @@ pub struct ListReader {
     record: csv::StringRecord,
     /// Where each row the CSV reader has yet to return starts, as found by [`RowLimit`].
     rows: Rows,
+    dialect: Dialect,
 }
 
 /// The longest row kept, in bytes as they are in the file (delimiters and quotes included).
@@ -378,6 +388,12 @@ impl ListReader {
             });
         }
         let delimiter = sniff_delimiter(head);
+        let first_line = &head[..head.iter().position(|&b| b == b'\n').unwrap_or(head.len())];
+        let dialect = Dialect {
+            delimiter,
+            quote_all: first_line.first() == Some(&b'"'),
+            crlf: first_line.last() == Some(&b'\r'),
+        };
         let rows = Rows::default();
         let limited = RowLimit::new(buffered, delimiter, MAX_ROW_BYTES, rows.clone());
         let mut reader = csv::ReaderBuilder::new()
@@ -433,11 +449,17 @@ impl ListReader {
             headers,
             record: csv::StringRecord::new(),
             rows,
+            dialect,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How the file is written, so that a row appended to it is written the same way.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     pub fn headers(&self) -> &[String] {

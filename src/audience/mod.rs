@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use lists::{Fields, ListReader, Row};
+pub use lists::{Dialect, Fields, ListReader, Row};
 pub use segment::Filter;
 pub use suppression::Suppression;
 
@@ -154,6 +154,9 @@ pub enum ProblemKind {
     Invalid,
     /// Merged into an earlier row with the same address.
     Duplicate,
+    /// Deliverable, but only through a relay that offers SMTPUTF8 (the local part is not
+    /// ASCII): `send` fails it, with that reason, on a relay that does not.
+    Smtputf8,
 }
 
 impl RowProblem {
@@ -172,6 +175,7 @@ impl fmt::Display for RowProblem {
         let what = match self.kind {
             ProblemKind::Invalid => "skipped",
             ProblemKind::Duplicate => "merged",
+            ProblemKind::Smtputf8 => "needs SMTPUTF8",
         };
         write!(f, "{}:{}: {what}: {}", self.file.display(), self.line, self.message)
     }
@@ -200,6 +204,8 @@ pub struct Counts {
     pub excluded: u64,
     pub suppressed: u64,
     pub deliverable: u64,
+    /// Deliverable recipients whose address needs a relay with SMTPUTF8.
+    pub smtputf8: u64,
     /// Deliverable recipients by region, then language (`-` where the list gives none).
     pub table: BTreeMap<String, BTreeMap<String, u64>>,
 }
@@ -285,6 +291,18 @@ pub fn scan(
                 continue;
             }
             counts.deliverable += 1;
+            if recipient.email.needs_smtputf8() {
+                counts.smtputf8 += 1;
+                on_problem(&RowProblem {
+                    file: path.clone(),
+                    line: fields.line,
+                    kind: ProblemKind::Smtputf8,
+                    message: format!(
+                        "{}: its local part is not ASCII, so only a relay that offers SMTPUTF8 can take it (the outbox always can)",
+                        recipient.email
+                    ),
+                });
+            }
             let region = recipient.region.as_ref().map_or("-", Region::as_str);
             let language = recipient.language.as_ref().map_or("-", Language::as_str);
             *counts

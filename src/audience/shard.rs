@@ -30,7 +30,7 @@ impl Shard {
 
     /// The shard an address belongs to, 1-based.
     pub fn of(address: &EmailAddress, count: u32) -> u32 {
-        let digest = Sha256::digest(address.as_str().trim().to_lowercase().as_bytes());
+        let digest = Sha256::digest(address.key().as_bytes());
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
         (u64::from_be_bytes(first) % u64::from(count.max(1))) as u32 + 1

@@ -31,8 +31,12 @@ pub struct ImportArgs {
     /// Show what would change without writing the suppression list or the state database
     #[arg(long)]
     dry_run: bool,
+    /// Also apply bounces that match no message this project sent (no Message-ID of ours for
+    /// that recipient, no journal row for them); by default they are listed and change nothing
+    #[arg(long)]
+    accept_unmatched: bool,
     /// Print one JSON object: messages, bounces, hard, soft, soft_suppressed (per address),
-    /// not_bounces and problems (each with `at`, the file or `mbox:line`)
+    /// unmatched, not_bounces and problems (each with `at`, the file or `mbox:line`)
     #[arg(long)]
     json: bool,
 }
@@ -43,7 +47,12 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Import(args) => {
             let today = chrono::Local::now().date_naive();
-            let report = bounces::import(config, &args.path, args.dry_run, today)?;
+            let options = bounces::ImportOptions {
+                dry_run: args.dry_run,
+                accept_unmatched: args.accept_unmatched,
+                today,
+            };
+            let report = bounces::import(config, &args.path, options)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -140,6 +149,31 @@ fn text(report: &ImportReport, config: &Config) -> String {
                 s.address.as_str(),
                 suppressed(s.added),
                 plural(s.editions as usize, "edition", "editions")
+            );
+        }
+    }
+    if !report.unmatched.is_empty() {
+        let applied = report.unmatched.iter().any(|u| u.applied);
+        let _ = writeln!(
+            out,
+            "\nBounces about no message this project sent ({}):",
+            if applied {
+                "applied anyway, --accept-unmatched"
+            } else {
+                "not applied; --accept-unmatched applies them"
+            }
+        );
+        for u in &report.unmatched {
+            let kind = match u.kind {
+                bounces::Kind::Hard => "hard",
+                bounces::Kind::Soft => "soft",
+            };
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {kind} {:<6}  {}",
+                u.address.as_str(),
+                u.status,
+                u.at
             );
         }
     }

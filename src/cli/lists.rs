@@ -153,6 +153,12 @@ fn summary(c: &Counts) -> String {
     ] {
         out.push_str(&format!("{label:<12} {n:>9}\n"));
     }
+    if c.smtputf8 > 0 {
+        out.push_str(&format!(
+            "{:<12} {:>9}  (of the deliverable: their relay must offer SMTPUTF8)\n",
+            "smtputf8", c.smtputf8
+        ));
+    }
     let languages: BTreeSet<&String> = c.table.values().flat_map(|l| l.keys()).collect();
     if languages.is_empty() {
         return out;

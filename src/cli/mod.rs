@@ -78,6 +78,7 @@ enum Command {
 /// Parses the command line, runs the command and turns the outcome into an exit code; an error
 /// is printed once, with its chain of causes.
 pub fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match run(cli) {
@@ -106,6 +107,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Days(args) => days::run(args, &config),
         Command::Bounces(cmd) => bounces::run(cmd, &config),
         Command::Serve(args) => serve::run(args, &config),
+    }
+}
+
+/// A write past a file-size limit (`ulimit -f`) kills the process with SIGXFSZ by default,
+/// before anything can be recorded or reported. Ignored, the write fails with EFBIG instead,
+/// which the journal and the outbox handle like a full disk: a clear error, exit 2, nothing
+/// recorded that was not written.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN at start-up, before any thread exists,
+    // has no other effect on the process.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

@@ -10,10 +10,13 @@ use serde::Serialize;
 use super::{configured_office, EXIT_INVALID};
 use crate::audience::shard::Shard;
 use crate::audience::{self, Filter, Selection, Suppression};
-use crate::config::Config;
-use crate::deliver::journal;
+use crate::config::{Config, MAX_CONNECTIONS};
 use crate::deliver::run::{self, Options, SendError, Summary};
+use crate::state::{Journals, StateDir};
 use crate::types::{EmailAddress, OfficeId};
+
+/// The highest `--rate`: far beyond any relay.
+const MAX_RATE: u32 = 100_000;
 
 /// Exit code after Ctrl-C or SIGTERM: the conventional 128 + SIGINT.
 const EXIT_INTERRUPTED: u8 = 130;
@@ -42,16 +45,60 @@ pub struct Args {
     /// Relay URL (smtp://host:port, smtps://host, or outbox), instead of [delivery] relay
     #[arg(long, value_name = "URL")]
     relay: Option<String>,
-    /// Messages per second over all connections, instead of [delivery] rate
-    #[arg(long, value_name = "N")]
-    rate: Option<std::num::NonZeroU32>,
-    /// SMTP connections in parallel, instead of [delivery] connections
-    #[arg(long, value_name = "N")]
-    connections: Option<std::num::NonZeroU32>,
+    /// Messages per second over all connections, instead of [delivery] rate (1 to 100000)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_RATE)))]
+    rate: Option<u32>,
+    /// SMTP connections in parallel, instead of [delivery] connections (1 to 256)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONNECTIONS)))]
+    connections: Option<u32>,
     /// Send only shard K of N of the audience (by a stable hash of the address), with its own
-    /// journal: N machines can send one edition in parallel without overlap
+    /// journal file: N machines can send one edition in parallel without overlap. Whatever
+    /// layout earlier runs used, anyone they delivered or refused is skipped (see
+    /// docs/delivery.md, "Shards")
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    /// Go on with a send whose earlier runs went to another kind of destination (the outbox
+    /// folder rather than SMTP, or the other way round): those they recorded as delivered are
+    /// not mailed again
+    #[arg(long)]
+    change_destination: bool,
+}
+
+/// The command that runs this send again: what it was given, less the one-off options
+/// (`--dry-run`, `--test`, `--change-destination`).
+fn resume_command(args: &Args, config: &Config) -> Vec<String> {
+    let mut command = Vec::new();
+    if let Some(path) = config
+        .path
+        .as_ref()
+        .filter(|p| p.as_path() != std::path::Path::new("infoflash.toml"))
+    {
+        command.extend(["--config".to_string(), path.display().to_string()]);
+    }
+    command.extend(["send".to_string(), args.edition.display().to_string()]);
+    if let Some(office) = &args.office {
+        command.extend(["--office".to_string(), office.to_string()]);
+    }
+    for f in &args.filters {
+        command.extend(["--where".to_string(), f.to_string()]);
+    }
+    if !args.lists.is_empty() {
+        command.push("--list".to_string());
+        command.extend(args.lists.iter().map(|l| l.display().to_string()));
+    }
+    if let Some(relay) = &args.relay {
+        command.extend(["--relay".to_string(), relay.clone()]);
+    }
+    if let Some(rate) = args.rate {
+        command.extend(["--rate".to_string(), rate.to_string()]);
+    }
+    if let Some(n) = args.connections {
+        command.extend(["--connections".to_string(), n.to_string()]);
+    }
+    if let Some(shard) = args.shard {
+        command.extend(["--shard".to_string(), shard.to_string()]);
+    }
+    command
 }
 
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
@@ -63,14 +110,14 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         // --relay means this relay only.
         config.delivery.relays.clear();
     }
-    if let Some(rate) = args.rate {
+    if let Some(rate) = args.rate.and_then(std::num::NonZeroU32::new) {
         config.delivery.pace = crate::deliver::rate::Pace {
             per_hour: config.delivery.pace.per_hour,
             per_day: config.delivery.pace.per_day,
             ..crate::deliver::rate::Pace::new(rate)
         };
     }
-    if let Some(n) = args.connections {
+    if let Some(n) = args.connections.and_then(std::num::NonZeroU32::new) {
         config.delivery.connections = n;
     }
     let office = args
@@ -89,6 +136,8 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         test: args.test.clone(),
         shard: args.shard,
+        command: resume_command(&args, &config),
+        change_destination: args.change_destination,
     };
     // Ctrl-C and SIGTERM stop the intake; in-flight messages finish and are recorded.
     let _ = ctrlc::set_handler(|| {
@@ -107,7 +156,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    print_summary(&summary, &args, &config);
+    print_summary(&summary, &args, &options);
     Ok(if summary.interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
     } else if !args.dry_run && (summary.failed > 0 || summary.deferred > 0) {
@@ -117,7 +166,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_summary(s: &Summary, args: &Args, config: &Config) {
+fn print_summary(s: &Summary, args: &Args, options: &Options) {
     let variants: Vec<String> = s.per_variant.iter().map(|(v, n)| format!("{v}: {n}")).collect();
     if args.dry_run {
         println!(
@@ -134,7 +183,7 @@ fn print_summary(s: &Summary, args: &Args, config: &Config) {
     }
     println!(
         "sent through {}: delivered {}, failed {}, deferred {}; {} already done in earlier runs",
-        describe(config),
+        s.destination.as_ref().map_or_else(String::new, ToString::to_string),
         s.delivered,
         s.failed,
         s.deferred,
@@ -148,24 +197,12 @@ fn print_summary(s: &Summary, args: &Args, config: &Config) {
         println!("not delivered: see {}", file.display());
     }
     if s.interrupted {
-        let office = args
-            .office
-            .as_ref()
-            .map(|o| format!(" --office {o}"))
-            .unwrap_or_default();
         println!(
-            "interrupted: run `infoflash send {}{office}` again to resume",
-            args.edition.display()
+            "interrupted: run `{}` again to resume",
+            run::command_line(&options.command)
         );
     } else if s.deferred > 0 || s.journal.deferred > 0 {
         println!("deferred recipients are retried by the next `infoflash send` of this edition");
-    }
-}
-
-fn describe(config: &Config) -> String {
-    match &config.delivery.destination {
-        crate::deliver::relay::Destination::Outbox => format!("the outbox {}", config.delivery.outbox.display()),
-        crate::deliver::relay::Destination::Smtp(r) => r.to_string(),
     }
 }
 
@@ -204,19 +241,13 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         .and_then(|s| s.to_str())
         .ok_or_else(|| anyhow::anyhow!("{} is not an edition file name", args.edition.display()))?
         .to_string();
-    let key = run::journal_key(&edition_id, office);
-    // A sharded send leaves one journal per shard: the report is their sum.
-    let mut connections = Vec::new();
-    for path in run::all_journals(config) {
-        connections.push(journal::open_read_only(&path)?);
-    }
-    let mut tally = journal::Tally::default();
-    for c in &connections {
-        let t = journal::tally(c, &key)?;
-        tally.delivered += t.delivered;
-        tally.failed += t.failed;
-        tally.deferred += t.deferred;
-    }
+    let edition_id: crate::types::EditionId = edition_id
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("{}: {e}", args.edition.display()))?;
+    let key = run::send_key(&edition_id, office);
+    // Every journal, whatever shard layout wrote it; each recipient counts once.
+    let journals = Journals::open_existing(&StateDir::new(&config.delivery.state_dir))?;
+    let tally = journals.tally(&key)?;
     let (suppression, _) = Suppression::load(&config.suppression)?;
     let lists = office.map_or_else(|| config.lists.clone(), |o| o.lists.clone());
     let filters = office.map(|o| o.filters.clone()).unwrap_or_default();
@@ -226,26 +257,25 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         suppression: &suppression,
         shard: None,
     };
-    let mut lookups = connections
-        .iter()
-        .map(|c| journal::Lookup::new(c, &key))
-        .collect::<Result<Vec<_>, _>>()?;
     let mut pending = 0;
+    let mut lookup_error = None;
     audience::scan(
         config,
         &selection,
         |_| {},
-        |r| {
-            let known = lookups
-                .iter_mut()
-                .any(|l| l.status(r.email.as_str()).ok().flatten().is_some());
-            if !known {
-                pending += 1;
+        |r| match journals.status_of(&key, &r.email) {
+            Ok(None) => pending += 1,
+            Ok(Some(_)) => {}
+            Err(e) => {
+                lookup_error.get_or_insert(e);
             }
         },
     )?;
+    if let Some(e) = lookup_error {
+        return Err(e.into());
+    }
     let report = StatusReport {
-        edition: edition_id,
+        edition: edition_id.to_string(),
         office: office.map(|o| o.id.to_string()),
         delivered: tally.delivered,
         failed: tally.failed,

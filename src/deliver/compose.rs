@@ -19,6 +19,7 @@ use crate::audience::Recipient;
 use crate::config::{Config, Office};
 use crate::edition::Edition;
 use crate::render::{self, i18n::Labels, Personal, RenderError, Rendered, Templates, Variant};
+use crate::types::{EditionId, EmailAddress, OfficeId};
 
 /// Markers that stand for the personal parts in a variant rendered once. Plain ASCII letters
 /// and digits, because they pass through HTML escaping, attribute values (mrml escapes
@@ -99,23 +100,32 @@ impl Sender<'_> {
             .map_or_else(|| self.config.sender.clone(), |o| o.from.clone())
     }
 
-    /// `<3f2a…@example.org>`: the same for the same edition, office and recipient.
-    pub fn message_id(&self, email: &str) -> String {
-        let digest = Sha256::digest(format!(
-            "{}\n{}\n{}",
-            self.edition.id,
-            self.office_id(),
-            email.to_lowercase()
-        ));
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    /// `<3f2a….EDITION@example.org>`: the same for the same edition, office and recipient.
+    pub fn message_id(&self, address: &EmailAddress) -> String {
+        let hex = message_id_hash(&self.edition.id, self.office.map(|o| &o.id), address);
         format!("<{hex}.{}@{}>", self.edition.id, self.domain())
     }
 
-    pub fn unsubscribe_url(&self, email: &str) -> String {
+    pub fn unsubscribe_url(&self, address: &EmailAddress) -> String {
         let base = self.config.base_url.as_str().trim_end_matches('/');
         let today = chrono::Utc::now().date_naive();
-        format!("{base}/unsubscribe/{}", self.key.token(self.office_id(), email, today))
+        format!(
+            "{base}/unsubscribe/{}",
+            self.key.token(self.office_id(), address, today)
+        )
     }
+}
+
+/// The 32 hex digits before `.EDITION@` in a Message-ID: SHA-256 of edition, office (`""`
+/// for the international team) and the recipient's canonical address. Bounce handling
+/// recomputes it to tell a report about a message we sent from a forged one.
+pub fn message_id_hash(edition: &EditionId, office: Option<&OfficeId>, address: &EmailAddress) -> String {
+    let digest = Sha256::digest(format!(
+        "{edition}\n{}\n{}",
+        office.map_or("", OfficeId::as_str),
+        address.key()
+    ));
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A variant ready for many recipients.
@@ -261,8 +271,7 @@ pub fn message(
     templates: &Templates,
     labels: &Labels,
 ) -> Result<(Envelope, Vec<u8>, String), RenderError> {
-    let email = recipient.email.as_str();
-    let unsubscribe_url = sender.unsubscribe_url(email);
+    let unsubscribe_url = sender.unsubscribe_url(&recipient.email);
     let (html, text) = match &prepared.bodies {
         Some((html, text)) => {
             let greeting = labels.greeting(recipient.name.as_deref());
@@ -296,7 +305,7 @@ pub fn message(
             (Body::new(r.html), Body::new(r.text))
         }
     };
-    let message_id = sender.message_id(email);
+    let message_id = sender.message_id(&recipient.email);
     let err = |m: String| RenderError::Message {
         variant: prepared.rendered.variant.id(),
         message: m,

@@ -5,16 +5,16 @@
 //! - [`transport`]: the [`transport::Transport`] trait with the outbox and SMTP;
 //! - [`relays`]: several relays, by weight and within their own limits, with failover;
 //! - [`rate`]: one global pace for all connections, with throttling;
-//! - [`journal`]: the SQLite journal that makes a send resumable;
 //! - [`compose`]: per-recipient messages from a variant rendered once, with list headers;
 //! - [`unsubscribe`]: signed one-click unsubscribe tokens;
 //! - [`run`]: the send itself — workers, retries, interruption.
+//!
+//! What was sent is recorded through [`crate::state`], which owns the journal.
 //!
 //! It must not decide who is deliverable (that is [`crate::audience`]) nor how an edition
 //! looks (that is [`crate::render`]).
 
 pub mod compose;
-pub mod journal;
 pub mod rate;
 pub mod relay;
 pub mod relays;

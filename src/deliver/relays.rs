@@ -155,7 +155,11 @@ impl Pool {
                         s.route.relay,
                         self.cooldown.as_secs(),
                         match failure {
-                            Failure::Temporary { reply, .. } | Failure::Connection { reply } => reply.as_str(),
+                            Failure::Temporary { reply, .. }
+                            | Failure::Connection { reply }
+                            | Failure::Local { reply } => {
+                                reply.as_str()
+                            }
                             Failure::Permanent { reply, .. } => reply.as_str(),
                         }
                     );

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::compose::{self, Prepared, Sender};
-use super::journal::{self, JournalError, Key, Outcome, Status};
 use super::rate::RateGate;
 use super::relay::{Destination, Secret};
 use super::relays;
@@ -24,6 +23,7 @@ use crate::config::{Config, Office};
 use crate::diagnostics::Report;
 use crate::edition::{self, Edition, EditionError};
 use crate::render::{self, RenderError, Scope, Templates, Variant};
+use crate::state::{self, Journal, Journals, Outcome, RunRecord, RunState, SendKey, StateDir, StateError, Status};
 use crate::types::EmailAddress;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,22 @@ pub enum SendError {
     #[error("the suppression list has rows that cannot be read; nothing was sent, since an unreadable entry is an address we might mail:\n{0}")]
     Suppression(String),
     #[error(transparent)]
-    Journal(#[from] JournalError),
+    State(#[from] StateError),
+    /// The outbox folder (or another local resource) cannot be written: exit 2.
+    #[error("{reply}; the send stopped, and nothing is recorded as delivered that was not written whole: fix it and run `{resume}` to go on")]
+    Local { reply: String, resume: String },
+    #[error(
+        "{key} was sent to {before} by the run of {started_at}, and this run would send to {now}: \
+         the recipients it recorded as delivered would not be mailed again, and the rest would go \
+         elsewhere. To go on where it went, run `{resume}`; to send to {now} anyway, add --change-destination"
+    )]
+    OtherDestination {
+        key: String,
+        before: state::Destination,
+        now: state::Destination,
+        started_at: String,
+        resume: String,
+    },
     #[error("{0}")]
     Setup(String),
 }
@@ -56,6 +71,12 @@ pub struct Options {
     pub test: Vec<EmailAddress>,
     /// Only this shard of the audience, with its own journal.
     pub shard: Option<Shard>,
+    /// The arguments (after `infoflash`) that run this send again: recorded with the run and
+    /// shown as the command that resumes it.
+    pub command: Vec<String>,
+    /// Go on with a send whose earlier runs went to another kind of destination (outbox or
+    /// SMTP).
+    pub change_destination: bool,
 }
 
 /// What a send did.
@@ -71,7 +92,10 @@ pub struct Summary {
     /// Messages per variant (dry run and real sends).
     pub per_variant: BTreeMap<String, u64>,
     /// Over all runs of this edition and office.
-    pub journal: journal::Tally,
+    pub journal: state::Tally,
+    /// Where this run sent.
+    #[serde(skip)]
+    pub destination: Option<state::Destination>,
     pub failures_csv: Option<PathBuf>,
 }
 
@@ -216,8 +240,7 @@ fn load_plan<'a>(config: &'a Config, edition_path: &Path, office: Option<&'a Off
     if findings.has_errors() {
         return Err(SendError::NotReady(findings.sorted()));
     }
-    let key = unsubscribe::Key::load_or_create(&config.delivery.state_dir.join("unsubscribe.key"))
-        .map_err(SendError::Setup)?;
+    let key = unsubscribe::Key::load(&StateDir::new(&config.delivery.state_dir)).map_err(SendError::Setup)?;
     let dkim = config
         .delivery
         .dkim
@@ -236,38 +259,65 @@ fn load_plan<'a>(config: &'a Config, edition_path: &Path, office: Option<&'a Off
     })
 }
 
-/// The journal's file.
-/// `state/infoflash.sqlite`, or for a shard `state/infoflash.shard-2-of-4.sqlite`: each
-/// machine of a sharded send writes its own, and `status` reads them all.
-pub fn journal_path(config: &Config, shard: Option<Shard>) -> PathBuf {
-    let name = match shard {
-        Some(s) => format!("infoflash.shard-{}-of-{}.sqlite", s.index(), s.count()),
-        None => "infoflash.sqlite".to_string(),
+/// The journal key of an edition's send by `office`.
+pub fn send_key(edition: &crate::types::EditionId, office: Option<&Office>) -> SendKey {
+    SendKey {
+        edition: edition.clone(),
+        office: office.map(|o| o.id.clone()),
+    }
+}
+
+/// Where this send goes, as the journal records it (never with a password).
+pub fn destination(config: &Config) -> state::Destination {
+    let d = &config.delivery;
+    if !d.relays.is_empty() {
+        let urls: Vec<String> = d.relays.iter().map(|r| r.relay.to_string()).collect();
+        return state::Destination::Smtp(urls.join(", "));
+    }
+    match &d.destination {
+        Destination::Outbox => state::Destination::Outbox(d.outbox.display().to_string()),
+        Destination::Smtp(relay) => state::Destination::Smtp(relay.to_string()),
+    }
+}
+
+/// `infoflash ARGS…` as one line a shell reads back as the same arguments.
+pub fn command_line(args: &[String]) -> String {
+    let quoted: Vec<String> = std::iter::once("infoflash".to_string())
+        .chain(args.iter().map(|a| {
+            let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        }))
+        .collect();
+    quoted.join(" ")
+}
+
+/// Refuses to go on, in another kind of place, with a send whose earlier runs went to the
+/// outbox or to SMTP: the journal would mark as delivered people who never got the mail.
+fn check_destination(
+    journals: &Journals,
+    key: &SendKey,
+    now: &state::Destination,
+    options: &Options,
+) -> Result<(), SendError> {
+    if options.change_destination {
+        return Ok(());
+    }
+    let Some(run) = journals.last_run(key)? else {
+        return Ok(());
     };
-    config.delivery.state_dir.join(name)
-}
-
-/// Every journal in the state folder: the unsharded one and each shard's.
-pub fn all_journals(config: &Config) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&config.delivery.state_dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    name == "infoflash.sqlite" || (name.starts_with("infoflash.shard-") && name.ends_with(".sqlite"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    found
-}
-
-pub fn journal_key(edition: &str, office: Option<&Office>) -> Key {
-    Key {
-        edition: edition.to_string(),
-        office: office.map_or_else(String::new, |o| o.id.to_string()),
+    match run.record {
+        Some(before) if !before.destination.same_kind(now) => Err(SendError::OtherDestination {
+            key: key.describe(),
+            now: now.clone(),
+            started_at: run.started_at,
+            resume: command_line(&before.command),
+            before: before.destination,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -392,60 +442,105 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
         suppression: &suppression,
         shard: options.shard,
     };
-    let key = journal_key(plan.edition.id.as_str(), office);
-    let journal_file = journal_path(config, options.shard);
+    let key = send_key(&plan.edition.id, office);
+    let state = StateDir::new(&config.delivery.state_dir);
+    let here = destination(config);
     if options.dry_run {
-        return dry_run(&plan, &selection, &journal_file, &key);
+        return dry_run(&plan, &selection, &state, &key, &here, options);
     }
 
     // A list that cannot be read at all stops the send before the journal records a run.
     for list in &selection.lists {
         audience::ListReader::open(list)?;
     }
-    let mut conn = journal::open(&journal_file)?;
-    let run_id = journal::begin_run(&mut conn, &journal_file, &key)?;
-    let (recorder, writer) = journal::start_writer(&journal_file, &key)?;
+    let own = Journal::open(&state.journal_path(options.shard))?;
+    let _lock = state.lock_run(&key, options.shard)?;
+    // Every journal counts, whatever shard layout wrote it: nobody is mailed twice.
+    let mut journals = Journals::with_own(own, &state)?;
+    check_destination(&journals, &key, &here, options)?;
+    let Some(own) = journals.own_mut() else {
+        return Err(SendError::Setup("no journal".into()));
+    };
+    let record = RunRecord {
+        destination: here.clone(),
+        command: options.command.clone(),
+    };
+    let run_id = own.begin_run(&key, &record)?;
+    let (recorder, writer) = own.start_writer(&key)?;
     let progress = Progress::new();
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        destination: Some(here),
+        ..Summary::default()
+    };
     let connections = config.delivery.connections.get() as usize;
     let (jobs_tx, jobs_rx) = mpsc::sync_channel::<Recipient>(connections * 2);
     let jobs_rx = Mutex::new(jobs_rx);
-    let journal_broken = AtomicBool::new(false);
+    let halted = AtomicBool::new(false);
+    let trouble: Mutex<Option<SendError>> = Mutex::new(None);
+    let fail = |e: SendError| {
+        tracing::error!("{e}");
+        let mut slot = trouble.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+        halted.store(true, Ordering::SeqCst);
+    };
+    let resume = command_line(&options.command);
 
     let scan_result = std::thread::scope(|scope| -> Result<(), SendError> {
         for _ in 0..connections {
             let mut transport = transport_for(config, &password, &pool)?;
-            let (plan, gate, recorder, progress, jobs_rx, journal_broken) =
-                (&plan, &*gate, recorder.clone(), &progress, &jobs_rx, &journal_broken);
+            let (plan, gate, recorder, progress, jobs_rx, halted, fail, resume) = (
+                &plan,
+                &*gate,
+                recorder.clone(),
+                &progress,
+                &jobs_rx,
+                &halted,
+                &fail,
+                &resume,
+            );
             scope.spawn(move || {
                 // The previous outcome commits while the next message is composed; it must be
                 // committed before that message is sent.
-                let mut committing: Option<(journal::Pending, Status, Recipient)> = None;
+                let mut committing: Option<(state::Pending, Outcome, Recipient)> = None;
                 loop {
-                    let next = jobs_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let next = if halted.load(Ordering::SeqCst) {
+                        Err(mpsc::RecvError)
+                    } else {
+                        jobs_rx.lock().unwrap_or_else(|p| p.into_inner()).recv()
+                    };
                     let composed = next.as_ref().ok().map(|r| plan.compose(r, ""));
-                    if let Some((pending, status, recipient)) = committing.take() {
+                    if let Some((pending, outcome, recipient)) = committing.take() {
                         if let Err(e) = pending.wait() {
                             // Never go on with messages that cannot be recorded.
-                            tracing::error!("{e}");
-                            journal_broken.store(true, Ordering::SeqCst);
+                            fail(e.into());
                             break;
                         }
-                        if status == Status::Failed && plan.config.delivery.suppress_hard_bounces {
+                        let refused_by_server = outcome.code.is_some_and(|c| c >= 500);
+                        if outcome.status == Status::Failed
+                            && refused_by_server
+                            && plan.config.delivery.suppress_hard_bounces
+                        {
                             suppress_hard_bounce(plan.config, &recipient);
                         }
-                        progress.count(status);
+                        progress.count(outcome.status);
                     }
                     let (Ok(recipient), Some(composed)) = (next, composed) else {
                         break;
                     };
-                    let outcome = deliver_one(plan, &recipient, composed, transport.as_mut(), gate, stop);
-                    let status = outcome.status;
-                    match recorder.submit(outcome) {
-                        Ok(pending) => committing = Some((pending, status, recipient)),
+                    let outcome = match deliver_one(plan, &recipient, composed, transport.as_mut(), gate, stop) {
+                        Ok(outcome) => outcome,
+                        Err(reply) => {
+                            fail(SendError::Local {
+                                reply,
+                                resume: resume.clone(),
+                            });
+                            break;
+                        }
+                    };
+                    match recorder.submit(outcome.clone()) {
+                        Ok(pending) => committing = Some((pending, outcome, recipient)),
                         Err(e) => {
-                            tracing::error!("{e}");
-                            journal_broken.store(true, Ordering::SeqCst);
+                            fail(e.into());
                             break;
                         }
                     }
@@ -453,21 +548,17 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
             });
         }
         drop(recorder);
-        let mut lookup = journal::Lookup::new(&conn, &key).map_err(|source| JournalError::Db {
-            path: journal_file.clone(),
-            source,
-        })?;
         let mut lookup_error = None;
         let counts = audience::scan(
             config,
             &selection,
             |p| eprintln!("{p}"),
             |recipient| {
-                if stop.load(Ordering::SeqCst) || journal_broken.load(Ordering::SeqCst) || lookup_error.is_some() {
+                if stop.load(Ordering::SeqCst) || halted.load(Ordering::SeqCst) || lookup_error.is_some() {
                     return;
                 }
-                match lookup.status(recipient.email.as_str()) {
-                    Ok(Some(Status::Delivered | Status::Failed)) => summary.skipped += 1,
+                match journals.status_of(&key, &recipient.email) {
+                    Ok(Some(done)) if done.is_done() => summary.skipped += 1,
                     Ok(_) => {
                         *summary
                             .per_variant
@@ -480,7 +571,7 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
                             match jobs_tx.try_send(job) {
                                 Ok(()) => break,
                                 Err(mpsc::TrySendError::Full(back)) => {
-                                    if journal_broken.load(Ordering::SeqCst) {
+                                    if halted.load(Ordering::SeqCst) {
                                         break;
                                     }
                                     job = back;
@@ -495,12 +586,8 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
             },
         );
         drop(jobs_tx);
-        if let Some(source) = lookup_error {
-            return Err(JournalError::Db {
-                path: journal_file.clone(),
-                source,
-            }
-            .into());
+        if let Some(e) = lookup_error {
+            return Err(e.into());
         }
         counts?;
         Ok(())
@@ -512,47 +599,22 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
     summary.failed = failed;
     summary.deferred = deferred;
     summary.interrupted = stop.load(Ordering::SeqCst);
-    let state = if summary.interrupted { "interrupted" } else { "finished" };
-    journal::end_run(&conn, &journal_file, run_id, state)?;
-    scan_result?;
-    if journal_broken.load(Ordering::SeqCst) {
-        return Err(JournalError::WriterGone.into());
-    }
-    summary.journal = journal::tally(&conn, &key).map_err(|source| JournalError::Db {
-        path: journal_file.clone(),
-        source,
-    })?;
-    let failures = journal::failures(&conn, &key).map_err(|source| JournalError::Db {
-        path: journal_file.clone(),
-        source,
-    })?;
-    if !failures.is_empty() {
-        let file = failures_path(config, &key);
-        write_failures(&file, &failures).map_err(SendError::Setup)?;
-        summary.failures_csv = Some(file);
-    }
-    Ok(summary)
-}
-
-pub fn failures_path(config: &Config, key: &Key) -> PathBuf {
-    let name = if key.office.is_empty() {
-        key.edition.clone()
+    let trouble = trouble.into_inner().unwrap_or_else(|p| p.into_inner());
+    let ended = if summary.interrupted || trouble.is_some() || scan_result.is_err() {
+        RunState::Interrupted
     } else {
-        format!("{}-{}", key.edition, key.office)
+        RunState::Finished
     };
-    config.delivery.state_dir.join(name).join("failures.csv")
-}
-
-fn write_failures(file: &Path, failures: &[journal::Failure]) -> Result<(), String> {
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let own = journals.own().ok_or_else(|| SendError::Setup("no journal".into()))?;
+    let ended = own.end_run(run_id, ended);
+    scan_result?;
+    if let Some(e) = trouble {
+        return Err(e);
     }
-    let mut w = csv::Writer::from_path(file).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    for f in failures {
-        w.serialize(f)
-            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    }
-    w.flush().map_err(|e| format!("cannot write {}: {e}", file.display()))
+    ended?;
+    summary.journal = journals.tally(&key)?;
+    summary.failures_csv = state.write_failures(&key, &journals.failures(&key)?)?;
+    Ok(summary)
 }
 
 /// Appends a permanently refused address to the suppression list (`suppress_hard_bounces`).
@@ -584,20 +646,20 @@ fn deliver_one(
     transport: &mut dyn Transport,
     gate: &RateGate,
     stop: &AtomicBool,
-) -> Outcome {
+) -> Result<Outcome, String> {
     let email = recipient.email.to_string();
     let (variant, envelope, bytes, message_id) = match composed {
         Ok(parts) => parts,
         Err(e) => {
-            return Outcome {
-                email,
+            return Ok(Outcome {
+                address: recipient.email.clone(),
                 variant: String::new(),
                 status: Status::Failed,
                 attempts: 0,
                 code: None,
                 reply: e.to_string(),
                 message_id: String::new(),
-            }
+            })
         }
     };
     let max = plan.config.delivery.max_attempts.get();
@@ -619,49 +681,56 @@ fn deliver_one(
                 (Status::Deferred, code, reply)
             }
             Err(Failure::Connection { reply }) => (Status::Deferred, None, reply),
+            Err(Failure::Local { reply }) => return Err(reply),
         };
         if status != Status::Deferred || attempt >= max || stop.load(Ordering::SeqCst) {
-            return Outcome {
-                email,
+            return Ok(Outcome {
+                address: recipient.email.clone(),
                 variant,
                 status,
                 attempts: attempt,
                 code,
                 reply,
                 message_id,
-            };
+            });
         }
         tracing::debug!("retrying {email} after: {reply}");
         std::thread::sleep(backoff(base, attempt, seed.wrapping_add(u64::from(attempt))));
     }
 }
 
-fn dry_run(plan: &Plan<'_>, selection: &Selection<'_>, journal_file: &Path, key: &Key) -> Result<Summary, SendError> {
-    let mut summary = Summary::default();
-    // Read the journal if there is one; a dry run never creates or changes it.
-    let conn = journal_file
-        .exists()
-        .then(|| journal::open_read_only(journal_file))
-        .transpose()?;
-    let mut lookup = match &conn {
-        Some(c) => Some(journal::Lookup::new(c, key).map_err(|source| JournalError::Db {
-            path: journal_file.to_path_buf(),
-            source,
-        })?),
-        None => None,
+/// What a send would do, from the same journals a send reads; writes nothing.
+fn dry_run(
+    plan: &Plan<'_>,
+    selection: &Selection<'_>,
+    state: &StateDir,
+    key: &SendKey,
+    here: &state::Destination,
+    options: &Options,
+) -> Result<Summary, SendError> {
+    let mut summary = Summary {
+        destination: Some(here.clone()),
+        ..Summary::default()
     };
+    let journals = Journals::open_existing(state)?;
+    check_destination(&journals, key, here, options)?;
     let mut shown = 0;
+    let mut lookup_error = None;
     audience::scan(
         plan.config,
         selection,
         |p| eprintln!("{p}"),
         |recipient| {
-            let done = lookup
-                .as_mut()
-                .and_then(|l| l.status(recipient.email.as_str()).ok().flatten());
-            if matches!(done, Some(Status::Delivered | Status::Failed)) {
-                summary.skipped += 1;
-                return;
+            match journals.status_of(key, &recipient.email) {
+                Ok(Some(done)) if done.is_done() => {
+                    summary.skipped += 1;
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    lookup_error.get_or_insert(e);
+                    return;
+                }
             }
             *summary
                 .per_variant
@@ -677,6 +746,9 @@ fn dry_run(plan: &Plan<'_>, selection: &Selection<'_>, journal_file: &Path, key:
             }
         },
     )?;
+    if let Some(e) = lookup_error {
+        return Err(e.into());
+    }
     Ok(summary)
 }
 
@@ -697,6 +769,12 @@ fn send_tests(
                 Ok(a) => {
                     summary.delivered += 1;
                     println!("{address} ({id}): {} {}", a.code, a.reply);
+                }
+                Err(Failure::Local { reply }) => {
+                    return Err(SendError::Local {
+                        reply,
+                        resume: command_line(&options.command),
+                    })
                 }
                 Err(e) => {
                     summary.failed += 1;

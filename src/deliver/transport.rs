@@ -9,7 +9,7 @@ use std::time::Duration;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{ClientId, Extension};
 
 use super::relay::{Relay, Security};
 
@@ -22,6 +22,9 @@ pub enum Failure {
     Permanent { code: Option<u16>, reply: String },
     /// The connection broke or timed out: the message may go again on a new connection.
     Connection { reply: String },
+    /// Our own side cannot work: the outbox folder is read-only, full, or not ours. Retrying
+    /// would fail the same way for every recipient, so the send stops (exit 2).
+    Local { reply: String },
 }
 
 /// The server's answer to the final `.`.
@@ -37,33 +40,43 @@ pub trait Transport: Send {
     fn describe(&self) -> String;
 }
 
-/// Writes each message as a `.eml` file into a folder.
+/// Writes each message as a `.eml` file into a folder. A file is written under a hidden
+/// temporary name and renamed once whole, so that a crash or a full disk never leaves a
+/// truncated `.eml`, and a message is reported written only when it is there in full.
 pub struct Outbox {
     dir: PathBuf,
-    inner: lettre::FileTransport,
 }
 
 impl Outbox {
     pub fn new(dir: PathBuf) -> std::io::Result<Outbox> {
         std::fs::create_dir_all(&dir)?;
-        Ok(Outbox {
-            inner: lettre::FileTransport::new(&dir),
-            dir,
-        })
+        Ok(Outbox { dir })
+    }
+
+    fn write(&self, message: &[u8]) -> std::io::Result<PathBuf> {
+        use std::io::Write;
+        let name = uuid::Uuid::new_v4();
+        let temporary = self.dir.join(format!(".{name}.eml.tmp"));
+        let file = self.dir.join(format!("{name}.eml"));
+        let written = std::fs::File::create_new(&temporary)
+            .and_then(|mut f| f.write_all(message).and_then(|()| f.flush()))
+            .and_then(|()| std::fs::rename(&temporary, &file));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        written.map(|()| file)
     }
 }
 
 impl Transport for Outbox {
-    fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
-        use lettre::Transport as _;
-        match self.inner.send_raw(envelope, message) {
-            Ok(id) => Ok(Accepted {
+    fn send(&mut self, _envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
+        match self.write(message) {
+            Ok(file) => Ok(Accepted {
                 code: 250,
-                reply: format!("written to {}/{id}.eml", self.dir.display()),
+                reply: format!("written to {}", file.display()),
             }),
-            Err(e) => Err(Failure::Temporary {
-                code: None,
-                reply: format!("cannot write to the outbox: {e}"),
+            Err(e) => Err(Failure::Local {
+                reply: format!("cannot write to the outbox {}: {e}", self.dir.display()),
             }),
         }
     }
@@ -155,6 +168,23 @@ fn classify(e: lettre::transport::smtp::Error) -> Failure {
 impl Transport for Smtp {
     fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
         let conn = self.connect()?;
+        // lettre refuses such an envelope with an error that reads like a broken connection,
+        // which would defer the recipient for ever: it is a refusal, and says why.
+        let non_ascii = envelope
+            .to()
+            .iter()
+            .chain(envelope.from())
+            .any(|a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii());
+        if non_ascii && !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Err(Failure::Permanent {
+                code: None,
+                reply: format!(
+                    "the address needs SMTPUTF8 (its local part is not ASCII) and the relay {} does not offer it; \
+                     send through a relay that does, or ask the recipient for an ASCII address",
+                    self.relay
+                ),
+            });
+        }
         match conn.send(envelope, message) {
             Ok(response) => {
                 let code = response.code();

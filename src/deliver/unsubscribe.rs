@@ -7,13 +7,14 @@
 //! generated once into `state/unsubscribe.key` (mode 0600) so that the main job works out of
 //! the box and links stay valid across runs.
 
-use std::path::Path;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use crate::state::StateDir;
+use crate::types::EmailAddress;
 
 pub const KEY_ENV: &str = "INFOFLASH_UNSUBSCRIBE_KEY";
 
@@ -35,9 +36,9 @@ impl Key {
         Key(bytes.to_vec())
     }
 
-    /// The key from the environment, else from `file`, created (0600) with 32 random bytes
-    /// when missing.
-    pub fn load_or_create(file: &Path) -> Result<Key, String> {
+    /// The key from the environment, else the state folder's (made on first use, see
+    /// [`StateDir::unsubscribe_key`]).
+    pub fn load(state: &StateDir) -> Result<Key, String> {
         if let Ok(k) = std::env::var(KEY_ENV) {
             if k.len() < 16 {
                 return Err(format!(
@@ -46,46 +47,7 @@ impl Key {
             }
             return Ok(Key(k.into_bytes()));
         }
-        if let Ok(bytes) = std::fs::read(file) {
-            if bytes.len() >= 16 {
-                return Ok(Key(bytes));
-            }
-        }
-        let mut bytes = [0u8; 32];
-        let mut random = std::fs::File::open("/dev/urandom").map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
-        std::io::Read::read_exact(&mut random, &mut bytes).map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        // Written whole under a temporary name, then linked into place: several sends starting
-        // at once (shards) agree on one key, and none reads a half-written file.
-        let temporary = file.with_extension(format!("key.tmp-{}", std::process::id()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options
-            .open(&temporary)
-            .map_err(|e| format!("cannot create the key file {}: {e}", temporary.display()))?;
-        std::io::Write::write_all(&mut f, &bytes).map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
-        drop(f);
-        let linked = std::fs::hard_link(&temporary, file);
-        let _ = std::fs::remove_file(&temporary);
-        match linked {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let existing = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                if existing.len() < 16 {
-                    return Err(format!(
-                        "the key file {} is too short to be a key: delete it (links already sent stop working) or restore it",
-                        file.display()
-                    ));
-                }
-                return Ok(Key(existing));
-            }
-            Err(e) => return Err(format!("cannot create the key file {}: {e}", file.display())),
-        }
-        Ok(Key(bytes.to_vec()))
+        state.unsubscribe_key().map(Key)
     }
 
     fn mac(&self, payload: &[u8]) -> Vec<u8> {
@@ -95,9 +57,9 @@ impl Key {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// A token for `email` sent by `office` (`""` for the international team) on `issued`.
-    pub fn token(&self, office: &str, email: &str, issued: NaiveDate) -> String {
-        let payload = format!("2\n{}\n{office}\n{}", issued.format("%Y-%m-%d"), email.to_lowercase());
+    /// A token for `address` sent by `office` (`""` for the international team) on `issued`.
+    pub fn token(&self, office: &str, address: &EmailAddress, issued: NaiveDate) -> String {
+        let payload = format!("2\n{}\n{office}\n{}", issued.format("%Y-%m-%d"), address.key());
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&payload),
@@ -133,7 +95,7 @@ mod tests {
     fn a_token_verifies_and_an_altered_one_does_not() {
         let key = Key::from_bytes(b"0123456789abcdef0123456789abcdef");
         let day = NaiveDate::from_ymd_opt(2026, 1, 13).unwrap();
-        let token = key.token("santiago", "Ann@Example.org", day);
+        let token = key.token("santiago", &"Ann@Example.org".parse().unwrap(), day);
         assert_eq!(
             key.verify(&token, day),
             Some(("santiago".into(), "ann@example.org".into()))
@@ -163,9 +125,10 @@ mod tests {
     #[test]
     fn a_generated_key_file_is_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("state/unsubscribe.key");
-        let a = Key::load_or_create(&file).unwrap();
-        let b = Key::load_or_create(&file).unwrap();
+        let state = StateDir::new(dir.path().join("state"));
+        let file = state.root().join("unsubscribe.key");
+        let a = Key(state.unsubscribe_key().unwrap());
+        let b = Key(state.unsubscribe_key().unwrap());
         assert_eq!(a.0, b.0);
         #[cfg(unix)]
         {

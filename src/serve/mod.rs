@@ -59,7 +59,7 @@ type Shared = Arc<App>;
 
 /// Serves until Ctrl-C or SIGTERM. `requests_per_second` bounds the whole service.
 pub fn serve(config: Config, listen: SocketAddr, requests_per_second: u32) -> Result<(), ServeError> {
-    let key = Key::load_or_create(&config.delivery.state_dir.join("unsubscribe.key")).map_err(ServeError::Key)?;
+    let key = Key::load(&crate::state::StateDir::new(&config.delivery.state_dir)).map_err(ServeError::Key)?;
     let rate = std::num::NonZeroU32::new(requests_per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
     let app = Arc::new(App {
         editions: config.root.join("editions"),
@@ -182,6 +182,7 @@ async fn unsubscribe(State(app): State<Shared>, UrlPath(token): UrlPath<String>,
         tracing::info!("refused an unsubscribe with an invalid token");
         return forbidden();
     };
+    // One mailbox only: a token can never name a wildcard or a domain (they do not parse).
     let Ok(address) = email.parse::<EmailAddress>() else {
         return forbidden();
     };

@@ -2,6 +2,7 @@
 //! (Chromium, Python) that some tests need — failing with install advice when they are absent.
 #![allow(dead_code)]
 
+pub mod disk;
 pub mod smtp;
 pub mod web;
 
