@@ -86,7 +86,7 @@ start_sink() {
   done
   echo "bench: smtp-sink did not start" >&2; exit 2
 }
-stop_sink() { kill "$sink_pid" 2>/dev/null; wait "$sink_pid" 2>/dev/null || true; }
+stop_sink() { kill "$sink_pid" 2>/dev/null || true; wait "$sink_pid" 2>/dev/null || true; }
 trap stop_sink EXIT
 now() { date +%s.%N; }
 
