@@ -28,6 +28,17 @@ fn settings_with(dir: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replace(from, to)).unwrap();
 }
 
+/// Sends to the outbox folder instead of the project's relay; `extra` is added to [delivery].
+fn to_outbox(dir: &Path, extra: &str) {
+    let settings = std::fs::read_to_string(dir.join("infoflash.toml")).unwrap();
+    let relay = settings
+        .lines()
+        .find(|l| l.starts_with("relay = "))
+        .unwrap()
+        .to_string();
+    settings_with(dir, &relay, &format!("relay = \"outbox\"\n{extra}"));
+}
+
 /// The recipient of each `.eml` file in `outbox`, with how many files name them.
 fn outbox_recipients(outbox: &Path) -> BTreeMap<String, usize> {
     let mut found = BTreeMap::new();
@@ -368,13 +379,7 @@ fn an_interrupted_smtp_send_names_the_whole_resume_command_and_is_not_resumed_el
 #[test]
 fn a_file_size_limit_mid_send_is_an_io_error_and_no_message_is_left_truncated_or_unrecorded() {
     let dir = project(free_port(), 300, &[("rate", "5000"), ("connections", "2")]);
-    let relay_line = std::fs::read_to_string(dir.path().join("infoflash.toml"))
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("relay = "))
-        .unwrap()
-        .to_string();
-    settings_with(dir.path(), &relay_line, "relay = \"outbox\"");
+    to_outbox(dir.path(), "");
     // bash counts `ulimit -f` in KiB; a message is far smaller, the journal's WAL soon larger.
     let out = Command::new("bash")
         .args([
@@ -434,17 +439,7 @@ fn a_file_size_limit_mid_send_is_an_io_error_and_no_message_is_left_truncated_or
 fn a_read_only_outbox_stops_the_send_at_once_with_exit_2_naming_the_folder() {
     let disk = SmallDisk::mount("4m");
     let dir = project(free_port(), 20, &[]);
-    let relay_line = std::fs::read_to_string(dir.path().join("infoflash.toml"))
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("relay = "))
-        .unwrap()
-        .to_string();
-    settings_with(
-        dir.path(),
-        &relay_line,
-        &format!("relay = \"outbox\"\noutbox = \"{}\"", disk.0.path().display()),
-    );
+    to_outbox(dir.path(), &format!("outbox = \"{}\"", disk.0.path().display()));
     disk.remount_read_only();
     let started = Instant::now();
     let out = send(dir.path(), &[]);

@@ -446,13 +446,29 @@ fn returned_edition(message: &Message<'_>) -> Option<EditionId> {
 /// part right after a boundary with no line break). One such message in a mailbox must not
 /// stop an import: it is simply not a message we can read.
 fn parse_without_panicking(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
-    let quiet = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let parsed = std::panic::catch_unwind(|| MessageParser::new().parse(raw))
-        .ok()
-        .flatten();
-    std::panic::set_hook(quiet);
-    parsed
+    quietly(|| MessageParser::new().parse(raw)).flatten()
+}
+
+/// Runs `f`, catching a panic and keeping it off stderr. Swapping the process's panic hook
+/// around the call would race with another thread doing the same (and could leave the
+/// process silenced for good), so one hook is installed once: it stays quiet on a thread
+/// that is inside `quietly` and hands every other panic to the hook that was there before.
+fn quietly<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
+    use std::cell::Cell;
+    thread_local!(static QUIET: Cell<bool> = const { Cell::new(false) });
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(f).ok();
+    QUIET.with(|q| q.set(outer));
+    result
 }
 
 /// Reads one message. `Err` says why it is not a bounce; a DSN that reports only deliveries
@@ -823,6 +839,43 @@ impl<'c> Suppressor<'c> {
 #[cfg(test)]
 mod fuzz_findings {
     use super::*;
+
+    /// Runs in a child process of its own, where no hook was installed yet: its own counting
+    /// hook stands for the process's, and must see every panic but the quiet ones.
+    #[test]
+    fn concurrent_quiet_parses_never_silence_the_panics_of_other_code() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        const NAME: &str =
+            "audience::bounces::fuzz_findings::concurrent_quiet_parses_never_silence_the_panics_of_other_code";
+        if std::env::var_os("INFOFLASH_QUIET_CHILD").is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", NAME, "--test-threads=1"])
+                .env("INFOFLASH_QUIET_CHILD", "1")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success() && text.contains("1 passed"), "{text}");
+            return;
+        }
+        static REPORTED: AtomicUsize = AtomicUsize::new(0);
+        std::panic::set_hook(Box::new(|_| {
+            REPORTED.fetch_add(1, Ordering::SeqCst);
+        }));
+        let raw: &[u8] = b"Content-Type:multipart;boundary=b\n\n--bContent-Type:message/rfc822\n\nContent-Type:message/rfc822\n\n\n--b--";
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        assert!(parse_without_panicking(raw).is_none());
+                        assert_eq!(quietly(|| -> u8 { panic!("quiet") }), None);
+                    }
+                });
+            }
+        });
+        assert_eq!(REPORTED.load(Ordering::SeqCst), 0, "a quiet panic was reported");
+        let _ = std::thread::spawn(|| panic!("loud")).join();
+        assert_eq!(REPORTED.load(Ordering::SeqCst), 1, "a panic elsewhere went unreported");
+    }
 
     #[test]
     fn a_multipart_that_makes_mail_parser_panic_is_not_a_message() {

@@ -5,6 +5,7 @@
 //! - [`transport`]: the [`transport::Transport`] trait with the outbox and SMTP;
 //! - [`relays`]: several relays, by weight and within their own limits, with failover;
 //! - [`rate`]: one global pace for all connections, with throttling;
+//! - [`retry`]: what a failed attempt means: retry, defer or fail, slow down, relay's fault;
 //! - [`compose`]: per-recipient messages from a variant rendered once, with list headers;
 //! - [`unsubscribe`]: signed one-click unsubscribe tokens;
 //! - [`run`]: the send itself — workers, retries, interruption.
@@ -18,6 +19,7 @@ pub mod compose;
 pub mod rate;
 pub mod relay;
 pub mod relays;
+pub mod retry;
 pub mod run;
 pub mod transport;
 pub mod unsubscribe;

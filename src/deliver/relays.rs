@@ -5,9 +5,11 @@
 //! pace (rate, hour and day quotas) and its health. Each worker sends through a [`Multi`]
 //! transport, which asks the pool for the relay that is furthest behind its share (sent ÷
 //! weight) among those that are in rotation, have a free connection and whose own pace allows
-//! a message now. A relay that fails three times in a row (down, or answering 4xx) leaves the
-//! rotation for a cooldown, and the message that failed is offered at once to another relay.
-//! A permanent refusal (5xx) is about the recipient, not the relay, and is returned as is.
+//! a message now. A relay that fails three times in a row (down, refusing connections, or
+//! closing the session with 421: see [`super::retry::is_relay_fault`]) leaves the rotation for a
+//! cooldown, and the message that failed is offered at once to another relay. A refusal
+//! (5xx) or a reply about one mailbox (450–452: busy, full) is about the recipient, not the
+//! relay, and is returned as is.
 //! The global pace still holds: `run` acquires it before a message, and a message offered to
 //! a second relay acquires it again.
 
@@ -19,6 +21,7 @@ use lettre::address::Envelope;
 
 use super::rate::RateGate;
 use super::relay::{Relay, Secret};
+use super::retry::is_relay_fault;
 use super::transport::{Accepted, Failure, Smtp, Transport};
 
 /// Failures in a row after which a relay leaves the rotation.
@@ -143,8 +146,8 @@ impl Pool {
                 s.sent.fetch_add(1, Ordering::SeqCst);
                 *health = Health::default();
             }
-            // The recipient's problem, not the relay's.
-            Err(Failure::Permanent { .. }) => health.failures_in_a_row = 0,
+            // The recipient's problem, not the relay's: a refusal, a full mailbox.
+            Err(failure) if !is_relay_fault(failure) => {}
             Err(failure) => {
                 health.failures_in_a_row += 1;
                 if health.failures_in_a_row >= FAILURES_TO_REST {
@@ -201,7 +204,8 @@ impl Transport for Multi {
             self.pool.done(i, &outcome);
             match outcome {
                 Ok(accepted) => return Ok(accepted),
-                Err(permanent @ Failure::Permanent { .. }) => return Err(permanent),
+                // Another relay would hear the same about this recipient.
+                Err(failure) if !is_relay_fault(&failure) => return Err(failure),
                 Err(other) => {
                     tracing::debug!("relay {} failed, trying another: {other:?}", route.relay);
                     last = Some(other);
@@ -211,10 +215,5 @@ impl Transport for Multi {
         Err(last.unwrap_or(Failure::Connection {
             reply: "every relay is out of rotation for now".into(),
         }))
-    }
-
-    fn describe(&self) -> String {
-        let names: Vec<String> = self.pool.states.iter().map(|s| s.route.relay.to_string()).collect();
-        format!("relays {}", names.join(", "))
     }
 }

@@ -15,6 +15,7 @@ use super::compose::{self, Prepared, Sender};
 use super::rate::RateGate;
 use super::relay::{Destination, Secret};
 use super::relays;
+use super::retry::{Backoff, Next, RetryPolicy};
 use super::transport::{Failure, Outbox, Smtp, Transport};
 use super::unsubscribe;
 use crate::audience::shard::Shard;
@@ -625,19 +626,6 @@ fn suppress_hard_bounce(config: &Config, recipient: &Recipient) {
     }
 }
 
-/// A small xorshift for retry jitter: no need for a crate to spread retries apart.
-fn jitter(seed: u64) -> f64 {
-    let mut x = seed ^ 0x9E37_79B9_7F4A_7C15;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    0.5 + (x % 1000) as f64 / 1000.0
-}
-
-fn backoff(base: Duration, attempt: u32, seed: u64) -> Duration {
-    base.mul_f64(2f64.powi(attempt.saturating_sub(1).min(10) as i32) * jitter(seed))
-}
-
 /// Tries one recipient until delivered, refused, or out of attempts (then deferred).
 fn deliver_one(
     plan: &Plan<'_>,
@@ -662,8 +650,10 @@ fn deliver_one(
             })
         }
     };
-    let max = plan.config.delivery.max_attempts.get();
-    let base = plan.config.delivery.retry_delay;
+    let policy = Backoff {
+        max_attempts: plan.config.delivery.max_attempts.get(),
+        base: plan.config.delivery.retry_delay,
+    };
     let seed = email.bytes().fold(std::process::id() as u64, |h, b| {
         h.wrapping_mul(31).wrapping_add(u64::from(b))
     });
@@ -671,31 +661,47 @@ fn deliver_one(
     loop {
         attempt += 1;
         gate.acquire();
-        let (status, code, reply) = match transport.send(&envelope, &bytes) {
-            Ok(accepted) => (Status::Delivered, Some(accepted.code), accepted.reply),
-            Err(Failure::Permanent { code, reply }) => (Status::Failed, code, reply),
-            Err(Failure::Temporary { code, reply }) => {
-                if matches!(code, Some(421 | 450 | 451 | 452 | 454)) {
-                    gate.throttle(backoff(base, attempt, seed));
-                }
-                (Status::Deferred, code, reply)
+        let failure = match transport.send(&envelope, &bytes) {
+            Ok(accepted) => {
+                return Ok(Outcome {
+                    address: recipient.email.clone(),
+                    variant,
+                    status: Status::Delivered,
+                    attempts: attempt,
+                    code: Some(accepted.code),
+                    reply: accepted.reply,
+                    message_id,
+                })
             }
-            Err(Failure::Connection { reply }) => (Status::Deferred, None, reply),
             Err(Failure::Local { reply }) => return Err(reply),
+            Err(failure) => failure,
         };
-        if status != Status::Deferred || attempt >= max || stop.load(Ordering::SeqCst) {
-            return Ok(Outcome {
-                address: recipient.email.clone(),
-                variant,
-                status,
-                attempts: attempt,
-                code,
-                reply,
-                message_id,
-            });
+        let verdict = policy.judge(&failure, attempt, seed);
+        if let Some(pause) = verdict.slow_down {
+            gate.throttle(pause);
         }
-        tracing::debug!("retrying {email} after: {reply}");
-        std::thread::sleep(backoff(base, attempt, seed.wrapping_add(u64::from(attempt))));
+        let (code, reply) = match failure {
+            Failure::Temporary { code, reply } | Failure::Permanent { code, reply } => (code, reply),
+            Failure::Connection { reply } | Failure::Local { reply } => (None, reply),
+        };
+        let status = match verdict.next {
+            Next::Retry(pause) if !stop.load(Ordering::SeqCst) => {
+                tracing::debug!("retrying {email} after: {reply}");
+                std::thread::sleep(pause);
+                continue;
+            }
+            Next::Retry(_) | Next::Defer => Status::Deferred,
+            Next::Fail => Status::Failed,
+        };
+        return Ok(Outcome {
+            address: recipient.email.clone(),
+            variant,
+            status,
+            attempts: attempt,
+            code,
+            reply,
+            message_id,
+        });
     }
 }
 

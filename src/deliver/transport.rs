@@ -2,7 +2,7 @@
 //! the default, so the main job needs no server) and SMTP (lettre's connection API, one
 //! connection per worker).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -36,8 +36,6 @@ pub struct Accepted {
 
 pub trait Transport: Send {
     fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure>;
-    /// A description for logs, never with secrets.
-    fn describe(&self) -> String;
 }
 
 /// Writes each message as a `.eml` file into a folder. A file is written under a hidden
@@ -80,10 +78,6 @@ impl Transport for Outbox {
             }),
         }
     }
-
-    fn describe(&self) -> String {
-        format!("outbox {}", self.dir.display())
-    }
 }
 
 /// One SMTP connection, opened on first use and again after it breaks.
@@ -125,6 +119,11 @@ impl Smtp {
             }
             let tls = tls.build_rustls().map_err(connection_failure)?;
             let implicit = (r.security == Security::Implicit).then_some(&tls);
+            let peers: Vec<SocketAddr> = (r.host.as_str(), r.port)
+                .to_socket_addrs()
+                .map(Iterator::collect)
+                .unwrap_or_default();
+            let before = sockets_to(&peers);
             let mut conn = SmtpConnection::connect(
                 (r.host.as_str(), r.port),
                 Some(self.timeout),
@@ -133,7 +132,7 @@ impl Smtp {
                 None,
             )
             .map_err(connection_failure)?;
-            set_nodelay_on_sockets();
+            set_nodelay_on_new_sockets(&peers, &before);
             if r.security == Security::StartTls {
                 conn.starttls(&tls, &self.hello).map_err(connection_failure)?;
             }
@@ -212,10 +211,6 @@ impl Transport for Smtp {
             }
         }
     }
-
-    fn describe(&self) -> String {
-        self.relay.to_string()
-    }
 }
 
 impl Drop for Smtp {
@@ -227,29 +222,72 @@ impl Drop for Smtp {
 }
 
 /// lettre's connection API does not expose its socket, and without TCP_NODELAY every message
-/// stalls ~40 ms (Nagle's algorithm holding the final `.` while the server delays its ACK).
-/// All TCP sockets of this process are SMTP connections, so after each connect every one of
-/// them gets TCP_NODELAY, found through `/proc/self/fd` (Linux; elsewhere this does nothing).
-fn set_nodelay_on_sockets() {
+/// stalls ~40 ms (Nagle's algorithm holding the final `.`, which lettre writes on its own,
+/// while the server delays its ACK). So the socket is found from outside: the TCP sockets of
+/// this process connected to the relay's address (`/proc/self/fd` and `getpeername`) that
+/// did not exist before this connect, told apart by their inode, so that a descriptor closed
+/// and reused meanwhile is never touched. Another worker connecting to the same relay at the
+/// same moment may have its socket set too, which is what it would do itself. Linux only;
+/// elsewhere messages are sent without it (slower, never wrong).
+///
+/// The sockets of this process connected to one of `peers`, by inode.
+fn sockets_to(peers: &[SocketAddr]) -> Vec<u64> {
+    socket_fds(peers).into_iter().map(|(_, inode)| inode).collect()
+}
+
+/// `(descriptor, inode)` of each TCP socket of this process whose peer is in `peers`.
+fn socket_fds(peers: &[SocketAddr]) -> Vec<(i32, u64)> {
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::BorrowedFd;
         let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-            return;
+            return Vec::new();
         };
+        let mut found = Vec::new();
         for entry in entries.flatten() {
-            let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
             let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
                 continue;
             };
-            if is_socket {
-                // SAFETY: the descriptor is open (listed just now) and only borrowed for the call.
-                let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-                let socket = socket2::SockRef::from(&borrowed);
-                if socket.r#type().is_ok_and(|t| t == socket2::Type::STREAM) {
-                    let _ = socket.set_tcp_nodelay(true);
-                }
+            let Some(inode) = socket_inode(fd) else { continue };
+            // SAFETY: the descriptor was open when listed; if it has been closed since, the
+            // calls below fail harmlessly (EBADF), and a reused one has another inode.
+            let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            let socket = socket2::SockRef::from(&borrowed);
+            let to_peer = socket
+                .peer_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .is_some_and(|a| peers.contains(&a));
+            if to_peer {
+                found.push((fd, inode));
             }
+        }
+        found
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = peers;
+        Vec::new()
+    }
+}
+
+/// The inode of the socket behind `fd` (`socket:[12345]`), if it is a socket.
+fn socket_inode(fd: i32) -> Option<u64> {
+    let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    target
+        .to_str()?
+        .strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+fn set_nodelay_on_new_sockets(peers: &[SocketAddr], before: &[u64]) {
+    for (fd, inode) in socket_fds(peers) {
+        // Still the same socket: the inode is checked again right before the call.
+        if !before.contains(&inode) && socket_inode(fd) == Some(inode) {
+            // SAFETY: as in `socket_fds`.
+            let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            let _ = socket2::SockRef::from(&borrowed).set_tcp_nodelay(true);
         }
     }
 }
