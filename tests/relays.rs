@@ -42,6 +42,10 @@ fn messages_are_spread_by_weight() {
     assert_eq!(to_a + to_b, 200);
     assert!((135..=165).contains(&to_a), "weights 3:1 gave {to_a}:{to_b}");
     assert!(total(&[&a, &b]).values().all(|&n| n == 1));
+    // The summary names where it sent: both relays, not the settings' default outbox.
+    let summary = common::stdout(&out);
+    let both = format!("sent through SMTP (smtp://127.0.0.1:{}, smtp://127.0.0.1:{})", a.port, b.port);
+    assert!(summary.contains(&both), "{summary}");
 }
 
 #[test]
