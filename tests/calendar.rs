@@ -35,6 +35,36 @@ fn days_lists_the_window_with_rule_based_days_on_their_date_for_the_year() {
 }
 
 #[test]
+fn days_without_from_lists_the_weeks_from_today() {
+    let today = chrono::Local::now().date_naive();
+    let out = infoflash(&root(), &["days", "--weeks", "8", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let explicit = infoflash(
+        &root(),
+        &["days", "--weeks", "8", "--json", "--from", &today.to_string()],
+    );
+    let dates = |o: &std::process::Output| -> Vec<String> {
+        let days: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+        days.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["date"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (implicit, given) = (dates(&out), dates(&explicit));
+    assert!(
+        !implicit.is_empty(),
+        "eight weeks of a full year's calendar hold no day?"
+    );
+    assert_eq!(implicit, given, "without --from, the window does not start today");
+    let last = (today + chrono::Duration::weeks(8)).to_string();
+    assert!(
+        implicit.iter().all(|d| (today.to_string()..=last.clone()).contains(d)),
+        "{implicit:?}"
+    );
+}
+
+#[test]
 fn days_refuses_a_language_that_is_not_configured() {
     let out = infoflash(&root(), &["days", "--language", "de"]);
     assert_eq!(out.status.code(), Some(2));

@@ -44,7 +44,10 @@ fn messages_are_spread_by_weight() {
     assert!(total(&[&a, &b]).values().all(|&n| n == 1));
     // The summary names where it sent: both relays, not the settings' default outbox.
     let summary = common::stdout(&out);
-    let both = format!("sent through SMTP (smtp://127.0.0.1:{}, smtp://127.0.0.1:{})", a.port, b.port);
+    let both = format!(
+        "sent through SMTP (smtp://127.0.0.1:{}, smtp://127.0.0.1:{})",
+        a.port, b.port
+    );
     assert!(summary.contains(&both), "{summary}");
 }
 

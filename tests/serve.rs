@@ -103,6 +103,23 @@ fn wrong_and_oversized_bodies_are_refused() {
 }
 
 #[test]
+fn requests_beyond_the_rate_get_429_and_the_service_answers_again_after_a_pause() {
+    let dir = common::web::built_project();
+    let server = Service::start_with_rate(dir.path(), Some(KEY), 5);
+    let url = format!("{}/archive/", server.base);
+    let codes: Vec<u16> = (0..40).map(|_| get(&url).0).collect();
+    assert!(codes.contains(&200), "{codes:?}");
+    let refused = codes.iter().filter(|&&c| c == 429).count();
+    assert!(
+        refused >= 20,
+        "40 requests at once against 5 a second: only {refused} refused: {codes:?}"
+    );
+    assert!(codes.iter().all(|&c| c == 200 || c == 429), "{codes:?}");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert_eq!(get(&url).0, 200, "still refused after a pause");
+}
+
+#[test]
 fn a_hundred_parallel_unsubscribes_lose_none() {
     let dir = common::web::built_project();
     let server = Service::start(dir.path(), Some(KEY));

@@ -33,9 +33,14 @@ impl Service {
     /// With `key`, tokens are checked with it (INFOFLASH_UNSUBSCRIBE_KEY); without, with the
     /// project's `state/unsubscribe.key`, the one `send` signed with.
     pub fn start(dir: &Path, key: Option<&str>) -> Service {
+        Service::start_with_rate(dir, key, 10_000)
+    }
+
+    /// As [`Service::start`], answering at most `rate` requests a second.
+    pub fn start_with_rate(dir: &Path, key: Option<&str>, rate: u32) -> Service {
         let mut command = Command::new(env!("CARGO_BIN_EXE_infoflash"));
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--rate", "10000"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--rate", &rate.to_string()])
             .current_dir(dir)
             .env_remove("INFOFLASH_UNSUBSCRIBE_KEY")
             .stdout(Stdio::piped())
