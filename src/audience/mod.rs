@@ -37,7 +37,7 @@ pub use lists::{Dialect, Fields, ListReader, Row};
 pub use segment::Filter;
 pub use suppression::Suppression;
 
-use crate::config::Config;
+use crate::config::{Config, Office};
 use crate::types::{EmailAddress, Language, Region};
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +190,34 @@ pub struct Selection<'a> {
     pub suppression: &'a Suppression,
     /// Only this shard of the audience (`send --shard K/N`).
     pub shard: Option<shard::Shard>,
+}
+
+impl<'a> Selection<'a> {
+    /// Whom a send or a count reads: `lists` when given, else the office's lists, else the
+    /// settings'; the office's own segment and then `filters` must all match. The one place
+    /// that turns an office into its lists and filters, for `lists`, `send` and `status` alike.
+    pub fn of(
+        config: &Config,
+        office: Option<&Office>,
+        lists: &[PathBuf],
+        filters: &[Filter],
+        suppression: &'a Suppression,
+        shard: Option<shard::Shard>,
+    ) -> Selection<'a> {
+        let lists = if !lists.is_empty() {
+            lists.to_vec()
+        } else {
+            office.map_or_else(|| config.lists.clone(), |o| o.lists.clone())
+        };
+        let mut all = office.map(|o| o.filters.clone()).unwrap_or_default();
+        all.extend(filters.iter().cloned());
+        Selection {
+            lists,
+            filters: all,
+            suppression,
+            shard,
+        }
+    }
 }
 
 /// What a pass over the lists found. `rows` = `valid` + `invalid`; of the valid rows,

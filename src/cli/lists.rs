@@ -51,32 +51,20 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|id| configured_office(config, id))
         .transpose()?;
-    let lists = match (&office, args.csv.is_empty()) {
-        (_, false) => args.csv.clone(),
-        (Some(office), true) => office.lists.clone(),
-        (None, true) => config.lists.clone(),
-    };
+    let (suppression, mut problems) = Suppression::load(&config.suppression)?;
+    let selection = Selection::of(config, office, &args.csv, &args.filters, &suppression, None);
     anyhow::ensure!(
-        !lists.is_empty(),
+        !selection.lists.is_empty(),
         "no recipient lists: name CSV files, or set `lists` in infoflash.toml (or put .csv files in recipients/)"
     );
-    let mut filters: Vec<Filter> = office.map(|o| o.filters.clone()).unwrap_or_default();
-    filters.extend(args.filters.iter().cloned());
-    check_filters(&filters, &lists, config)?;
+    check_filters(&selection.filters, &selection.lists, config)?;
 
-    let (suppression, mut problems) = Suppression::load(&config.suppression)?;
     if !args.json {
         for p in &problems {
             eprintln!("{p}");
         }
     }
     let mut not_shown = 0;
-    let selection = Selection {
-        lists: lists.clone(),
-        filters,
-        suppression: &suppression,
-        shard: None,
-    };
     let counts = audience::scan(
         config,
         &selection,
@@ -94,7 +82,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
 
     if args.json {
         let report = JsonReport {
-            lists: &lists,
+            lists: &selection.lists,
             suppression: &config.suppression,
             counts: &counts,
             problems: &problems,

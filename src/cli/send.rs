@@ -249,14 +249,7 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let journals = Journals::open_existing(&StateDir::new(&config.delivery.state_dir))?;
     let tally = journals.tally(&key)?;
     let (suppression, _) = Suppression::load(&config.suppression)?;
-    let lists = office.map_or_else(|| config.lists.clone(), |o| o.lists.clone());
-    let filters = office.map(|o| o.filters.clone()).unwrap_or_default();
-    let selection = Selection {
-        lists,
-        filters,
-        suppression: &suppression,
-        shard: None,
-    };
+    let selection = Selection::of(config, office, &[], &[], &suppression, None);
     let mut pending = 0;
     let mut lookup_error = None;
     audience::scan(

@@ -45,7 +45,7 @@ pub fn dkim_config(settings: &crate::config::Dkim) -> Result<lettre::message::dk
         DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
     };
     let file = &settings.key_file;
-    let key = super::relay::Secret::load("", Some(file))?
+    let key = super::secrets::Secret::load("", Some(file))?
         .ok_or_else(|| format!("cannot read the DKIM key {}", file.display()))?;
     let algorithm = if settings.ed25519 {
         DkimSigningAlgorithm::Ed25519

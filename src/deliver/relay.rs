@@ -1,11 +1,9 @@
 //! The relay to deliver through: `smtp://[user@]host[:port]` (STARTTLS when the server offers
 //! it is not assumed: add `?tls=starttls`), `smtps://[user@]host[:port]` (implicit TLS), or
-//! `outbox` (files, the default). Passwords never come from the settings file in git: they are
-//! read from an environment variable or a 0600 file, held in a [`Secret`] whose `Debug` and
-//! `Display` never show it.
+//! `outbox` (files, the default). Passwords never come from the settings file in git, nor
+//! from the URL: see [`super::secrets`].
 
 use std::fmt;
-use std::path::Path;
 
 use super::transport::is_loopback;
 
@@ -110,45 +108,6 @@ impl Destination {
     }
 }
 
-/// A password. Never printed.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// From an environment variable, or else a file that only its owner can read.
-    pub fn load(env_var: &str, file: Option<&Path>) -> Result<Option<Secret>, String> {
-        if let Some(value) = (!env_var.is_empty()).then(|| std::env::var(env_var).ok()).flatten() {
-            return Ok(Some(Secret(value)));
-        }
-        let Some(file) = file else { return Ok(None) };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let meta =
-                std::fs::metadata(file).map_err(|e| format!("cannot read the secret file {}: {e}", file.display()))?;
-            if meta.permissions().mode() & 0o077 != 0 {
-                return Err(format!(
-                    "the password file {} can be read by others: chmod 600 it",
-                    file.display()
-                ));
-            }
-        }
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read the password file {}: {e}", file.display()))?;
-        Ok(Some(Secret(text.trim_end_matches(['\r', '\n']).to_string())))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,12 +150,5 @@ mod tests {
             .unwrap()
             .check_auth_is_safe()
             .is_ok());
-    }
-
-    #[test]
-    fn a_secret_never_shows_in_debug() {
-        let s = Secret("hunter2".into());
-        assert_eq!(format!("{s:?}"), "Secret(***)");
-        assert!(!format!("{:?}", Some(s)).contains("hunter2"));
     }
 }

@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope;
 
 use super::rate::RateGate;
-use super::relay::{Relay, Secret};
+use super::relay::Relay;
 use super::retry::is_relay_fault;
+use super::secrets::Secret;
 use super::transport::{Accepted, Failure, Smtp, Transport};
 
 /// Failures in a row after which a relay leaves the rotation.

@@ -83,7 +83,7 @@ impl Transport for Outbox {
 /// One SMTP connection, opened on first use and again after it breaks.
 pub struct Smtp {
     relay: Relay,
-    password: Option<super::relay::Secret>,
+    password: Option<super::secrets::Secret>,
     /// Extra certificate authorities (PEM) to trust, from `tls_ca_file`.
     ca: Option<Vec<u8>>,
     timeout: Duration,
@@ -92,7 +92,7 @@ pub struct Smtp {
 }
 
 impl Smtp {
-    pub fn new(relay: Relay, password: Option<super::relay::Secret>, ca: Option<Vec<u8>>, timeout: Duration) -> Smtp {
+    pub fn new(relay: Relay, password: Option<super::secrets::Secret>, ca: Option<Vec<u8>>, timeout: Duration) -> Smtp {
         let hello = ClientId::Domain(relay.hello_name.clone());
         Smtp {
             relay,

@@ -1,0 +1,235 @@
+//! Planning a send: everything loaded once before the first message — the edition checked
+//! and rendered in each variant, the unsubscribe and DKIM keys, the relays with their secrets,
+//! the global pace — and what identifies the send in the journal (its key, its destination, the
+//! command that runs it again). It must not send: a [`Plan`] only hands out messages and
+//! transports.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::compose::{self, Prepared, Sender};
+use super::rate::RateGate;
+use super::relay::Destination;
+use super::relays;
+use super::run::SendError;
+use super::secrets::{read_ca, relay_password, Secret};
+use super::transport::{Outbox, Smtp, Transport};
+use super::unsubscribe;
+use crate::audience::{self, Recipient};
+use crate::config::{Config, Office};
+use crate::edition::{self, Edition};
+use crate::render::{self, RenderError, Scope, Templates, Variant};
+use crate::state::{self, SendKey, StateDir};
+
+/// Everything loaded once for a send and shared by the workers: the edition rendered in each
+/// variant, the keys, and how to reach the relay(s).
+pub(super) struct Plan<'a> {
+    pub config: &'a Config,
+    pub edition: Edition,
+    templates: Templates,
+    office: Option<&'a Office>,
+    pub variants: BTreeMap<crate::types::Language, (Variant, Prepared)>,
+    key: unsubscribe::Key,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
+    /// The single relay's password (none for the outbox or a relay without a user).
+    password: Option<Secret>,
+    /// Extra certificate authorities for the relays' certificates.
+    ca: Option<Vec<u8>>,
+    /// `[[delivery.relays]]`, when there are several.
+    pool: Option<Arc<relays::Pool>>,
+    /// The global pace, over every connection and relay.
+    pub gate: Arc<RateGate>,
+}
+
+impl Plan<'_> {
+    pub fn variant_for(&self, recipient: &Recipient) -> &(Variant, Prepared) {
+        let available: Vec<_> = self.variants.keys().cloned().collect();
+        let language = audience::language_for(
+            recipient,
+            &available,
+            self.office.map(|o| &o.language),
+            &self.config.fallback_language,
+        );
+        &self.variants[language]
+    }
+
+    fn sender(&self, subject_prefix: &str) -> Sender<'_> {
+        Sender {
+            config: self.config,
+            edition: &self.edition,
+            office: self.office,
+            key: &self.key,
+            subject_prefix: subject_prefix.to_string(),
+            dkim: self.dkim.as_ref(),
+        }
+    }
+
+    /// The message for `recipient`, `prefix` before its subject (`[TEST] `).
+    pub fn compose(&self, recipient: &Recipient, prefix: &str) -> Result<Composed, RenderError> {
+        let (variant, prepared) = self.variant_for(recipient);
+        let labels = self.templates.labels(&variant.language)?;
+        let (envelope, bytes, message_id) =
+            compose::message(prepared, recipient, &self.sender(prefix), &self.templates, labels)?;
+        Ok(Composed {
+            variant: variant.id(),
+            envelope,
+            bytes,
+            message_id,
+        })
+    }
+
+    /// A new connection's transport: a file writer for the outbox, one SMTP connection to the
+    /// relay, or a connection per relay of the pool.
+    pub fn transport(&self) -> Result<Box<dyn Transport>, SendError> {
+        let d = &self.config.delivery;
+        if let Some(pool) = &self.pool {
+            return Ok(Box::new(relays::Multi::new(pool.clone())));
+        }
+        Ok(match &d.destination {
+            Destination::Outbox => Box::new(Outbox::new(d.outbox.clone()).map_err(|source| SendError::Outbox {
+                path: d.outbox.clone(),
+                source,
+            })?),
+            Destination::Smtp(relay) => Box::new(Smtp::new(
+                relay.clone(),
+                self.password.clone(),
+                self.ca.clone(),
+                d.timeout,
+            )),
+        })
+    }
+}
+
+/// A message ready to send.
+pub(super) struct Composed {
+    /// Its variant's id (`en`, `es-santiago`).
+    pub variant: String,
+    pub envelope: lettre::address::Envelope,
+    pub bytes: Vec<u8>,
+    pub message_id: String,
+}
+
+/// How long a relay that keeps failing stays out of the rotation.
+const RELAY_REST: Duration = Duration::from_secs(30);
+
+/// The pool of `[[delivery.relays]]`, with their passwords, or `None` for a single relay.
+fn relay_pool(
+    config: &Config,
+    ca: &Option<Vec<u8>>,
+    global: &Arc<RateGate>,
+) -> Result<Option<Arc<relays::Pool>>, SendError> {
+    let d = &config.delivery;
+    if d.relays.is_empty() {
+        return Ok(None);
+    }
+    let mut routes = Vec::new();
+    for r in &d.relays {
+        let env = r.password_env.as_deref().unwrap_or(&d.password_env);
+        let file = r.password_file.as_deref().or(d.password_file.as_deref());
+        routes.push(relays::Route {
+            relay: r.relay.clone(),
+            password: relay_password(&r.relay, env, file)?,
+            ca: ca.clone(),
+            weight: r.weight.get(),
+            connections: r.connections.get(),
+            gate: r.pace.map(RateGate::new),
+        });
+    }
+    Ok(Some(relays::Pool::new(routes, RELAY_REST, d.timeout, global.clone())))
+}
+
+/// Loads and checks the edition, renders each variant once, and gets the keys and the
+/// relays' secrets: everything that can fail before the first message, fails here.
+pub(super) fn load_plan<'a>(
+    config: &'a Config,
+    edition_path: &Path,
+    office: Option<&'a Office>,
+) -> Result<Plan<'a>, SendError> {
+    let (edition, _warnings) = edition::load(edition_path, config)?;
+    let templates = Templates::load(&config.templates_dir, &config.languages)?;
+    let scope = match office {
+        Some(o) => Scope::Office {
+            id: o.id.clone(),
+            regions: o.regions.clone(),
+        },
+        None => Scope::All,
+    };
+    let mut variants = BTreeMap::new();
+    let mut rendered = Vec::new();
+    for variant in render::variants(&edition, &[], &scope) {
+        let prepared = compose::prepare(&edition, &variant, config, &templates)?;
+        rendered.push(prepared.rendered.clone());
+        variants.insert(variant.language.clone(), (variant, prepared));
+    }
+    let findings = crate::check::findings(&edition, &rendered);
+    if findings.has_errors() {
+        return Err(SendError::NotReady(findings.sorted()));
+    }
+    let key = unsubscribe::Key::load(&StateDir::new(&config.delivery.state_dir)).map_err(SendError::UnsubscribeKey)?;
+    let dkim = config
+        .delivery
+        .dkim
+        .as_ref()
+        .map(compose::dkim_config)
+        .transpose()
+        .map_err(SendError::Dkim)?;
+    let d = &config.delivery;
+    let ca = read_ca(d.tls_ca_file.as_deref())?;
+    let password = match &d.destination {
+        Destination::Smtp(relay) => relay_password(relay, &d.password_env, d.password_file.as_deref())?,
+        Destination::Outbox => None,
+    };
+    let gate = Arc::new(RateGate::new(d.pace));
+    let pool = relay_pool(config, &ca, &gate)?;
+    Ok(Plan {
+        config,
+        edition,
+        templates,
+        office,
+        variants,
+        key,
+        dkim,
+        password,
+        ca,
+        pool,
+        gate,
+    })
+}
+
+/// The journal key of an edition's send by `office`.
+pub fn send_key(edition: &crate::types::EditionId, office: Option<&Office>) -> SendKey {
+    SendKey {
+        edition: edition.clone(),
+        office: office.map(|o| o.id.clone()),
+    }
+}
+
+/// Where this send goes, as the journal records it (never with a password).
+pub fn destination(config: &Config) -> state::Destination {
+    let d = &config.delivery;
+    if !d.relays.is_empty() {
+        let urls: Vec<String> = d.relays.iter().map(|r| r.relay.to_string()).collect();
+        return state::Destination::Smtp(urls.join(", "));
+    }
+    match &d.destination {
+        Destination::Outbox => state::Destination::Outbox(d.outbox.display().to_string()),
+        Destination::Smtp(relay) => state::Destination::Smtp(relay.to_string()),
+    }
+}
+
+/// `infoflash ARGS…` as one line a shell reads back as the same arguments.
+pub fn command_line(args: &[String]) -> String {
+    let quoted: Vec<String> = std::iter::once("infoflash".to_string())
+        .chain(args.iter().map(|a| {
+            let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        }))
+        .collect();
+    quoted.join(" ")
+}

@@ -1,0 +1,281 @@
+//! The workers of a send: each owns one connection (a [`Transport`]), takes the next
+//! recipient from the queue, composes their message, sends it at the global pace, retries as
+//! the [`super::retry`] policy says, and records the outcome before it sends another. The
+//! first problem that must stop the send (the journal cannot be written, the outbox is
+//! read-only) halts every worker; they drain the queue so that the intake never blocks. It
+//! must not choose recipients: they come from [`super::run`].
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::plan::{Composed, Plan};
+use super::retry::{Backoff, Next, RetryPolicy};
+use super::run::SendError;
+use super::transport::{Failure, Transport};
+use crate::audience::{self, Recipient};
+use crate::config::Config;
+use crate::render::RenderError;
+use crate::state::{Outcome, Pending, Recorder, Status};
+
+/// What the workers of one send share.
+pub(super) struct Crew<'a, 'p> {
+    pub plan: &'a Plan<'p>,
+    pub jobs: Mutex<mpsc::Receiver<Recipient>>,
+    pub progress: Progress,
+    /// Raised by Ctrl-C or SIGTERM: no new attempt is retried.
+    pub stop: &'a AtomicBool,
+    /// The command that resumes this send, for the error that stops it.
+    pub resume: String,
+    halted: AtomicBool,
+    trouble: Mutex<Option<SendError>>,
+}
+
+impl<'a, 'p> Crew<'a, 'p> {
+    pub fn new(plan: &'a Plan<'p>, jobs: mpsc::Receiver<Recipient>, stop: &'a AtomicBool, resume: String) -> Self {
+        Crew {
+            plan,
+            jobs: Mutex::new(jobs),
+            progress: Progress::new(),
+            stop,
+            resume,
+            halted: AtomicBool::new(false),
+            trouble: Mutex::new(None),
+        }
+    }
+
+    /// Whether a worker hit a problem that stops the send.
+    pub fn halted(&self) -> bool {
+        self.halted.load(Ordering::SeqCst)
+    }
+
+    /// The problem that stopped the send, if one did.
+    pub fn into_trouble(self) -> Option<SendError> {
+        self.trouble.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fail(&self, e: SendError) {
+        tracing::error!("{e}");
+        self.trouble.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+        self.halted.store(true, Ordering::SeqCst);
+    }
+
+    fn next_job(&self) -> Option<Recipient> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).recv().ok()
+    }
+
+    /// One worker, until the queue closes or the send halts.
+    pub fn work(&self, mut transport: Box<dyn Transport>, recorder: Recorder) {
+        // The previous outcome commits while the next message is composed; it must be
+        // committed before that message is sent.
+        let mut committing: Option<(Pending, Outcome, Recipient)> = None;
+        loop {
+            let next = if self.halted() { None } else { self.next_job() };
+            let composed = next.as_ref().map(|r| self.plan.compose(r, ""));
+            if let Some((pending, outcome, recipient)) = committing.take() {
+                if let Err(e) = pending.wait() {
+                    // Never go on with messages that cannot be recorded.
+                    self.fail(e.into());
+                    break;
+                }
+                let refused_by_server = outcome.code.is_some_and(|c| c >= 500);
+                if outcome.status == Status::Failed
+                    && refused_by_server
+                    && self.plan.config.delivery.suppress_hard_bounces
+                {
+                    suppress_hard_bounce(self.plan.config, &recipient);
+                }
+                self.progress.count(outcome.status);
+            }
+            let (Some(recipient), Some(composed)) = (next, composed) else {
+                break;
+            };
+            let outcome = match deliver_one(self.plan, &recipient, composed, transport.as_mut(), self.stop) {
+                Ok(outcome) => outcome,
+                Err(reply) => {
+                    self.fail(SendError::Local {
+                        reply,
+                        resume: self.resume.clone(),
+                    });
+                    break;
+                }
+            };
+            match recorder.submit(outcome.clone()) {
+                Ok(pending) => committing = Some((pending, outcome, recipient)),
+                Err(e) => {
+                    self.fail(e.into());
+                    break;
+                }
+            }
+        }
+        // Whatever is still queued is not sent; taking it lets the intake finish instead of
+        // waiting on a full queue nobody reads.
+        while self.halted() && self.next_job().is_some() {}
+    }
+}
+
+/// Counters shared by the workers, shown as a progress bar on a terminal and as log lines
+/// otherwise.
+pub(super) struct Progress {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    deferred: AtomicU64,
+    started: Instant,
+    last_line: Mutex<Instant>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} handled ({per_sec}) {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            delivered: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            deferred: AtomicU64::new(0),
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+            bar,
+        }
+    }
+
+    fn count(&self, status: Status) {
+        match status {
+            Status::Delivered => &self.delivered,
+            Status::Failed => &self.failed,
+            Status::Deferred => &self.deferred,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        let (d, f, r) = self.totals();
+        let line = format!("delivered {d}, failed {f}, deferred {r}");
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(line);
+            }
+            None => {
+                let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
+                if last.elapsed() >= Duration::from_secs(2) {
+                    *last = Instant::now();
+                    let rate = (d + f + r) as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+                    tracing::info!("{line} ({rate:.1}/s)");
+                    eprintln!("send: {line} ({rate:.1}/s)");
+                }
+            }
+        }
+    }
+
+    pub fn totals(&self) -> (u64, u64, u64) {
+        (
+            self.delivered.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+            self.deferred.load(Ordering::Relaxed),
+        )
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Appends a permanently refused address to the suppression list (`suppress_hard_bounces`).
+fn suppress_hard_bounce(config: &Config, recipient: &Recipient) {
+    let today = chrono::Utc::now().date_naive();
+    if let Err(e) = audience::suppression::append(&config.suppression, &recipient.email, "hard bounce", today) {
+        tracing::error!("cannot add a hard bounce to {}: {e}", config.suppression.display());
+    }
+}
+
+/// Tries one recipient until delivered, refused, or out of attempts (then deferred).
+/// `Err` when our own side cannot work (the outbox cannot be written): the send must stop.
+fn deliver_one(
+    plan: &Plan<'_>,
+    recipient: &Recipient,
+    composed: Result<Composed, RenderError>,
+    transport: &mut dyn Transport,
+    stop: &AtomicBool,
+) -> Result<Outcome, String> {
+    let email = recipient.email.to_string();
+    let Composed {
+        variant,
+        envelope,
+        bytes,
+        message_id,
+    } = match composed {
+        Ok(composed) => composed,
+        Err(e) => {
+            return Ok(Outcome {
+                address: recipient.email.clone(),
+                variant: String::new(),
+                status: Status::Failed,
+                attempts: 0,
+                code: None,
+                reply: e.to_string(),
+                message_id: String::new(),
+            })
+        }
+    };
+    let policy = Backoff {
+        max_attempts: plan.config.delivery.max_attempts.get(),
+        base: plan.config.delivery.retry_delay,
+    };
+    let seed = email.bytes().fold(std::process::id() as u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        plan.gate.acquire();
+        let failure = match transport.send(&envelope, &bytes) {
+            Ok(accepted) => {
+                return Ok(Outcome {
+                    address: recipient.email.clone(),
+                    variant,
+                    status: Status::Delivered,
+                    attempts: attempt,
+                    code: Some(accepted.code),
+                    reply: accepted.reply,
+                    message_id,
+                })
+            }
+            Err(Failure::Local { reply }) => return Err(reply),
+            Err(failure) => failure,
+        };
+        let verdict = policy.judge(&failure, attempt, seed);
+        if let Some(pause) = verdict.slow_down {
+            plan.gate.throttle(pause);
+        }
+        let (code, reply) = match failure {
+            Failure::Temporary { code, reply } | Failure::Permanent { code, reply } => (code, reply),
+            Failure::Connection { reply } | Failure::Local { reply } => (None, reply),
+        };
+        let status = match verdict.next {
+            Next::Retry(pause) if !stop.load(Ordering::SeqCst) => {
+                tracing::debug!("retrying {email} after: {reply}");
+                std::thread::sleep(pause);
+                continue;
+            }
+            Next::Retry(_) | Next::Defer => Status::Deferred,
+            Next::Fail => Status::Failed,
+        };
+        return Ok(Outcome {
+            address: recipient.email.clone(),
+            variant,
+            status,
+            attempts: attempt,
+            code,
+            reply,
+            message_id,
+        });
+    }
+}
