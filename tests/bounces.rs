@@ -39,6 +39,14 @@ fn our_id(edition: &str, recipient: &str) -> String {
     format!("<{hash}.{edition}@example.org>")
 }
 
+/// A bounce of `tests/fixtures/dsn/` (shared with the unit tests of `audience::bounces`),
+/// filled in.
+fn fixture(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_string(), |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), value)
+    })
+}
+
 /// Postfix's bounce: notification, delivery report, returned headers.
 fn postfix(recipient: &str, action: &str, status: &str, diagnostic: &str, message_id: &str, date: &str) -> String {
     let subject = if action == "delayed" {
@@ -46,125 +54,25 @@ fn postfix(recipient: &str, action: &str, status: &str, diagnostic: &str, messag
     } else {
         "Undelivered Mail Returned to Sender"
     };
-    format!(
-        "Return-Path: <>\r
-Received: by mail.example.org (Postfix) id 4F3A21C0042; {date}\r
-Date: {date}\r
-From: MAILER-DAEMON@mail.example.org (Mail Delivery System)\r
-Subject: {subject}\r
-To: flash@example.org\r
-Auto-Submitted: auto-replied\r
-MIME-Version: 1.0\r
-Content-Type: multipart/report; report-type=delivery-status;\r
-\tboundary=\"4F3A21C0042.1768900443/mail.example.org\"\r
-Content-Transfer-Encoding: 7bit\r
-Message-Id: <20260120091403.4F3A21C0042@mail.example.org>\r
-\r
-This is a MIME-encapsulated message.\r
-\r
---4F3A21C0042.1768900443/mail.example.org\r
-Content-Description: Notification\r
-Content-Type: text/plain; charset=us-ascii\r
-\r
-This is the mail system at host mail.example.org.\r
-\r
-I'm sorry to have to inform you that your message could not\r
-be delivered to one or more recipients. It's attached below.\r
-\r
-<{recipient}>: host mx.school.example.net[203.0.113.7] said: {diagnostic}\r
-    (in reply to RCPT TO command)\r
-\r
---4F3A21C0042.1768900443/mail.example.org\r
-Content-Description: Delivery report\r
-Content-Type: message/delivery-status\r
-\r
-Reporting-MTA: dns; mail.example.org\r
-X-Postfix-Queue-ID: 4F3A21C0042\r
-X-Postfix-Sender: rfc822; flash@example.org\r
-Arrival-Date: {date}\r
-\r
-Final-Recipient: rfc822; {recipient}\r
-Original-Recipient: rfc822;{recipient}\r
-Action: {action}\r
-Status: {status}\r
-Remote-MTA: dns; mx.school.example.net\r
-Diagnostic-Code: smtp; {diagnostic}\r
-\r
---4F3A21C0042.1768900443/mail.example.org\r
-Content-Description: Undelivered Message Headers\r
-Content-Type: text/rfc822-headers\r
-Content-Transfer-Encoding: 7bit\r
-\r
-Return-Path: <flash@example.org>\r
-Date: {date}\r
-From: Info Flash <flash@example.org>\r
-To: {recipient}\r
-Message-ID: {message_id}\r
-Subject: Info Flash\r
-\r
---4F3A21C0042.1768900443/mail.example.org--\r
-"
+    fixture(
+        include_str!("fixtures/dsn/postfix.eml"),
+        &[
+            ("recipient", recipient),
+            ("action", action),
+            ("status", status),
+            ("diagnostic", diagnostic),
+            ("message_id", message_id),
+            ("date", date),
+            ("subject", subject),
+        ],
     )
 }
 
 /// Exchange's non-delivery report, with the original message attached.
 fn exchange(recipient: &str, message_id: &str) -> String {
-    format!(
-        "From: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example>
-To: <flash@example.org>
-Date: Wed, 21 Jan 2026 10:02:11 +0000
-Content-Type: multipart/report; report-type=delivery-status;
-\tboundary=\"_000_0f1e2d3c4b5a69788796a5b4c3d2e1f0_\"
-Content-Language: en-US
-X-MS-Exchange-Message-Is-Ndr:
-Message-ID: <0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0@EX01.contoso.example>
-Subject: Undeliverable: Info Flash
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-
---_000_0f1e2d3c4b5a69788796a5b4c3d2e1f0_
-Content-Type: text/plain; charset=\"us-ascii\"
-
-Delivery has failed to these recipients or groups:
-
-Jane Doe ({recipient})
-The email address you entered couldn't be found. Please check the recipient's email address
-and try to resend the message. If the problem continues, please contact your helpdesk.
-
-Diagnostic information for administrators:
-
-Generating server: EX01.contoso.example
-
-{recipient}
-Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'
-
---_000_0f1e2d3c4b5a69788796a5b4c3d2e1f0_
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns;EX01.contoso.example
-Received-From-MTA: dns;mail.example.org
-Arrival-Date: Wed, 21 Jan 2026 10:02:09 +0000
-
-Final-Recipient: rfc822;{recipient}
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp;550 5.1.1 RESOLVER.ADR.RecipNotFound; not found
-X-Display-Name: Jane Doe
-
---_000_0f1e2d3c4b5a69788796a5b4c3d2e1f0_
-Content-Type: message/rfc822
-
-From: Info Flash <flash@example.org>
-To: Jane Doe <{recipient}>
-Subject: Info Flash
-Message-ID: {message_id}
-Date: Wed, 21 Jan 2026 10:02:00 +0000
-Content-Type: text/plain
-
-Dear Jane,
-
---_000_0f1e2d3c4b5a69788796a5b4c3d2e1f0_--
-"
+    fixture(
+        include_str!("fixtures/dsn/exchange.eml"),
+        &[("recipient", recipient), ("message_id", message_id)],
     )
 }
 
@@ -189,55 +97,17 @@ fn gmail(kind: &str, recipient: &str, message_id: &str) -> String {
     } else {
         String::new()
     };
-    format!(
-        "Return-Path: <>
-From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
-To: flash@example.org
-Auto-Submitted: auto-replied
-Subject: Delivery Status Notification ({kind})
-{failed}References: {message_id}
-In-Reply-To: {message_id}
-Message-ID: <65a1b2c3.050a0220.abc123.4567.GMR@mx.google.com>
-Date: Thu, 22 Jan 2026 01:30:30 -0800 (PST)
-MIME-Version: 1.0
-Content-Type: multipart/report; boundary=\"000000000000a1b2c3d4e5f60718\"; report-type=delivery-status
-
---000000000000a1b2c3d4e5f60718
-Content-Type: multipart/related; boundary=\"000000000000a1b2c3d4e5f60719\"
-
---000000000000a1b2c3d4e5f60719
-Content-Type: multipart/alternative; boundary=\"000000000000a1b2c3d4e5f6071a\"
-
---000000000000a1b2c3d4e5f6071a
-Content-Type: text/plain; charset=\"UTF-8\"
-
-** Message {kind} **
-
-There was a problem delivering your message to {recipient}.
-
---000000000000a1b2c3d4e5f6071a
-Content-Type: text/html; charset=\"UTF-8\"
-
-<html><body><h2>Message {kind}</h2><p>{recipient}</p></body></html>
-
---000000000000a1b2c3d4e5f6071a--
---000000000000a1b2c3d4e5f60719--
---000000000000a1b2c3d4e5f60718
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; googlemail.com
-Received-From-MTA: dns; flash@example.org
-Arrival-Date: Thu, 22 Jan 2026 01:30:29 -0800 (PST)
-X-Original-Message-ID: {message_id}
-
-Final-Recipient: rfc822; {recipient}
-Action: {action}
-Status: {status}
-Diagnostic-Code: smtp; {diagnostic}
-Last-Attempt-Date: Thu, 22 Jan 2026 01:30:30 -0800 (PST)
-
---000000000000a1b2c3d4e5f60718--
-"
+    fixture(
+        include_str!("fixtures/dsn/gmail.eml"),
+        &[
+            ("kind", kind),
+            ("failed_header", &failed),
+            ("recipient", recipient),
+            ("message_id", message_id),
+            ("action", action),
+            ("status", status),
+            ("diagnostic", diagnostic),
+        ],
     )
 }
 

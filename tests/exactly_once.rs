@@ -177,18 +177,23 @@ fn an_address_that_needs_smtputf8_is_reported_and_failed_with_its_reason_by_a_re
     );
 }
 
-/// A delivery status notification as a relay writes it: `recipient` is the value of its
-/// Final-Recipient field, `message_id` the returned message's.
+/// Postfix's bounce (`tests/fixtures/dsn/postfix.eml`) reporting `recipient` (the value of its
+/// Final-Recipient field after `rfc822;`, as a forger may write it) with `status`, returning the message
+/// `message_id` (one that is not ours when `None`).
 fn dsn(recipient: &str, status: &str, message_id: Option<&str>) -> String {
-    let returned = message_id.map(|id| format!("Message-ID: {id}\r\n")).unwrap_or_default();
-    format!(
-        "From: MAILER-DAEMON@relay.example\r\nTo: flash@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\
-         Date: Tue, 10 Feb 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
-         --b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
-         --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example\r\n\r\n\
-         Final-Recipient: {recipient}\r\nAction: failed\r\nStatus: {status}\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n\
-         --b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: flash@example.org\r\n{returned}Subject: Office Flash\r\n\r\n--b--\r\n"
+    [
+        ("recipient", recipient),
+        ("status", status),
+        ("action", "failed"),
+        ("diagnostic", "550 5.1.1 no such user"),
+        ("message_id", message_id.unwrap_or("<x@elsewhere.example>")),
+        ("date", "Tue, 10 Feb 2026 10:00:00 +0000"),
+        ("subject", "Undelivered Mail Returned to Sender"),
+    ]
+    .iter()
+    .fold(
+        include_str!("fixtures/dsn/postfix.eml").to_string(),
+        |text, (name, value)| text.replace(&format!("{{{name}}}"), value),
     )
 }
 
@@ -208,20 +213,17 @@ fn a_forged_delivery_report_changes_nothing_and_a_genuine_one_is_applied() {
         .expect("the message to person1 has a Message-ID");
     let bounces = dir.path().join("bounces");
     for (name, text) in [
-        ("wildcard.eml", dsn("rfc822; *@example.com", "5.1.1", None)),
+        ("wildcard.eml", dsn("*@example.com", "5.1.1", None)),
         (
             "two.eml",
-            dsn("rfc822; person0@example.org, person2@example.org", "5.1.1", None),
+            dsn("person0@example.org, person2@example.org", "5.1.1", None),
         ),
-        ("stranger.eml", dsn("rfc822; stranger@example.com", "5.1.1", None)),
+        ("stranger.eml", dsn("stranger@example.com", "5.1.1", None)),
         (
             "borrowed-id.eml",
-            dsn("rfc822; outsider@example.com", "5.1.1", Some(&genuine_id)),
+            dsn("outsider@example.com", "5.1.1", Some(&genuine_id)),
         ),
-        (
-            "genuine.eml",
-            dsn("rfc822; person1@example.org", "5.1.1", Some(&genuine_id)),
-        ),
+        ("genuine.eml", dsn("person1@example.org", "5.1.1", Some(&genuine_id))),
     ] {
         write(&bounces, name, &text);
     }

@@ -163,17 +163,17 @@ fn free_text(edition: &Edition, t: &Text<'_>, report: &mut Report) {
     }
 }
 
-fn weekday_name(w: chrono::Weekday) -> &'static str {
-    use chrono::Weekday::*;
-    match w {
-        Mon => "Monday",
-        Tue => "Tuesday",
-        Wed => "Wednesday",
-        Thu => "Thursday",
-        Fri => "Friday",
-        Sat => "Saturday",
-        Sun => "Sunday",
-    }
+/// `Monday`: the English name of the calendar's table, capitalised as in a sentence.
+fn weekday_name(w: chrono::Weekday) -> String {
+    let name = crate::calendar::days::WEEKDAYS
+        .iter()
+        .find(|(_, d)| *d == w)
+        .map_or("", |(name, _)| *name);
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn structured(edition: &Edition, item: &Item, report: &mut Report) {
