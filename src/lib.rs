@@ -7,6 +7,7 @@
 //! - [`edition`]: the edition file, loaded once into a validated model;
 //! - [`audience`]: recipient lists, segments, offices and the suppression list;
 //! - [`calendar`]: time zones, exact instants, international days, dates in free text, `.ics`;
+//! - [`links`]: every public link (archive, variant pages, calendar files, feed, unsubscribe);
 //! - [`markdown`]: item bodies to sanitised HTML and to wrapped plain text;
 //! - [`deliver`]: SMTP or outbox delivery, pace, the resumable send journal;
 //! - [`render`]: the model to MJML (handlebars), HTML (mrml), plain text and a MIME message;
@@ -27,6 +28,7 @@ pub mod config;
 pub mod deliver;
 pub mod diagnostics;
 pub mod edition;
+pub mod links;
 pub mod markdown;
 pub mod parallel;
 pub mod render;

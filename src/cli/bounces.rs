@@ -69,12 +69,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// The start of a server's words, enough to recognise them; `--json` has them whole.
 fn brief(diagnostic: &str) -> String {
-    const MAX: usize = 80;
-    if diagnostic.chars().count() <= MAX {
-        diagnostic.to_string()
-    } else {
-        format!("{}…", diagnostic.chars().take(MAX).collect::<String>())
-    }
+    bounces::shorten(diagnostic, 80)
 }
 
 /// The report for a person: a summary line, then one line per address under what happened.

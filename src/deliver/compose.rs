@@ -107,12 +107,8 @@ impl Sender<'_> {
     }
 
     pub fn unsubscribe_url(&self, address: &EmailAddress) -> String {
-        let base = self.config.base_url.as_str().trim_end_matches('/');
         let today = chrono::Utc::now().date_naive();
-        format!(
-            "{base}/unsubscribe/{}",
-            self.key.token(self.office_id(), address, today)
-        )
+        crate::links::Links::new(&self.config.base_url).unsubscribe(&self.key.token(self.office_id(), address, today))
     }
 }
 

@@ -150,11 +150,11 @@ impl Personal {
     /// What a preview shows: the polite greeting with no name, the variant's archive page and
     /// a sample unsubscribe link.
     pub fn preview(config: &Config, edition: &Edition, variant: &Variant, labels: &i18n::Labels) -> Personal {
-        let base = config.base_url.as_str().trim_end_matches('/');
+        let links = crate::links::Links::new(&config.base_url);
         Personal {
             greeting: labels.greeting(None),
-            view_online_url: format!("{base}/archive/{}/{}/", edition.id, variant.id()),
-            unsubscribe_url: format!("{base}/unsubscribe/preview"),
+            view_online_url: links.variant_page(&edition.id, variant.id()),
+            unsubscribe_url: links.unsubscribe("preview"),
             name: None,
             attributes: Default::default(),
         }

@@ -10,6 +10,7 @@ use super::i18n::Labels;
 use super::{Personal, Scope, Variant};
 use crate::calendar::{self, ics};
 use crate::config::Config;
+use crate::links::Links;
 use crate::edition::{Edition, Item, Localized, Markdown, Session};
 use crate::markdown;
 use crate::types::Language;
@@ -237,7 +238,6 @@ impl EmailView {
         labels: &Labels,
         personal: &Personal,
     ) -> EmailView {
-        let base = config.base_url.as_str().trim_end_matches('/');
         let pick = Pick {
             variant,
             labels,
@@ -245,7 +245,7 @@ impl EmailView {
                 Scope::Office { id, .. } => config.offices.get(id).and_then(|o| o.time_zone),
                 _ => None,
             },
-            calendar_base: format!("{base}/archive/{}/{}/calendar/", edition.id, variant.id()),
+            calendar_base: Links::new(&config.base_url).calendar_folder(&edition.id, variant.id()),
             edition_id: edition.id.as_str(),
             domain: config.sender.email.domain().to_string(),
         };

@@ -196,7 +196,7 @@ fn capitalised(word: &str) -> String {
 /// The Atom feed: one entry per edition variant, newest first.
 fn feed(all: &[Manifest], config: &Config) -> String {
     use atom_syndication::{Entry, Feed, Link, Text};
-    let base = format!("{}/archive/", config.base_url.as_str().trim_end_matches('/'));
+    let links = crate::links::Links::new(&config.base_url);
     let stamp = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().fixed_offset();
     let link = |href: String, rel: &str, lang: Option<&str>| Link {
         href,
@@ -216,7 +216,7 @@ fn feed(all: &[Manifest], config: &Config) -> String {
         .iter()
         .flat_map(|m| {
             m.variants.iter().map(|v| {
-                let url = format!("{base}{}/{}/", m.id, v.id);
+                let url = links.variant_page(&m.id, &v.id);
                 Entry {
                     id: url.clone(),
                     title: Text::plain(v.subject.clone()),
@@ -229,15 +229,15 @@ fn feed(all: &[Manifest], config: &Config) -> String {
         })
         .collect();
     let feed = Feed {
-        id: base.clone(),
+        id: links.archive(),
         title: Text::plain(
             all.first()
                 .map_or_else(|| "Info Flash".to_string(), |m| m.series.clone()),
         ),
         updated: all.first().map_or_else(|| stamp(NaiveDate::MIN), |m| stamp(m.date)),
         links: vec![
-            link(format!("{base}feed.xml"), "self", None),
-            link(base.clone(), "alternate", None),
+            link(links.feed(), "self", None),
+            link(links.archive(), "alternate", None),
         ],
         entries,
         ..Feed::default()

@@ -143,13 +143,13 @@ impl ImportReport {
     }
 }
 
-/// A suppression reason should fit on a line of the CSV: the start of the server's words.
-fn short(text: &str) -> String {
-    const MAX: usize = 120;
-    if text.chars().count() <= MAX {
+/// The start of a server's words, at most `max` characters and `…`: enough to recognise
+/// them in a suppression reason (120) or a report line (80).
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
         text.to_string()
     } else {
-        format!("{}…", text.chars().take(MAX).collect::<String>())
+        format!("{}…", text.chars().take(max).collect::<String>())
     }
 }
 
@@ -271,7 +271,7 @@ pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<Im
     let mut suppressor = Suppressor::new(config, dry_run)?;
     for a in applied.iter().filter(|a| a.recipient.kind == Kind::Hard) {
         let r = a.recipient;
-        let reason = format!("hard bounce {}: {}", r.status, short(&r.diagnostic));
+        let reason = format!("hard bounce {}: {}", r.status, shorten(&r.diagnostic, 120));
         let added = suppressor.add(&r.address, &reason, today)?;
         report.hard.push(HardBounce {
             address: r.address.clone(),
