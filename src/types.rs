@@ -10,6 +10,14 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+/// A character no reader can see and XML (so HTML email, MJML, the feed) forbids: the C0
+/// controls but tab, line feed and carriage return, and U+FFFE/U+FFFF. An editor's pasted ^Z or
+/// stray backspace. Refused where text enters the program, with its line; never dropped
+/// silently later.
+pub fn is_forbidden_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// An ISO 639-1 language code such as `en` or `fr`. Whether a code is *configured* is the
 /// config's business; this type only guarantees the shape.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

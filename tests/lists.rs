@@ -149,6 +149,23 @@ fn a_name_with_a_line_break_never_reaches_a_header() {
 }
 
 #[test]
+fn a_row_with_an_invisible_control_character_in_any_column_is_skipped_at_its_line() {
+    let list = "email,name,school\nann@example.org,Ann,Lyc\u{e9}e\nbob@example.org,Bob,School\u{1a}\n";
+    let dir = project(&[("recipients/main.csv", list.as_bytes())]);
+    let json = lists_json(dir.path(), &["recipients/main.csv"]);
+    assert_eq!(
+        (json["invalid"].as_u64(), json["deliverable"].as_u64()),
+        (Some(1), Some(1)),
+        "{json}"
+    );
+    let p = problems(&json).join("\n");
+    assert!(
+        p.contains("main.csv:3:") && p.contains("`school` column") && p.contains("control character"),
+        "{p}"
+    );
+}
+
+#[test]
 fn merges_duplicates_ignoring_case_and_space_and_the_first_row_wins() {
     let main = "email,name,region\nann@example.org,Ann,africa\n  ANN@Example.ORG ,Ann Again,arab-states\nbob@example.org,Bob,africa\n";
     let second = "email,region\nbob@EXAMPLE.org,latin-america-caribbean\n";

@@ -3,22 +3,17 @@
 //! and the link scan. Whatever an editor types, the sanitised HTML keeps no script and mrml
 //! can parse and render the MJML around it.
 //!
-//! Known finding (issue 7, fuzzing note): characters that XML 1.0 forbids (C0 controls
-//! other than tab, line feed and carriage return, which are kept; U+FFFE, U+FFFF) pass through
-//! Markdown rendering and sanitising, and mrml then refuses the whole email ("check your
-//! templates/ overrides"). An edition can hold them (`"\u001A"` in a TOML string). Until the
-//! loader rejects them or rendering drops them, such inputs skip the MJML check so that runs
-//! explore the rest: delete `KNOWN_XML_CHARACTER_BUG` with the fix. (NUL is not skipped:
-//! pulldown-cmark turns it into U+FFFD.)
+//! Characters that XML 1.0 forbids (`types::is_forbidden_control`: C0 controls other than tab,
+//! line feed and carriage return; U+FFFE, U+FFFF) never reach a body: the edition loader
+//! refuses them with their line (issue 7's finding, fixed so). Such inputs skip the MJML
+//! check. (NUL is kept: pulldown-cmark turns it into U+FFFD.)
 #![no_main]
 
 use infoflash::render::{mjml_to_html, Scope, Variant};
 use libfuzzer_sys::fuzz_target;
 
-const KNOWN_XML_CHARACTER_BUG: bool = false;
-
 fn forbidden_in_xml(c: char) -> bool {
-    matches!(c, '\u{1}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+    c != '\u{0}' && infoflash::types::is_forbidden_control(c)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -39,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         !html.to_ascii_lowercase().contains("<script"),
         "a script survived sanitising: {html}"
     );
-    if KNOWN_XML_CHARACTER_BUG && markdown.chars().any(forbidden_in_xml) {
+    if markdown.chars().any(forbidden_in_xml) {
         return;
     }
     let mjml = format!(

@@ -86,6 +86,17 @@ impl Recipient {
 
     /// Validates a row of a list.
     pub fn from_fields(fields: &Fields, config: &Config) -> Result<Recipient, String> {
+        // One rule for every column, since templates may show any of them (the name, which
+        // goes into a header, has a stricter one below).
+        if let Some((column, value)) = fields
+            .iter()
+            .find(|(c, v)| *c != "name" && v.chars().any(crate::types::is_forbidden_control))
+        {
+            return Err(format!(
+                "the `{column}` column holds an invisible control character (`{}`), which HTML email forbids: delete it",
+                value.escape_debug()
+            ));
+        }
         let text = |column: &str| fields.get(column).map(str::trim).filter(|v| !v.is_empty());
         let email = text("email").ok_or("has no email address")?;
         let email: EmailAddress = email.parse()?;

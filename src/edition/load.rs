@@ -75,6 +75,7 @@ pub fn parse(text: &str, path: &Path, config: &Config) -> Result<(Edition, Repor
             return Err(EditionError::Invalid(loader.report));
         }
     };
+    loader.forbidden_controls(text);
     let edition = loader.edition(raw);
     match edition {
         Some(edition) if !loader.report.has_errors() => Ok((edition, loader.report.sorted())),
@@ -159,11 +160,76 @@ impl Loader<'_> {
         date
     }
 
+    /// One rule for every text of the file: a control character that no reader can see and
+    /// XML forbids (written as an escape such as `\u001a`, since TOML refuses them raw) is an
+    /// error at its line, whichever field holds it.
+    fn forbidden_controls(&mut self, text: &str) {
+        fn walk(item: &toml_edit::Item, key: &str, found: &mut Vec<(usize, String, char)>) {
+            match item {
+                toml_edit::Item::Value(v) => value(v, key, found),
+                toml_edit::Item::Table(t) => {
+                    for (k, i) in t.iter() {
+                        walk(i, &join(key, k), found);
+                    }
+                }
+                toml_edit::Item::ArrayOfTables(a) => {
+                    for t in a.iter() {
+                        for (k, i) in t.iter() {
+                            walk(i, &join(key, k), found);
+                        }
+                    }
+                }
+                toml_edit::Item::None => {}
+            }
+        }
+        fn value(v: &toml_edit::Value, key: &str, found: &mut Vec<(usize, String, char)>) {
+            match v {
+                toml_edit::Value::String(s) => {
+                    if let Some(c) = s.value().chars().find(|c| crate::types::is_forbidden_control(*c)) {
+                        found.push((s.span().map_or(0, |r| r.start), key.to_string(), c));
+                    }
+                }
+                toml_edit::Value::Array(a) => a.iter().for_each(|v| value(v, key, found)),
+                toml_edit::Value::InlineTable(t) => {
+                    for (k, v) in t.iter() {
+                        value(v, &join(key, k), found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        fn join(key: &str, k: &str) -> String {
+            if key.is_empty() {
+                k.to_string()
+            } else {
+                format!("{key}.{k}")
+            }
+        }
+        let Ok(doc) = toml_edit::Document::parse(text) else {
+            return;
+        };
+        let mut found = Vec::new();
+        walk(doc.as_item(), "", &mut found);
+        for (offset, key, c) in found {
+            self.error(
+                offset,
+                format!(
+                    "`{key}` contains the invisible control character U+{:04X}, which no reader can see and HTML email forbids: delete it",
+                    u32::from(c)
+                ),
+            );
+        }
+    }
+
     /// A text that must stay on one line because it goes into `place` (a message header, say):
     /// a line break or control character there would break it, or start a header of its own.
     fn one_line(&mut self, value: &S<String>, key: &str, place: &str) -> String {
         let text = value.get_ref();
-        if text.chars().any(char::is_control) {
+        // The invisible ones are reported for every field already (`forbidden_controls`).
+        if text
+            .chars()
+            .any(|c| c.is_control() && !crate::types::is_forbidden_control(c))
+        {
             self.error(
                 value.span().start,
                 format!(

@@ -286,22 +286,26 @@ pub fn render_all(
     crate::parallel::map(variants, one)
 }
 
-fn forbidden_in_xml(c: char) -> bool {
-    matches!(c, '\u{1}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
-}
-
 /// MJML → HTML with mrml, keeping its warnings with their line in the MJML.
 pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWarning>), RenderError> {
-    // Control characters that XML forbids (an editor's pasted ^Z, a stray backspace) are
-    // invisible in any email, and mrml would refuse the whole document for one of them: they
-    // are dropped. Line breaks stay, so warnings keep their lines.
-    let cleaned: String;
-    let mjml = if mjml.chars().any(forbidden_in_xml) {
-        cleaned = mjml.chars().filter(|c| !forbidden_in_xml(*c)).collect();
-        cleaned.as_str()
-    } else {
-        mjml
-    };
+    // The edition and the lists refuse control characters that XML forbids at load, with
+    // their line; one can still come from a template or a label file, and is named here rather
+    // than dropped or left to mrml's less helpful refusal.
+    if let Some((at, c)) = mjml
+        .char_indices()
+        .find(|(_, c)| crate::types::is_forbidden_control(*c))
+    {
+        return Err(RenderError::Mjml {
+            variant: variant.id(),
+            stage: "parse",
+            message: format!(
+                "line {} of the MJML holds the invisible control character U+{:04X}, which HTML email forbids: delete it from the template or label file that wrote it",
+                mjml[..at].matches('\n').count() + 1,
+                u32::from(c)
+            ),
+            overrides: Vec::new(),
+        });
+    }
     let parsed = mrml::parse(mjml).map_err(|e| RenderError::Mjml {
         variant: variant.id(),
         stage: "parse",
@@ -332,15 +336,16 @@ pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWa
 mod tests {
 
     #[test]
-    fn control_characters_that_xml_forbids_do_not_break_the_email() {
-        // Found by fuzzing: a pasted ^Z in a body made mrml refuse the whole document.
-        let mjml = "<mjml><mj-body><mj-section><mj-column><mj-text>x\u{1a} y\u{8}</mj-text></mj-column></mj-section></mj-body></mjml>";
+    fn a_control_character_that_xml_forbids_is_named_with_its_line_not_dropped() {
+        // Found by fuzzing: a pasted ^Z made mrml refuse the whole document with no clue. The
+        // edition refuses it at load; from a template it is named here.
+        let mjml = "<mjml><mj-body><mj-section><mj-column>\n<mj-text>x\u{1a} y</mj-text></mj-column></mj-section></mj-body></mjml>";
         let variant = Variant {
             language: "en".parse().unwrap(),
             scope: Scope::All,
         };
-        let (html, _) = mjml_to_html(mjml, &variant).expect("rendered despite the control characters");
-        assert!(html.contains("x y") && !html.contains('\u{1a}'));
+        let err = mjml_to_html(mjml, &variant).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("U+001A"), "{err}");
     }
 
     use super::*;

@@ -10,8 +10,8 @@ use super::i18n::Labels;
 use super::{Personal, Scope, Variant};
 use crate::calendar::{self, ics};
 use crate::config::Config;
-use crate::links::Links;
 use crate::edition::{Edition, Item, Localized, Markdown, Session};
+use crate::links::Links;
 use crate::markdown;
 use crate::types::Language;
 
