@@ -66,6 +66,32 @@ person5@example.org,unsubscribed,2026-01-01
 }
 
 #[test]
+fn a_line_that_starts_with_a_dot_arrives_whole() {
+    // SMTP ends a message at a line holding a lone dot: every line that starts with one must be
+    // sent with a second, which the server removes.
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 2, &[]);
+    let edition = dir.path().join(OFFICE_EDITION);
+    let text = std::fs::read_to_string(&edition).unwrap();
+    let text = text.replacen(
+        "body = \"Everyone reads this.",
+        "body = \".NET clubs too.\\n\\n.\\n\\nEveryone reads this.",
+        1,
+    );
+    std::fs::write(&edition, text).unwrap();
+    let out = send(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sink.received().len(), 2, "a message was cut short or refused");
+    for m in sink.messages().iter().filter(|m| m.contains("Content-Language: en")) {
+        assert!(
+            m.contains("\n.NET clubs too."),
+            "the dot line was lost or doubled:\n{m}"
+        );
+        assert!(!m.contains("\n..NET"), "the dot was doubled:\n{m}");
+    }
+}
+
+#[test]
 fn a_hard_bounce_can_be_added_to_the_suppression_list() {
     let sink = Sink::start(&["-f", "rcpt"]);
     let dir = project(sink.port, 2, &[("suppress_hard_bounces", "true")]);

@@ -149,6 +149,95 @@ impl Smtp {
     }
 }
 
+/// One SMTP transaction through lettre's public command API. `SmtpConnection::send` would
+/// do the same, but copies the message through its DATA encoder a byte at a time (a third of
+/// the CPU of a send, measured with `perf`), then writes the final `.` on its own. Here the
+/// message is dot-stuffed with a fast search for line starts and written with its terminator
+/// in one write, as one more "command". The parameters and the abort on any error are
+/// lettre's. A message that is not UTF-8 (never the case for ours) takes lettre's own path.
+fn transact(
+    conn: &mut SmtpConnection,
+    envelope: &Envelope,
+    message: &[u8],
+) -> Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error> {
+    use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+    use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter};
+    let Ok(text) = std::str::from_utf8(message) else {
+        return conn.send(envelope, message);
+    };
+    let mut parameters = Vec::new();
+    if envelope
+        .to()
+        .iter()
+        .chain(envelope.from())
+        .any(|a| !AsRef::<str>::as_ref(a).is_ascii())
+    {
+        parameters.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            // lettre refuses it, with its own words.
+            return conn.send(envelope, message);
+        }
+        parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    // Any error ends the session, as lettre's own `send` does: the connection is reopened.
+    fn checked<T>(
+        conn: &mut SmtpConnection,
+        result: Result<T, lettre::transport::smtp::Error>,
+    ) -> Result<T, lettre::transport::smtp::Error> {
+        if result.is_err() {
+            conn.abort();
+        }
+        result
+    }
+    let r = conn.command(Mail::new(envelope.from().cloned(), parameters));
+    checked(conn, r)?;
+    for to in envelope.to() {
+        let r = conn.command(Rcpt::new(to.clone(), Vec::new()));
+        checked(conn, r)?;
+    }
+    let r = conn.command(Data);
+    checked(conn, r)?;
+    let r = conn.command(Payload(&dot_stuffed(text)));
+    checked(conn, r)
+}
+
+/// The message and the end of DATA, written as one "command".
+struct Payload<'a>(&'a str);
+
+impl std::fmt::Display for Payload<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // lettre ends every message with CRLF . CRLF after its own last line break.
+        f.write_str(self.0)?;
+        f.write_str("\r\n.\r\n")
+    }
+}
+
+/// RFC 5321 §4.5.2: a line that starts with `.` gets another one, so that it cannot end the
+/// DATA. Found with memchr's substring search rather than a byte-by-byte state machine.
+fn dot_stuffed(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut starts = memchr::memmem::find_iter(text.as_bytes(), b"\n.")
+        .map(|i| i + 1)
+        .peekable();
+    let first = text.starts_with('.');
+    if !first && starts.peek().is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut from = 0;
+    if first {
+        out.push('.');
+    }
+    for at in starts {
+        out.push_str(&text[from..at]);
+        out.push('.');
+        from = at;
+    }
+    out.push_str(&text[from..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Sorts a lettre error into the three kinds that matter for retrying.
 fn classify(e: lettre::transport::smtp::Error) -> Failure {
     let code = e
@@ -184,7 +273,7 @@ impl Transport for Smtp {
                 ),
             });
         }
-        match conn.send(envelope, message) {
+        match transact(conn, envelope, message) {
             Ok(response) => {
                 let code = response.code();
                 let numeric = u16::from(code.severity as u8) * 100
@@ -295,4 +384,25 @@ fn set_nodelay_on_new_sockets(peers: &[SocketAddr], before: &[u64]) {
 /// The loopback check for the "no password over plain text" rule.
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_that_starts_with_a_dot_gets_another_one_and_nothing_else_changes() {
+        assert_eq!(dot_stuffed("a\r\nb\r\n"), "a\r\nb\r\n");
+        assert!(matches!(dot_stuffed("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(dot_stuffed(".a\r\n.\r\nb.c\r\n..d\r\n"), "..a\r\n..\r\nb.c\r\n...d\r\n");
+        assert_eq!(dot_stuffed("x\r\n.é\r\n"), "x\r\n..é\r\n");
+        // The same as lettre's encoder, on a message full of dots.
+        let text = "From: a\r\n\r\n.\r\n..\r\nline.\r\n.end";
+        let stuffed = dot_stuffed(text);
+        let unstuffed: Vec<&str> = stuffed
+            .split("\r\n")
+            .map(|l| l.strip_prefix('.').unwrap_or(l))
+            .collect();
+        assert_eq!(unstuffed.join("\r\n"), text);
+    }
 }
