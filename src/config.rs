@@ -13,11 +13,8 @@ use toml::Spanned;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use crate::audience::Filter;
-use crate::deliver::rate::Pace;
-use crate::deliver::relay::Destination;
 use crate::diagnostics::{Report, Source};
-use crate::types::{Language, OfficeId, Region};
+use crate::types::{Destination, Filter, Language, OfficeId, Pace, Region};
 
 /// The settings file shipped in the repository, compiled in so that the binary works anywhere.
 pub const EMBEDDED: &str = include_str!("../infoflash.toml");
@@ -175,7 +172,7 @@ struct RawRelay {
 /// within each one's own limits, and the global `rate` still holds over all of them.
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
-    pub relay: crate::deliver::relay::Relay,
+    pub relay: crate::types::Relay,
     pub weight: NonZeroU32,
     pub connections: NonZeroU32,
     /// Its own limits, if it has any (`rate`, `per_hour`, `per_day`).

@@ -34,8 +34,7 @@ fn project() -> tempfile::TempDir {
 /// The Message-ID infoflash gives its message of `edition` to `recipient` (see
 /// `deliver::compose`): a bounce is applied only when it returns the one we sent them.
 fn our_id(edition: &str, recipient: &str) -> String {
-    let hash =
-        infoflash::deliver::compose::message_id_hash(&edition.parse().unwrap(), None, &recipient.parse().unwrap());
+    let hash = infoflash::types::message_id_hash(&edition.parse().unwrap(), None, &recipient.parse().unwrap());
     format!("<{hash}.{edition}@example.org>")
 }
 

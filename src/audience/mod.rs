@@ -23,7 +23,6 @@
 pub mod bounces;
 mod lists;
 pub mod segment;
-pub mod shard;
 pub mod suppression;
 
 use std::collections::{BTreeMap, HashMap};
@@ -200,7 +199,7 @@ pub struct Selection<'a> {
     pub filters: Vec<Filter>,
     pub suppression: &'a Suppression,
     /// Only this shard of the audience (`send --shard K/N`).
-    pub shard: Option<shard::Shard>,
+    pub shard: Option<crate::types::Shard>,
 }
 
 impl<'a> Selection<'a> {
@@ -213,7 +212,7 @@ impl<'a> Selection<'a> {
         lists: &[PathBuf],
         filters: &[Filter],
         suppression: &'a Suppression,
-        shard: Option<shard::Shard>,
+        shard: Option<crate::types::Shard>,
     ) -> Selection<'a> {
         let lists = if !lists.is_empty() {
             lists.to_vec()

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use super::{configured_office, EXIT_INVALID};
-use crate::audience::shard::Shard;
 use crate::audience::{self, Filter, Selection, Suppression};
 use crate::config::{Config, MAX_CONNECTIONS};
 use crate::deliver::run::{self, Options, SendError, Summary};
 use crate::state::{Journals, StateDir};
+use crate::types::Shard;
 use crate::types::{EmailAddress, OfficeId};
 
 /// The highest `--rate`: far beyond any relay.
@@ -104,7 +104,7 @@ fn resume_command(args: &Args, config: &Config) -> Vec<String> {
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let mut config = config.clone();
     if let Some(relay) = &args.relay {
-        let destination = crate::deliver::relay::Destination::parse(relay).map_err(anyhow::Error::msg)?;
+        let destination = crate::types::Destination::parse(relay).map_err(anyhow::Error::msg)?;
         destination.check_auth_is_safe().map_err(anyhow::Error::msg)?;
         config.delivery.destination = destination;
         // --relay means this relay only.

@@ -12,14 +12,13 @@ use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
-use sha2::{Digest, Sha256};
 
 use super::unsubscribe;
 use crate::audience::Recipient;
 use crate::config::{Config, Office};
 use crate::edition::Edition;
 use crate::render::{self, i18n::Labels, Personal, RenderError, Rendered, Templates, Variant};
-use crate::types::{EditionId, EmailAddress, OfficeId};
+use crate::types::{message_id_hash, EmailAddress};
 
 /// Markers that stand for the personal parts in a variant rendered once. Plain ASCII letters
 /// and digits, because they pass through HTML escaping, attribute values (mrml escapes
@@ -110,18 +109,6 @@ impl Sender<'_> {
         let today = chrono::Utc::now().date_naive();
         crate::links::Links::new(&self.config.base_url).unsubscribe(&self.key.token(self.office_id(), address, today))
     }
-}
-
-/// The 32 hex digits before `.EDITION@` in a Message-ID: SHA-256 of edition, office (`""`
-/// for the international team) and the recipient's canonical address. Bounce handling
-/// recomputes it to tell a report about a message we sent from a forged one.
-pub fn message_id_hash(edition: &EditionId, office: Option<&OfficeId>, address: &EmailAddress) -> String {
-    let digest = Sha256::digest(format!(
-        "{edition}\n{}\n{}",
-        office.map_or("", OfficeId::as_str),
-        address.key()
-    ));
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A variant ready for many recipients.

@@ -1,7 +1,7 @@
 //! Delivery: `infoflash send` puts the right variant in front of every deliverable recipient
 //! exactly once, at the configured pace, whatever happens to the process or the server.
 //!
-//! - [`relay`]: where to (outbox folder, `smtp://`, `smtps://`);
+//! - where to (outbox folder, `smtp://`, `smtps://`) is a settings value: [`crate::types::relay`];
 //! - [`secrets`]: relay passwords and extra certificate authorities, never shown;
 //! - [`transport`]: the [`transport::Transport`] trait with the outbox and SMTP;
 //! - [`relays`]: several relays, by weight and within their own limits, with failover;
@@ -21,7 +21,6 @@
 pub mod compose;
 mod plan;
 pub mod rate;
-pub mod relay;
 pub mod relays;
 pub mod retry;
 pub mod run;

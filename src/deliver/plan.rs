@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use super::compose::{self, Prepared, Sender};
 use super::rate::RateGate;
-use super::relay::Destination;
 use super::relays;
 use super::run::SendError;
 use super::secrets::{read_ca, relay_password, Secret};
@@ -22,6 +21,7 @@ use crate::config::{Config, Office};
 use crate::edition::{self, Edition};
 use crate::render::{self, RenderError, Scope, Templates, Variant};
 use crate::state::{self, SendKey, StateDir};
+use crate::types::Destination;
 
 /// Everything loaded once for a send and shared by the workers: the edition rendered in each
 /// variant, the keys, and how to reach the relay(s).

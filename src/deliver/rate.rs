@@ -17,28 +17,7 @@ use governor::{Quota, RateLimiter};
 
 type Limiter<C> = RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
-/// The limits, as configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pace {
-    pub per_second: NonZeroU32,
-    /// How many messages may go at once after a quiet spell; at most a tenth of the rate by
-    /// default, so no 1-second window holds more than `per_second + burst`.
-    pub burst: NonZeroU32,
-    pub per_hour: Option<NonZeroU32>,
-    pub per_day: Option<NonZeroU32>,
-}
-
-impl Pace {
-    pub fn new(per_second: NonZeroU32) -> Pace {
-        let burst = NonZeroU32::new((per_second.get() / 10).max(1)).unwrap_or(NonZeroU32::MIN);
-        Pace {
-            per_second,
-            burst,
-            per_hour: None,
-            per_day: None,
-        }
-    }
-}
+pub use crate::types::Pace;
 
 /// At most `limit` sends in any window of `length`.
 struct Window<I> {

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope;
 
 use super::rate::RateGate;
-use super::relay::Relay;
 use super::retry::is_relay_fault;
 use super::secrets::Secret;
 use super::transport::{Accepted, Failure, Smtp, Transport};
+use crate::types::Relay;
 
 /// Failures in a row after which a relay leaves the rotation.
 const FAILURES_TO_REST: u32 = 3;

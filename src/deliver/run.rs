@@ -15,7 +15,6 @@ use super::plan::{load_plan, Plan};
 use super::secrets::SecretError;
 use super::transport::Failure;
 use super::worker::Crew;
-use crate::audience::shard::Shard;
 use crate::audience::{self, AudienceError, Filter, Recipient, Selection, Suppression};
 use crate::config::{Config, Office};
 use crate::diagnostics::Report;
@@ -23,6 +22,7 @@ use crate::edition::EditionError;
 use crate::render::RenderError;
 use crate::state::{self, Journal, Journals, RunRecord, RunState, SendKey, StateDir, StateError};
 use crate::types::EmailAddress;
+use crate::types::Shard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {

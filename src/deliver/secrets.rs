@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::relay::Relay;
+use crate::types::Relay;
 
 /// A password. Never printed.
 #[derive(Clone)]
@@ -102,9 +102,9 @@ mod tests {
 
     #[test]
     fn a_relay_without_a_user_needs_no_password_and_one_with_a_user_must_have_one() {
-        let relay = |url: &str| match super::super::relay::Destination::parse(url).unwrap() {
-            super::super::relay::Destination::Smtp(r) => r,
-            super::super::relay::Destination::Outbox => unreachable!(),
+        let relay = |url: &str| match crate::types::Destination::parse(url).unwrap() {
+            crate::types::Destination::Smtp(r) => r,
+            crate::types::Destination::Outbox => unreachable!(),
         };
         assert!(
             relay_password(&relay("smtp://127.0.0.1:25"), "INFOFLASH_TEST_NO_SUCH_VAR", None)

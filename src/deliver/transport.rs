@@ -2,7 +2,7 @@
 //! the default, so the main job needs no server) and SMTP (lettre's connection API, one
 //! connection per worker).
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::{ClientId, Extension};
 
-use super::relay::{Relay, Security};
+use crate::types::relay::{Relay, Security};
 
 /// How a send attempt ended, from the point of view of retrying.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,11 +379,6 @@ fn set_nodelay_on_new_sockets(peers: &[SocketAddr], before: &[u64]) {
             let _ = socket2::SockRef::from(&borrowed).set_tcp_nodelay(true);
         }
     }
-}
-
-/// The loopback check for the "no password over plain text" rule.
-pub fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub use journal::{
     Status, Tally, SCHEMA_VERSION,
 };
 
-use crate::audience::shard::Shard;
+use crate::types::Shard;
 use crate::types::{EditionId, OfficeId};
 
 /// Which send a record belongs to: an edition, by the international team (`office: None`) or

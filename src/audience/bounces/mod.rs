@@ -28,9 +28,8 @@ pub use mailbox::read_messages;
 use super::suppression::{self, Suppression};
 use super::AudienceError;
 use crate::config::Config;
-use crate::deliver::compose::message_id_hash;
 use crate::state::{Journal, Journals, SoftBounceRecord, StateDir, StateError};
-use crate::types::{EditionId, EmailAddress, OfficeId};
+use crate::types::{message_id_hash, EditionId, EmailAddress, OfficeId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BounceError {

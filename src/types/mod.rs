@@ -1,14 +1,26 @@
 //! Small value types that carry meaning through the pipeline: [`Language`], [`Region`],
-//! [`EditionId`], [`ItemId`], [`EmailAddress`] and [`WebUrl`].
+//! [`EditionId`], [`ItemId`], [`EmailAddress`], [`WebUrl`], and the values that several
+//! stages share: the relay ([`relay`]), a segment [`Filter`], a [`Shard`], a [`Pace`], the hash
+//! of a Message-ID. They import no stage, so every stage can use them without a cycle.
 //!
 //! Each is parsed and validated once, where text enters the program (edition, config, later the
 //! recipient lists); inner code takes these types and never re-checks a string. This module must
 //! not know where the text came from: callers attach file and line to the errors it returns.
 
+pub mod relay;
+pub mod segment;
+pub mod shard;
+
 use std::fmt;
+use std::num::NonZeroU32;
 use std::str::FromStr;
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use relay::{Destination, Relay, Security};
+pub use segment::{Field, Filter};
+pub use shard::Shard;
 
 /// A character no reader can see and XML (so HTML email, MJML, the feed) forbids: the C0
 /// controls but tab, line feed and carriage return, and U+FFFE/U+FFFF. An editor's pasted ^Z or
@@ -265,6 +277,43 @@ impl Serialize for EmailAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+}
+
+/// The limits of a pace, as configured: messages per second, the burst after a pause, and
+/// optional hour and day quotas. Enforced by [`crate::deliver::rate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub per_second: NonZeroU32,
+    /// How many messages may go at once after a quiet spell; at most a tenth of the rate by
+    /// default, so no 1-second window holds more than `per_second + burst`.
+    pub burst: NonZeroU32,
+    pub per_hour: Option<NonZeroU32>,
+    pub per_day: Option<NonZeroU32>,
+}
+
+impl Pace {
+    pub fn new(per_second: NonZeroU32) -> Pace {
+        let burst = NonZeroU32::new((per_second.get() / 10).max(1)).unwrap_or(NonZeroU32::MIN);
+        Pace {
+            per_second,
+            burst,
+            per_hour: None,
+            per_day: None,
+        }
+    }
+}
+
+/// The 32 hex digits before `.EDITION@` in the Message-ID of the message sent to `address`:
+/// SHA-256 of edition, office (`""` for the international team) and the canonical address.
+/// Delivery writes it; bounce handling recomputes it to tell a report about a message we sent
+/// from a forged one.
+pub fn message_id_hash(edition: &EditionId, office: Option<&OfficeId>, address: &EmailAddress) -> String {
+    let digest = Sha256::digest(format!(
+        "{edition}\n{}\n{}",
+        office.map_or("", OfficeId::as_str),
+        address.key()
+    ));
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A link a reader can follow from an email: absolute `http`, `https` or `mailto` (with a valid

@@ -1,11 +1,11 @@
-//! The relay to deliver through: `smtp://[user@]host[:port]` (STARTTLS when the server offers
+//! The relay to deliver through (a value of the settings, parsed here once; delivery uses it): `smtp://[user@]host[:port]` (STARTTLS when the server offers
 //! it is not assumed: add `?tls=starttls`), `smtps://[user@]host[:port]` (implicit TLS), or
 //! `outbox` (files, the default). Passwords never come from the settings file in git, nor
 //! from the URL: see [`super::secrets`].
 
 use std::fmt;
 
-use super::transport::is_loopback;
+use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Security {
@@ -106,6 +106,11 @@ impl Destination {
             _ => Ok(()),
         }
     }
+}
+
+/// The loopback check for the "no password over plain text" rule.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
