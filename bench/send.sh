@@ -2,7 +2,8 @@
 # Benchmark: `infoflash send` over SMTP against two peers, in one run, on one machine, to one
 # Postfix smtp-sink, with the same message (the sample edition as infoflash renders it):
 #
-#   - mailmerge (PyPI, the popular command-line mail merge; one connection per message),
+#   - mailmerge (PyPI, the popular command-line mail merge), run as its users run it: an HTML
+#     template greeting each recipient, one connection per message,
 #   - smtp-source (Postfix's SMTP load generator: the practical ceiling), with as many
 #     parallel sessions as infoflash has connections, each kept open (-d).
 #
@@ -10,7 +11,8 @@
 # rendering and the per-recipient personalisation included in the time; its peak memory is read
 # by /usr/bin/time. mailmerge is slow enough that a sample of MAILMERGE (default 2,000)
 # messages gives its rate. The figures are ratios of rates measured in this run, because the
-# machine is shared and noisy. Targets: >= 10x mailmerge, >= 70% of smtp-source, <= 64 MB.
+# machine is shared and noisy. The sink writes every message to disk (emptied between peers).
+# Targets: >= 10x mailmerge, >= 75% of smtp-source, <= 64 MB at 100,000 recipients.
 #
 # Usage: bench/send.sh [RECIPIENTS] [MAILMERGE] [CONNECTIONS]   (defaults 100000 2000 4)
 # Needs: postfix (smtp-sink, smtp-source), time, python3 with venv; installed when missing.
@@ -100,23 +102,14 @@ sample=$(ls "$work"/mailmerge/infoflash-* | head -1)
 sed -e '/^X-\(Client\|Helo\|Mail\|Rcpt\)-Args:/d' -e 's/\r$//' "$sample" > "$work/message.eml"
 size=$(wc -c < "$work/message.eml")
 
-# mailmerge's template: the same MIME message, with the recipient as a jinja variable.
-python3 - "$work/message.eml" "$work/template.txt" <<'PY'
+# mailmerge as its users run it: an HTML template (the edition's HTML, as `infoflash build`
+# writes it), greeting each recipient by name; mailmerge builds each MIME message itself.
+( cd "$work" && "$bin" build editions/2026-01-info-flash-22.toml --language en --out "$work/build" > /dev/null )
+python3 - "$work/build/2026-01-info-flash-22/en/email.html" "$work/template.txt" <<'PY'
 import sys
-raw = open(sys.argv[1], encoding="utf-8").read()
-head, body = raw.split("\n\n", 1)
-keep = [l for l in head.split("\n") if l and not l[0].isspace()
-        and l.split(":")[0].lower() in ("mime-version", "content-type")]
-# Continuation lines of kept headers (a folded Content-Type) stay with them.
-lines, out, keeping = head.split("\n"), [], False
-for l in lines:
-    if l and l[0].isspace():
-        if keeping: out.append(l)
-        continue
-    keeping = l.split(":")[0].lower() in ("mime-version", "content-type")
-    if keeping: out.append(l)
+html = open(sys.argv[1], encoding="utf-8").read()
 template = ("TO: {{email}}\nSUBJECT: Info Flash N°22\nFROM: Info Flash <flash@example.org>\n"
-            + "\n".join(out) + "\n\n{% raw %}" + body + "{% endraw %}")
+            "CONTENT-TYPE: text/html\n\n<p>Dear {{name}},</p>\n{% raw %}" + html + "{% endraw %}\n")
 open(sys.argv[2], "w", encoding="utf-8").write(template)
 PY
 head -n $((mailmerge_n + 1)) "$list" | cut -d, -f1,2 > "$work/mailmerge/database.csv"
@@ -127,8 +120,11 @@ port = $port
 ratelimit = 0
 EOF
 
-# --- the runs ----------------------------------------------------------------------------------
-start_sink
+# --- the runs: the sink writes every message to disk, as a real relay's queue would -----------
+dump="$work/dump"
+fresh_dump() { rm -rf "$dump"; mkdir -p "$dump"; chmod 777 "$dump"; }
+fresh_dump
+start_sink -d "$dump/%s."
 t0=$(now)
 ( cd "$work" && /usr/bin/time -v "$bin" send editions/2026-01-info-flash-22.toml > send.out 2> time.txt ) \
   || { cat "$work/time.txt" >&2; echo "bench: infoflash send failed" >&2; exit 1; }
@@ -137,17 +133,20 @@ delivered=$(cd "$work" && "$bin" status editions/2026-01-info-flash-22.toml --js
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivered"])')
 [ "$delivered" -eq "$recipients" ] || { echo "bench: infoflash delivered $delivered of $recipients" >&2; exit 1; }
 
+fresh_dump
 t2=$(now)
 "$source_bin" -d -s "$connections" -m "$recipients" -F "$work/message.eml" \
   -f flash@example.org -t person@example.org "127.0.0.1:$port"
 t3=$(now)
 
+fresh_dump
 t4=$(now)
 ( cd "$work/mailmerge" && "$venv/bin/mailmerge" --no-dry-run --no-limit --output-format raw \
     --template ../template.txt --database database.csv --config server.conf > /dev/null 2> mailmerge.err ) \
   || { tail "$work/mailmerge/mailmerge.err" >&2; echo "bench: mailmerge failed" >&2; exit 1; }
 t5=$(now)
 stop_sink
+rm -rf "$dump"
 
 mb=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$work/time.txt")
 python3 - "$recipients" "$mailmerge_n" "$connections" "$size" "$mb" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" <<'PY'
@@ -161,8 +160,8 @@ print(f"infoflash    {n:>7} messages  {t[1]-t[0]:7.2f} s  {ours:8.1f} msg/s  pea
 print(f"smtp-source  {n:>7} messages  {t[3]-t[2]:7.2f} s  {source:8.1f} msg/s")
 print(f"mailmerge    {m:>7} messages  {t[5]-t[4]:7.2f} s  {merge:8.1f} msg/s")
 print(f"infoflash / mailmerge   = {ours / merge:6.1f}x   (target >= 10x)")
-print(f"infoflash / smtp-source = {100 * ours / source:6.1f}%   (target >= 70%)")
+print(f"infoflash / smtp-source = {100 * ours / source:6.1f}%   (target >= 75%)")
 print(f"infoflash peak memory   = {mb} MB at {n} recipients (target <= 64 MB)")
-ok = ours / merge >= 10 and ours / source >= 0.7 and (mb <= 64 or n < 100000)
+ok = ours / merge >= 10 and ours / source >= 0.75 and (mb <= 64 or n < 100000)
 sys.exit(0 if ok else 1)
 PY
