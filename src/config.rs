@@ -32,8 +32,8 @@ pub enum ConfigError {
     },
     #[error("the settings file has problems; fix them and run again:\n{0}")]
     Invalid(Report),
-    #[error("the international days file has problems; fix them and run again:\n{}", .0.join("\n"))]
-    Days(Vec<String>),
+    #[error("the international days file has problems; fix them and run again:\n{0}")]
+    Days(Report),
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,7 @@
 //! Problems found in a user's files, each tied to a file, a line and a column.
 //!
-//! Owns the [`Diagnostic`] type that `check`, the edition loader and the config loader all report
-//! with, and [`Source`], which turns byte offsets (from the TOML parser's spans) into line and
+//! Owns the [`Diagnostic`] type that `check`, the edition loader, the config loader and the
+//! international-days calendar all report with, and [`Source`], which turns byte offsets (from the TOML parser's spans) into line and
 //! column numbers. It must not decide what is a problem: callers do that; this module only
 //! collects, orders and prints.
 
@@ -163,6 +163,18 @@ impl Report {
         });
         self.items.dedup();
         self
+    }
+}
+
+impl From<Vec<Diagnostic>> for Report {
+    fn from(items: Vec<Diagnostic>) -> Report {
+        Report { items }
+    }
+}
+
+impl Report {
+    pub fn len(&self) -> usize {
+        self.items.len()
     }
 }
 

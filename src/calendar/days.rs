@@ -8,11 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use crate::diagnostics::{Diagnostic, Report, Severity};
 use crate::types::{Language, WebUrl};
 
 /// Which occurrence of a weekday in its month.
@@ -151,13 +152,22 @@ pub struct InternationalDay {
 
 /// Parses the international-days CSV (`rule`, `link` and one column per language code, `en`
 /// required). Every problem is reported as `{source}:{line}: {why}`, all of them in one pass.
-pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Vec<String>> {
-    let at = |line: u64, why: String| format!("{source}:{line}: {why}");
+pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Report> {
+    let at = |line: u64, why: String| Diagnostic {
+        severity: Severity::Error,
+        file: PathBuf::from(source),
+        line: usize::try_from(line).ok(),
+        column: None,
+        message: why,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| vec![at(1, e.to_string())])?.clone();
+    let header = reader
+        .headers()
+        .map_err(|e| Report::from(vec![at(1, e.to_string())]))?
+        .clone();
 
     let mut problems = Vec::new();
     let (mut rule_column, mut link_column, mut languages) = (None, None, Vec::new());
@@ -199,7 +209,7 @@ pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Vec
         }
     }
     let (Some(rule_column), Some(link_column), true) = (rule_column, link_column, problems.is_empty()) else {
-        return Err(problems);
+        return Err(Report::from(problems));
     };
 
     let mut days = Vec::new();
@@ -262,7 +272,7 @@ pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Vec
     if problems.is_empty() {
         Ok(days)
     } else {
-        Err(problems)
+        Err(Report::from(problems))
     }
 }
 
@@ -279,9 +289,17 @@ pub fn embedded() -> std::sync::Arc<Vec<InternationalDay>> {
     DAYS.clone()
 }
 
-pub fn load_days(path: &Path) -> Result<Vec<InternationalDay>, Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![format!("{}: cannot read the international days: {e}", path.display())])?;
+pub fn load_days(path: &Path) -> Result<Vec<InternationalDay>, Report> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let mut report = Report::new();
+        report.at(
+            Severity::Error,
+            path,
+            None,
+            format!("cannot read the international days: {e}"),
+        );
+        report
+    })?;
     parse_days(&text, &path.display().to_string())
 }
 
@@ -452,6 +470,17 @@ rule,en,fr,link
         assert_eq!((days[0].line, days[1].line), (2, 3));
     }
 
+    /// Each problem as `file:line: message`, to compare with what a reader is told.
+    fn places(report: &Report) -> Vec<String> {
+        report
+            .iter()
+            .map(|d| match d.line {
+                Some(line) => format!("{}:{line}: {}", d.file.display(), d.message),
+                None => format!("{}: {}", d.file.display(), d.message),
+            })
+            .collect()
+    }
+
     #[test]
     fn a_csv_with_two_bad_rows_reports_both_with_their_line_numbers() {
         let text = "\
@@ -462,6 +491,7 @@ rule,en,es,link
 fifth friday of may,,,http://www.un.org/en/observances/none
 ";
         let problems = parse_days(text, "days.csv").unwrap_err();
+        let problems = places(&problems);
         assert_eq!(problems.len(), 4, "{problems:#?}");
         assert!(
             problems[0].starts_with("days.csv:3: `02-30` is not a day of the year"),
@@ -478,6 +508,7 @@ fifth friday of may,,,http://www.un.org/en/observances/none
     #[test]
     fn the_header_names_rule_link_and_language_codes_only() {
         let problems = parse_days("rule,English,fr,link\n01-24,x,y,https://www.un.org/\n", "h.csv").unwrap_err();
+        let problems = places(&problems);
         assert!(
             problems
                 .iter()
@@ -491,6 +522,7 @@ fifth friday of may,,,http://www.un.org/en/observances/none
             "{problems:#?}"
         );
         let problems = parse_days("rule,en,en\n", "h.csv").unwrap_err();
+        let problems = places(&problems);
         assert_eq!(problems.len(), 2, "{problems:#?}");
         assert!(problems[0].contains("`en` appears twice") && problems[1].contains("no `link` column"));
     }
@@ -498,6 +530,7 @@ fifth friday of may,,,http://www.un.org/en/observances/none
     #[test]
     fn a_missing_file_is_reported_with_its_path() {
         let problems = load_days(Path::new("/nonexistent/international-days.csv")).unwrap_err();
+        let problems = places(&problems);
         assert!(
             problems[0].starts_with("/nonexistent/international-days.csv: cannot read"),
             "{problems:#?}"
