@@ -27,7 +27,56 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One problem, with where it is and what to do about it.
+/// Where something is: a file, and its line when there is one (`file` or `file:line`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        match self.line {
+            Some(line) => write!(f, ":{line}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What became of a row or a message a diagnostic is about, where a reader needs more than
+/// "error" or "warning": a row of a list skipped or merged, an address noted, a message of a
+/// bounce mailbox left aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A row skipped: it cannot be used as it is.
+    Invalid,
+    /// A row merged into an earlier one with the same address.
+    Duplicate,
+    /// A deliverable address that only a relay offering SMTPUTF8 can take.
+    Smtputf8,
+    /// A message that is not a bounce (a reply, an out-of-office), left aside.
+    NotABounce,
+    /// A message, or a recipient in one, that cannot be read, left aside.
+    Unreadable,
+}
+
+impl Kind {
+    /// The word a reader sees in place of the severity.
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Invalid => "skipped",
+            Kind::Duplicate => "merged",
+            Kind::Smtputf8 => "needs SMTPUTF8",
+            Kind::NotABounce => "not a bounce",
+            Kind::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// One problem, with where it is and what to do about it: the one type every "problem at
+/// `file:line`" of the program is (editions, settings, templates, lists, calendars, mailboxes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
@@ -37,18 +86,62 @@ pub struct Diagnostic {
     /// 1-based, in characters.
     pub column: Option<usize>,
     pub message: String,
+    /// What became of the row or message, when that is the news.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+}
+
+impl Diagnostic {
+    /// An error in `file`, at `line` when there is one.
+    pub fn error(file: &Path, line: Option<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.to_path_buf(),
+            line,
+            column: None,
+            message: message.into(),
+            kind: None,
+        }
+    }
+
+    /// What became of the row or message at `file:line` (a warning: the rest goes on).
+    pub fn of_kind(kind: Kind, file: &Path, line: Option<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            kind: Some(kind),
+            ..Diagnostic::error(file, line, message)
+        }
+    }
+
+    /// What became of the message or row at `place`.
+    pub fn at_place(kind: Kind, place: &Place, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::of_kind(kind, &place.file, place.line, message)
+    }
+
+    /// A skipped row of a list.
+    pub fn invalid_row(file: &Path, line: u64, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::of_kind(Kind::Invalid, file, usize::try_from(line).ok(), message)
+    }
+
+    /// Where it is: `file`, `file:line` or `file:line:column`.
+    pub fn place(&self) -> String {
+        let place = Place {
+            file: self.file.clone(),
+            line: self.line,
+        };
+        match (self.line, self.column) {
+            (Some(_), Some(column)) => format!("{place}:{column}"),
+            _ => place.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        write!(f, ": {}: {}", self.severity, self.message)
+        let word = self
+            .kind
+            .map_or_else(|| self.severity.to_string(), |k| k.word().to_string());
+        write!(f, "{}: {word}: {}", self.place(), self.message)
     }
 }
 
@@ -107,10 +200,7 @@ impl Report {
     pub fn at(&mut self, severity: Severity, file: &Path, line: Option<usize>, message: impl Into<String>) {
         self.push(Diagnostic {
             severity,
-            file: file.to_path_buf(),
-            line,
-            column: None,
-            message: message.into(),
+            ..Diagnostic::error(file, line, message)
         });
     }
 
@@ -127,10 +217,8 @@ impl Report {
         let (line, column) = source.line_col(offset);
         self.push(Diagnostic {
             severity,
-            file: source.path.clone(),
-            line: Some(line),
             column: Some(column),
-            message: message.into(),
+            ..Diagnostic::error(&source.path, Some(line), message)
         });
     }
 

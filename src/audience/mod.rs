@@ -26,9 +26,9 @@ pub mod segment;
 pub mod suppression;
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
+
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -37,6 +37,7 @@ pub use segment::Filter;
 pub use suppression::Suppression;
 
 use crate::config::{Config, Office};
+use crate::diagnostics::Diagnostic;
 use crate::types::{EmailAddress, Language, Region};
 
 #[derive(Debug, thiserror::Error)]
@@ -148,48 +149,10 @@ impl Recipient {
     }
 }
 
-/// A row that was not taken as is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowProblem {
-    pub file: PathBuf,
-    pub line: u64,
-    pub kind: ProblemKind,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProblemKind {
-    /// Skipped.
-    Invalid,
-    /// Merged into an earlier row with the same address.
-    Duplicate,
-    /// Deliverable, but only through a relay that offers SMTPUTF8 (the local part is not
-    /// ASCII): `send` fails it, with that reason, on a relay that does not.
-    Smtputf8,
-}
-
-impl RowProblem {
-    pub fn invalid(file: &Path, line: u64, why: impl Into<String>) -> RowProblem {
-        RowProblem {
-            file: file.to_path_buf(),
-            line,
-            kind: ProblemKind::Invalid,
-            message: why.into(),
-        }
-    }
-}
-
-impl fmt::Display for RowProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            ProblemKind::Invalid => "skipped",
-            ProblemKind::Duplicate => "merged",
-            ProblemKind::Smtputf8 => "needs SMTPUTF8",
-        };
-        write!(f, "{}:{}: {what}: {}", self.file.display(), self.line, self.message)
-    }
-}
+/// A row that was not taken as is: a [`Diagnostic`] of kind invalid (skipped), duplicate
+/// (merged) or smtputf8 (noted).
+pub type RowProblem = Diagnostic;
+pub use crate::diagnostics::Kind as ProblemKind;
 
 /// Which lists to read and whom to keep.
 #[derive(Debug, Clone)]
@@ -283,7 +246,7 @@ pub fn scan(
                 Row::Broken { line, why } => {
                     counts.rows += 1;
                     counts.invalid += 1;
-                    on_problem(&RowProblem::invalid(path, line, why));
+                    on_problem(&Diagnostic::invalid_row(path, line, why));
                     continue;
                 }
                 Row::Fields(fields) => fields,
@@ -293,7 +256,7 @@ pub fn scan(
                 Ok(r) => r,
                 Err(why) => {
                     counts.invalid += 1;
-                    on_problem(&RowProblem::invalid(path, fields.line, why));
+                    on_problem(&Diagnostic::invalid_row(path, fields.line, why));
                     continue;
                 }
             };
@@ -303,16 +266,16 @@ pub fn scan(
                     counts.duplicates += 1;
                     let (first_file, first_line) = *first.get();
                     let first_path = selection.lists.get(usize::from(first_file)).unwrap_or(path);
-                    on_problem(&RowProblem {
-                        file: path.clone(),
-                        line: fields.line,
-                        kind: ProblemKind::Duplicate,
-                        message: format!(
+                    on_problem(&Diagnostic::of_kind(
+                        ProblemKind::Duplicate,
+                        path,
+                        usize::try_from(fields.line).ok(),
+                        format!(
                             "{} is already at {}:{first_line}; the first row wins",
                             recipient.email,
                             first_path.display()
                         ),
-                    });
+                    ));
                     continue;
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
@@ -331,15 +294,15 @@ pub fn scan(
             counts.deliverable += 1;
             if recipient.email.needs_smtputf8() {
                 counts.smtputf8 += 1;
-                on_problem(&RowProblem {
-                    file: path.clone(),
-                    line: fields.line,
-                    kind: ProblemKind::Smtputf8,
-                    message: format!(
+                on_problem(&Diagnostic::of_kind(
+                    ProblemKind::Smtputf8,
+                    path,
+                    usize::try_from(fields.line).ok(),
+                    format!(
                         "{}: its local part is not ASCII, so only a relay that offers SMTPUTF8 can take it (the outbox always can)",
                         recipient.email
                     ),
-                });
+                ));
             }
             let region = recipient.region.as_ref().map_or("-", Region::as_str);
             let language = recipient.language.as_ref().map_or("-", Language::as_str);
@@ -491,7 +454,7 @@ mod tests {
                     1..3,
                 ),
             ) {
-                let config = Config::parse(crate::config::EMBEDDED, Path::new("x"), Path::new("")).unwrap();
+                let config = Config::parse(crate::config::EMBEDDED, std::path::Path::new("x"), std::path::Path::new("")).unwrap();
                 let dir = tempfile::tempdir().unwrap();
                 let mut paths = Vec::new();
                 for (i, rows) in lists.iter().enumerate() {
@@ -524,7 +487,7 @@ mod tests {
                     delivered,
                     first.iter().map(|e| e.parse::<EmailAddress>().unwrap().to_string()).collect::<Vec<_>>()
                 );
-                let reported = problems.iter().filter(|p| p.kind == ProblemKind::Duplicate).count();
+                let reported = problems.iter().filter(|p| p.kind == Some(ProblemKind::Duplicate)).count();
                 prop_assert_eq!(reported, valid.len() - first.len());
             }
         }

@@ -73,10 +73,10 @@ impl Suppression {
                     let line = fields.line;
                     let email = fields.get("email").unwrap_or("").trim();
                     if let Err(why) = suppression.add(email) {
-                        problems.push(RowProblem::invalid(path, line, why));
+                        problems.push(RowProblem::invalid_row(path, line, why));
                     }
                 }
-                Row::Broken { line, why } => problems.push(RowProblem::invalid(path, line, why)),
+                Row::Broken { line, why } => problems.push(RowProblem::invalid_row(path, line, why)),
             }
         }
         Ok((suppression, problems))

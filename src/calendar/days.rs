@@ -153,13 +153,8 @@ pub struct InternationalDay {
 /// Parses the international-days CSV (`rule`, `link` and one column per language code, `en`
 /// required). Every problem is reported as `{source}:{line}: {why}`, all of them in one pass.
 pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Report> {
-    let at = |line: u64, why: String| Diagnostic {
-        severity: Severity::Error,
-        file: PathBuf::from(source),
-        line: usize::try_from(line).ok(),
-        column: None,
-        message: why,
-    };
+    let file = PathBuf::from(source);
+    let at = |line: u64, why: String| Diagnostic::error(&file, usize::try_from(line).ok(), why);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)

@@ -8,7 +8,7 @@
 
 mod dates;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Report, Severity};
@@ -58,37 +58,16 @@ pub fn render_problem(error: &RenderError, edition_path: &Path) -> Diagnostic {
             column,
             message,
         } => Diagnostic {
-            severity: Severity::Error,
-            file: path.clone(),
-            line: *line,
             column: *column,
-            message: format!("template error: {message}"),
+            ..Diagnostic::error(path, *line, format!("template error: {message}"))
         },
-        RenderError::Labels { path, line, message } => Diagnostic {
-            severity: Severity::Error,
-            file: path.clone(),
-            line: *line,
-            column: None,
-            message: message.clone(),
-        },
+        RenderError::Labels { path, line, message } => Diagnostic::error(path, *line, message.clone()),
         RenderError::Render {
             template,
             line,
             message,
-        } => Diagnostic {
-            severity: Severity::Error,
-            file: PathBuf::from(template),
-            line: *line,
-            column: None,
-            message: format!("template error: {message}"),
-        },
-        other => Diagnostic {
-            severity: Severity::Error,
-            file: edition_path.to_path_buf(),
-            line: None,
-            column: None,
-            message: other.to_string(),
-        },
+        } => Diagnostic::error(Path::new(template), *line, format!("template error: {message}")),
+        other => Diagnostic::error(edition_path, None, other.to_string()),
     }
 }
 
@@ -102,14 +81,9 @@ pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
     for r in rendered {
         size(edition, r, &mut report);
         for w in &r.mjml_warnings {
-            report.push(Diagnostic {
-                severity: Severity::Warning,
-                // Named as `build` writes it, under the output folder.
-                file: Path::new(edition.id.as_str()).join(r.variant.id()).join("email.mjml"),
-                line: Some(w.line),
-                column: None,
-                message: format!("mrml: {}", w.message),
-            });
+            // Named as `build` writes it, under the output folder.
+            let file = Path::new(edition.id.as_str()).join(r.variant.id()).join("email.mjml");
+            report.at(Severity::Warning, &file, Some(w.line), format!("mrml: {}", w.message));
         }
     }
     report

@@ -175,13 +175,13 @@ fn text(report: &ImportReport, config: &Config) -> String {
     if !report.not_bounces.is_empty() {
         let _ = writeln!(out, "\nNot bounces, skipped:");
         for s in &report.not_bounces {
-            let _ = writeln!(out, "  {}: {}", s.at, s.why);
+            let _ = writeln!(out, "  {}: {}", s.place(), s.message);
         }
     }
     if !report.problems.is_empty() {
         let _ = writeln!(out, "\nProblems, skipped:");
         for s in &report.problems {
-            let _ = writeln!(out, "  {}: {}", s.at, s.why);
+            let _ = writeln!(out, "  {}: {}", s.place(), s.message);
         }
     }
     let suppressed = plural(report.newly_suppressed(), "address", "addresses");

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, Days, NaiveDate};
 use toml_edit::{Datetime, Document, DocumentMut, Item, Table, TableLike, Value};
 
-use crate::diagnostics::Source;
+use crate::diagnostics::{Place, Source};
 
 /// The default label texts of each language, keyed like `templates/labels/<lang>.toml`
 /// (`label_call_partners` → `CALL FOR PARTNERS`). The caller chooses where they come from (the
@@ -102,36 +102,15 @@ impl fmt::Display for DropReason {
     }
 }
 
-/// Where a problem is: the file, and the line when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        match self.line {
-            Some(line) => write!(f, ":{line}"),
-            None => Ok(()),
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum NextError {
     #[error("{at}: not valid TOML: {message}; fix it (`infoflash check` explains) and run again")]
-    Syntax { at: Location, message: String },
+    Syntax { at: Place, message: String },
     /// A key these rules need is missing or has the wrong type.
     #[error("{at}: {message}")]
-    Invalid { at: Location, message: String },
+    Invalid { at: Place, message: String },
     #[error("{at}: item `{item}` has no `label` and no default label exists in `{language}`: add `{language}` to `languages` in infoflash.toml, or give the item a `label`")]
-    NoLabels {
-        at: Location,
-        item: String,
-        language: String,
-    },
+    NoLabels { at: Place, item: String, language: String },
 }
 
 /// Writes the edition that follows `source` (the text of the edition file at `path`, which
@@ -240,8 +219,8 @@ struct Reader {
 }
 
 impl Reader {
-    fn at(&self, span: Option<Range<usize>>) -> Location {
-        Location {
+    fn at(&self, span: Option<Range<usize>>) -> Place {
+        Place {
             file: self.source.path.clone(),
             line: span.map(|s| self.source.line_of(s.start)),
         }

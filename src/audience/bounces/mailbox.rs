@@ -7,6 +7,7 @@ use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use super::BounceError;
+use crate::diagnostics::Place;
 
 fn read_error(path: &Path) -> impl FnOnce(std::io::Error) -> BounceError + '_ {
     move |source| BounceError::Read {
@@ -21,7 +22,7 @@ fn read_error(path: &Path) -> impl FnOnce(std::io::Error) -> BounceError + '_ {
 /// for its `.eml` files; a file that starts with `From ` is an mbox, any other file is one
 /// message. A message file that cannot be read is passed on as its error, so that one bad file
 /// never hides the others. `Err` only when `path` itself cannot be read.
-pub fn read_messages(path: &Path, mut each: impl FnMut(&str, std::io::Result<&[u8]>)) -> Result<(), BounceError> {
+pub fn read_messages(path: &Path, mut each: impl FnMut(&Place, std::io::Result<&[u8]>)) -> Result<(), BounceError> {
     let metadata = std::fs::metadata(path).map_err(read_error(path))?;
     if metadata.is_dir() {
         let maildir = ["cur", "new"].iter().any(|d| path.join(d).is_dir());
@@ -32,7 +33,10 @@ pub fn read_messages(path: &Path, mut each: impl FnMut(&str, std::io::Result<&[u
         };
         for folder in folders.iter().filter(|f| f.is_dir()) {
             for file in message_files(folder, !maildir).map_err(read_error(folder))? {
-                let at = file.display().to_string();
+                let at = Place {
+                    file: file.clone(),
+                    line: None,
+                };
                 match std::fs::read(&file) {
                     Ok(raw) => each(&at, Ok(&raw)),
                     Err(e) => each(&at, Err(e)),
@@ -48,7 +52,11 @@ pub fn read_messages(path: &Path, mut each: impl FnMut(&str, std::io::Result<&[u
     } else {
         let mut raw = Vec::new();
         reader.read_to_end(&mut raw).map_err(read_error(path))?;
-        each(&path.display().to_string(), Ok(&raw));
+        let at = Place {
+            file: path.to_path_buf(),
+            line: None,
+        };
+        each(&at, Ok(&raw));
         Ok(())
     }
 }
@@ -75,12 +83,16 @@ fn message_files(folder: &Path, only_eml: bool) -> std::io::Result<Vec<PathBuf>>
 fn read_mbox(
     path: &Path,
     mut reader: impl BufRead,
-    mut each: impl FnMut(&str, std::io::Result<&[u8]>),
+    mut each: impl FnMut(&Place, std::io::Result<&[u8]>),
 ) -> std::io::Result<()> {
     let mut line = Vec::new();
-    let mut current: Option<(u64, Vec<u8>)> = None;
+    let mut current: Option<(usize, Vec<u8>)> = None;
+    let at = |start: usize| Place {
+        file: path.to_path_buf(),
+        line: Some(start),
+    };
     let mut after_blank = true;
-    let mut number = 0u64;
+    let mut number = 0usize;
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
@@ -89,7 +101,7 @@ fn read_mbox(
         number += 1;
         if after_blank && line.starts_with(b"From ") {
             if let Some((start, raw)) = current.take() {
-                each(&format!("{}:{start}", path.display()), Ok(&raw));
+                each(&at(start), Ok(&raw));
             }
             current = Some((number, Vec::new()));
             after_blank = false;
@@ -105,7 +117,7 @@ fn read_mbox(
         }
     }
     if let Some((start, raw)) = current {
-        each(&format!("{}:{start}", path.display()), Ok(&raw));
+        each(&at(start), Ok(&raw));
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ pub use mailbox::read_messages;
 use super::suppression::{self, Suppression};
 use super::AudienceError;
 use crate::config::Config;
+use crate::diagnostics::{self, Diagnostic};
 use crate::state::{Journal, Journals, SoftBounceRecord, StateDir, StateError};
 use crate::types::{message_id_hash, EditionId, EmailAddress, OfficeId};
 
@@ -56,14 +57,6 @@ pub enum BounceError {
     },
     #[error(transparent)]
     SuppressionList(#[from] AudienceError),
-}
-
-/// A message or recipient left aside, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    /// The file, or `file:line` for a message of an mbox (the line of its `From ` separator).
-    pub at: String,
-    pub why: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,9 +108,9 @@ pub struct ImportReport {
     /// Addresses that reached `soft_bounce_editions`.
     pub soft_suppressed: Vec<SoftSuppression>,
     /// Messages that are not bounces: replies, auto-replies, success notifications.
-    pub not_bounces: Vec<Skipped>,
+    pub not_bounces: Vec<Diagnostic>,
     /// Files that could not be read, recipient entries without a readable address.
-    pub problems: Vec<Skipped>,
+    pub problems: Vec<Diagnostic>,
     /// Bounces that match no message this project sent (neither one of our Message-IDs for
     /// that recipient nor a journal row for them): listed, and applied only with
     /// `--accept-unmatched`.
@@ -202,33 +195,35 @@ pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<Im
         let raw = match raw {
             Ok(raw) => raw,
             Err(e) => {
-                report.problems.push(Skipped {
-                    at: at.to_string(),
-                    why: format!("cannot be read: {e}"),
-                });
+                report.problems.push(Diagnostic::at_place(
+                    diagnostics::Kind::Unreadable,
+                    at,
+                    format!("cannot be read: {e}"),
+                ));
                 return;
             }
         };
         match parse_dsn(raw) {
-            Err(why) => report.not_bounces.push(Skipped {
-                at: at.to_string(),
-                why: why.to_string(),
-            }),
+            Err(why) => {
+                report
+                    .not_bounces
+                    .push(Diagnostic::at_place(diagnostics::Kind::NotABounce, at, why.to_string()))
+            }
             Ok(dsn) => {
                 for why in &dsn.unreadable {
-                    report.problems.push(Skipped {
-                        at: at.to_string(),
-                        why: why.clone(),
-                    });
+                    report
+                        .problems
+                        .push(Diagnostic::at_place(diagnostics::Kind::Unreadable, at, why.clone()));
                 }
                 if !dsn.recipients.is_empty() {
                     report.bounces += 1;
                     found.push((at.to_string(), dsn));
                 } else if !dsn.not_failures.is_empty() {
-                    report.not_bounces.push(Skipped {
-                        at: at.to_string(),
-                        why: format!("a delivery report without failures ({})", dsn.not_failures.join(", ")),
-                    });
+                    report.not_bounces.push(Diagnostic::at_place(
+                        diagnostics::Kind::NotABounce,
+                        at,
+                        format!("a delivery report without failures ({})", dsn.not_failures.join(", ")),
+                    ));
                 }
             }
         }
