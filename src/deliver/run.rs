@@ -41,18 +41,8 @@ pub enum SendError {
     /// The outbox folder (or another local resource) cannot be written: exit 2.
     #[error("{reply}; the send stopped, and nothing is recorded as delivered that was not written whole: fix it and run `{resume}` to go on")]
     Local { reply: String, resume: String },
-    #[error(
-        "{key} was sent to {before} by the run of {started_at}, and this run would send to {now}: \
-         the recipients it recorded as delivered would not be mailed again, and the rest would go \
-         elsewhere. To go on where it went, run `{resume}`; to send to {now} anyway, add --change-destination"
-    )]
-    OtherDestination {
-        key: String,
-        before: state::Destination,
-        now: state::Destination,
-        started_at: String,
-        resume: String,
-    },
+    #[error(transparent)]
+    OtherDestination(Box<OtherDestination>),
     #[error(transparent)]
     Secret(#[from] SecretError),
     #[error("cannot create the outbox {path}")]
@@ -65,6 +55,21 @@ pub enum SendError {
     UnsubscribeKey(String),
     #[error("the DKIM key cannot be used: {0}")]
     Dkim(String),
+}
+
+/// A send refused because its earlier runs went to the other kind of destination.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{key} was sent to {before} by the run of {started_at}, and this run would send to {now}: \
+     the recipients it recorded as delivered would not be mailed again, and the rest would go \
+     elsewhere. To go on where it went, run `{resume}`; to send to {now} anyway, add --change-destination"
+)]
+pub struct OtherDestination {
+    pub key: String,
+    pub before: state::Destination,
+    pub now: state::Destination,
+    pub started_at: String,
+    pub resume: String,
 }
 
 /// What to send, and how.
@@ -122,13 +127,15 @@ fn check_destination(
         return Ok(());
     };
     match run.record {
-        Some(before) if !before.destination.same_kind(now) => Err(SendError::OtherDestination {
-            key: key.describe(),
-            now: now.clone(),
-            started_at: run.started_at,
-            resume: command_line(&before.command),
-            before: before.destination,
-        }),
+        Some(before) if !before.destination.same_kind(now) => {
+            Err(SendError::OtherDestination(Box::new(OtherDestination {
+                key: key.describe(),
+                now: now.clone(),
+                started_at: run.started_at,
+                resume: command_line(&before.command),
+                before: before.destination,
+            })))
+        }
         _ => Ok(()),
     }
 }
