@@ -238,11 +238,14 @@ fn dot_stuffed(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// lettre's three-digit reply code as the number servers write (`250`, `451`).
+fn reply_code(code: lettre::transport::smtp::response::Code) -> u16 {
+    u16::from(code.severity as u8) * 100 + u16::from(code.category as u8) * 10 + u16::from(code.detail as u8)
+}
+
 /// Sorts a lettre error into the three kinds that matter for retrying.
 fn classify(e: lettre::transport::smtp::Error) -> Failure {
-    let code = e
-        .status()
-        .map(|c| u16::from(c.severity as u8) * 100 + u16::from(c.category as u8) * 10 + u16::from(c.detail as u8));
+    let code = e.status().map(reply_code);
     let reply = e.to_string();
     if e.is_permanent() {
         Failure::Permanent { code, reply }
@@ -275,10 +278,7 @@ impl Transport for Smtp {
         }
         match transact(conn, envelope, message) {
             Ok(response) => {
-                let code = response.code();
-                let numeric = u16::from(code.severity as u8) * 100
-                    + u16::from(code.category as u8) * 10
-                    + u16::from(code.detail as u8);
+                let numeric = reply_code(response.code());
                 Ok(Accepted {
                     code: numeric,
                     reply: response.message().collect::<Vec<_>>().join(" "),
