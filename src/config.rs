@@ -368,6 +368,179 @@ fn connection_count(report: &mut Report, source: &Source, value: &Option<Spanned
     n
 }
 
+/// `languages` (at least one, each once) and `fallback_language` (one of them).
+fn language_settings(
+    raw_languages: &Spanned<Vec<Spanned<String>>>,
+    raw_fallback: &Spanned<String>,
+    source: &Source,
+    report: &mut Report,
+) -> (Vec<Language>, Option<Language>) {
+    let mut languages = Vec::new();
+    for code in raw_languages.get_ref() {
+        match code.get_ref().parse::<Language>() {
+            Ok(l) if languages.contains(&l) => {
+                report.error_at(source, code.span().start, format!("language `{l}` is listed twice"))
+            }
+            Ok(l) => languages.push(l),
+            Err(e) => report.error_at(source, code.span().start, e),
+        }
+    }
+    if raw_languages.get_ref().is_empty() {
+        report.error_at(
+            source,
+            raw_languages.span().start,
+            "`languages` must list at least one language",
+        );
+    }
+    let fallback_language = match raw_fallback.get_ref().parse::<Language>() {
+        Ok(l) if languages.contains(&l) => Some(l),
+        Ok(l) => {
+            report.error_at(
+                source,
+                raw_fallback.span().start,
+                format!("`fallback_language` `{l}` is not in `languages`"),
+            );
+            None
+        }
+        Err(e) => {
+            report.error_at(source, raw_fallback.span().start, e);
+            None
+        }
+    };
+    (languages, fallback_language)
+}
+
+/// `[regions.<id>]`: at least one, with names only in configured languages.
+fn region_settings(
+    raw: BTreeMap<Spanned<String>, RawRegion>,
+    languages: &[Language],
+    source: &Source,
+    report: &mut Report,
+) -> BTreeMap<Region, RegionInfo> {
+    let mut regions = BTreeMap::new();
+    for (id, region) in raw {
+        let Ok(region_id) = id
+            .get_ref()
+            .parse::<Region>()
+            .map_err(|e| report.error_at(source, id.span().start, e))
+        else {
+            continue;
+        };
+        let mut translations = BTreeMap::new();
+        for (code, name) in region.translations {
+            match code.get_ref().parse::<Language>() {
+                Ok(l) if languages.contains(&l) => {
+                    translations.insert(l, name);
+                }
+                Ok(l) => report.error_at(
+                    source,
+                    code.span().start,
+                    format!("region `{region_id}` has a name in `{l}`, which is not in `languages`"),
+                ),
+                Err(e) => report.error_at(source, code.span().start, e),
+            }
+        }
+        regions.insert(
+            region_id,
+            RegionInfo {
+                name: region.name,
+                translations,
+            },
+        );
+    }
+    if regions.is_empty() {
+        report.error_at(source, 0, "no `[regions.<id>]` are defined: define at least one region");
+    }
+    regions
+}
+
+/// One `[offices.<id>]`, or `None` (its problems reported) when it cannot be used.
+fn office_settings(
+    id: &Spanned<String>,
+    office: &Spanned<RawOffice>,
+    regions: &BTreeMap<Region, RegionInfo>,
+    languages: &[Language],
+    root: &Path,
+    source: &Source,
+    report: &mut Report,
+) -> Option<Office> {
+    let Ok(office_id) = id
+        .get_ref()
+        .parse::<OfficeId>()
+        .map_err(|e| report.error_at(source, id.span().start, e))
+    else {
+        return None;
+    };
+    let o = office.get_ref();
+    let mut office_regions = Vec::new();
+    for r in &o.regions {
+        match r.get_ref().parse::<Region>() {
+            Ok(region) if regions.contains_key(&region) => office_regions.push(region),
+            _ => {
+                let list = regions.keys().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ");
+                report.error_at(
+                    source,
+                    r.span().start,
+                    format!("unknown region `{}`; the regions are {list}", r.get_ref()),
+                );
+            }
+        }
+    }
+    if o.regions.is_empty() {
+        report.error_at(
+            source,
+            office.span().start,
+            format!("office `{office_id}` needs `regions`"),
+        );
+    }
+    let language = match o.language.get_ref().parse::<Language>() {
+        Ok(l) if languages.contains(&l) => Some(l),
+        _ => {
+            report.error_at(
+                source,
+                o.language.span().start,
+                format!("office language `{}` is not in `languages`", o.language.get_ref()),
+            );
+            None
+        }
+    };
+    let from = mailbox(report, source, &o.from, "from");
+    let office_reply_to = o.reply_to.as_ref().map(|r| mailbox(report, source, r, "reply_to"));
+    let mut filters = Vec::new();
+    for w in &o.segment {
+        match w.get_ref().parse::<Filter>() {
+            Ok(f) => filters.push(f),
+            Err(e) => report.error_at(source, w.span().start, e),
+        }
+    }
+    let time_zone = o.time_zone.as_ref().and_then(|z| {
+        crate::calendar::parse_zone(z.get_ref())
+            .map_err(|e| report.error_at(source, z.span().start, e))
+            .ok()
+    });
+    if o.lists.is_empty() {
+        report.error_at(
+            source,
+            office.span().start,
+            format!("office `{office_id}` needs `lists`: the CSV files of its recipients"),
+        );
+    }
+    let (Some(language), Some(from)) = (language, from) else {
+        return None;
+    };
+    Some(Office {
+        id: office_id,
+        name: o.name.clone(),
+        regions: office_regions,
+        language,
+        from,
+        reply_to: office_reply_to.flatten(),
+        lists: o.lists.iter().map(|l| root.join(l)).collect(),
+        filters,
+        time_zone,
+    })
+}
+
 /// A setting that must be at least 1, or its default; an error at its place otherwise.
 fn positive(report: &mut Report, source: &Source, value: &Option<Spanned<u32>>, key: &str, default: u32) -> NonZeroU32 {
     match value {
@@ -377,6 +550,42 @@ fn positive(report: &mut Report, source: &Source, value: &Option<Spanned<u32>>, 
             NonZeroU32::MIN
         }),
     }
+}
+
+/// `[[delivery.relays]]`, each with its own weight, connections, limits and password source.
+fn relay_list(raw: &[Spanned<RawRelay>], root: &Path, source: &Source, report: &mut Report) -> Vec<RelaySettings> {
+    let mut relays = Vec::new();
+    for spanned in raw {
+        let r = spanned.get_ref();
+        let relay = match Destination::parse(r.url.get_ref()).and_then(|dest| dest.check_auth_is_safe().map(|()| dest))
+        {
+            Ok(Destination::Smtp(relay)) => relay,
+            Ok(Destination::Outbox) => {
+                report.error_at(
+                    source,
+                    r.url.span().start,
+                    "a relay of [[delivery.relays]] must be an smtp:// or smtps:// URL",
+                );
+                continue;
+            }
+            Err(e) => {
+                report.error_at(source, r.url.span().start, e);
+                continue;
+            }
+        };
+        let own_rate = r.rate.is_some() || r.per_hour.is_some() || r.per_day.is_some();
+        let limits = [&r.rate, &r.burst, &r.per_hour, &r.per_day];
+        let pace = own_rate.then(|| pace_settings(report, source, limits, 1_000_000));
+        relays.push(RelaySettings {
+            relay,
+            weight: positive(report, source, &r.weight, "weight", 1),
+            connections: connection_count(report, source, &r.connections, 2),
+            pace,
+            password_env: r.password_env.clone(),
+            password_file: r.password_file.as_ref().map(|f| root.join(f)),
+        });
+    }
+    relays
 }
 
 fn delivery_settings(
@@ -410,37 +619,7 @@ fn delivery_settings(
             "`relay` and `[[delivery.relays]]` exclude each other: list every relay under [[delivery.relays]]",
         );
     }
-    let mut relays = Vec::new();
-    for spanned in &d.relays {
-        let r = spanned.get_ref();
-        let relay = match Destination::parse(r.url.get_ref()).and_then(|dest| dest.check_auth_is_safe().map(|()| dest))
-        {
-            Ok(Destination::Smtp(relay)) => relay,
-            Ok(Destination::Outbox) => {
-                report.error_at(
-                    source,
-                    r.url.span().start,
-                    "a relay of [[delivery.relays]] must be an smtp:// or smtps:// URL",
-                );
-                continue;
-            }
-            Err(e) => {
-                report.error_at(source, r.url.span().start, e);
-                continue;
-            }
-        };
-        let own_rate = r.rate.is_some() || r.per_hour.is_some() || r.per_day.is_some();
-        let limits = [&r.rate, &r.burst, &r.per_hour, &r.per_day];
-        let pace = own_rate.then(|| pace_settings(report, source, limits, 1_000_000));
-        relays.push(RelaySettings {
-            relay,
-            weight: positive(report, source, &r.weight, "weight", 1),
-            connections: connection_count(report, source, &r.connections, 2),
-            pace,
-            password_env: r.password_env.clone(),
-            password_file: r.password_file.as_ref().map(|f| root.join(f)),
-        });
-    }
+    let relays = relay_list(&d.relays, root, source, report);
     // With several relays, every relay's connections work at once.
     let connections = if relays.is_empty() || d.connections.is_some() {
         connections
@@ -604,160 +783,16 @@ impl Config {
             .as_ref()
             .map(|r| mailbox(&mut report, &source, r, "reply_to"));
 
-        let mut languages = Vec::new();
-        for code in raw.languages.get_ref() {
-            match code.get_ref().parse::<Language>() {
-                Ok(l) if languages.contains(&l) => {
-                    report.error_at(&source, code.span().start, format!("language `{l}` is listed twice"))
-                }
-                Ok(l) => languages.push(l),
-                Err(e) => report.error_at(&source, code.span().start, e),
-            }
-        }
-        if raw.languages.get_ref().is_empty() {
-            report.error_at(
-                &source,
-                raw.languages.span().start,
-                "`languages` must list at least one language",
-            );
-        }
-        let fallback_language = match raw.fallback_language.get_ref().parse::<Language>() {
-            Ok(l) if languages.contains(&l) => Some(l),
-            Ok(l) => {
-                report.error_at(
-                    &source,
-                    raw.fallback_language.span().start,
-                    format!("`fallback_language` `{l}` is not in `languages`"),
-                );
-                None
-            }
-            Err(e) => {
-                report.error_at(&source, raw.fallback_language.span().start, e);
-                None
-            }
-        };
+        let (languages, fallback_language) =
+            language_settings(&raw.languages, &raw.fallback_language, &source, &mut report);
 
-        let mut regions = BTreeMap::new();
-        for (id, region) in raw.regions {
-            let Ok(region_id) = id
-                .get_ref()
-                .parse::<Region>()
-                .map_err(|e| report.error_at(&source, id.span().start, e))
-            else {
-                continue;
-            };
-            let mut translations = BTreeMap::new();
-            for (code, name) in region.translations {
-                match code.get_ref().parse::<Language>() {
-                    Ok(l) if languages.contains(&l) => {
-                        translations.insert(l, name);
-                    }
-                    Ok(l) => report.error_at(
-                        &source,
-                        code.span().start,
-                        format!("region `{region_id}` has a name in `{l}`, which is not in `languages`"),
-                    ),
-                    Err(e) => report.error_at(&source, code.span().start, e),
-                }
-            }
-            regions.insert(
-                region_id,
-                RegionInfo {
-                    name: region.name,
-                    translations,
-                },
-            );
-        }
-        if regions.is_empty() {
-            report.error_at(
-                &source,
-                0,
-                "no `[regions.<id>]` are defined: define at least one region",
-            );
-        }
+        let regions = region_settings(raw.regions, &languages, &source, &mut report);
 
         let suppression = root.join(raw.suppression.as_deref().unwrap_or("recipients/suppression.csv"));
         let mut offices = BTreeMap::new();
         for (id, office) in &raw.offices {
-            let Ok(office_id) = id
-                .get_ref()
-                .parse::<OfficeId>()
-                .map_err(|e| report.error_at(&source, id.span().start, e))
-            else {
-                continue;
-            };
-            let o = office.get_ref();
-            let mut office_regions = Vec::new();
-            for r in &o.regions {
-                match r.get_ref().parse::<Region>() {
-                    Ok(region) if regions.contains_key(&region) => office_regions.push(region),
-                    _ => {
-                        let list = regions.keys().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ");
-                        report.error_at(
-                            &source,
-                            r.span().start,
-                            format!("unknown region `{}`; the regions are {list}", r.get_ref()),
-                        );
-                    }
-                }
-            }
-            if o.regions.is_empty() {
-                report.error_at(
-                    &source,
-                    office.span().start,
-                    format!("office `{office_id}` needs `regions`"),
-                );
-            }
-            let language = match o.language.get_ref().parse::<Language>() {
-                Ok(l) if languages.contains(&l) => Some(l),
-                _ => {
-                    report.error_at(
-                        &source,
-                        o.language.span().start,
-                        format!("office language `{}` is not in `languages`", o.language.get_ref()),
-                    );
-                    None
-                }
-            };
-            let from = mailbox(&mut report, &source, &o.from, "from");
-            let office_reply_to = o
-                .reply_to
-                .as_ref()
-                .map(|r| mailbox(&mut report, &source, r, "reply_to"));
-            let mut filters = Vec::new();
-            for w in &o.segment {
-                match w.get_ref().parse::<Filter>() {
-                    Ok(f) => filters.push(f),
-                    Err(e) => report.error_at(&source, w.span().start, e),
-                }
-            }
-            let time_zone = o.time_zone.as_ref().and_then(|z| {
-                crate::calendar::parse_zone(z.get_ref())
-                    .map_err(|e| report.error_at(&source, z.span().start, e))
-                    .ok()
-            });
-            if o.lists.is_empty() {
-                report.error_at(
-                    &source,
-                    office.span().start,
-                    format!("office `{office_id}` needs `lists`: the CSV files of its recipients"),
-                );
-            }
-            if let (Some(language), Some(from)) = (language, from) {
-                offices.insert(
-                    office_id.clone(),
-                    Office {
-                        id: office_id,
-                        name: o.name.clone(),
-                        regions: office_regions,
-                        language,
-                        from,
-                        reply_to: office_reply_to.flatten(),
-                        lists: o.lists.iter().map(|l| root.join(l)).collect(),
-                        filters,
-                        time_zone,
-                    },
-                );
+            if let Some(o) = office_settings(id, office, &regions, &languages, root, &source, &mut report) {
+                offices.insert(o.id.clone(), o);
             }
         }
 
