@@ -138,6 +138,7 @@ slug_type!(
 /// the shards, unsubscribe tokens and the SMTP envelope all use, so that two spellings of one
 /// mailbox can never be told apart by one of them and not by another:
 ///
+/// - the text is in Unicode normal form C (`é` typed as `e` and a combining accent is `é`);
 /// - a quoted local part that needs no quoting loses its quotes (`"ann"@x` is `ann@x`), one
 ///   that does keeps the fewest escapes (`"a b"@x`);
 /// - the domain is lowercase ASCII: an internationalised domain is written as its A-label
@@ -245,7 +246,10 @@ impl FromStr for EmailAddress {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let trimmed = s.trim();
+        // One mailbox typed on two keyboards: `é` as one character or as `e` and a combining
+        // accent (NFC and NFD). RFC 6532 asks for NFC; the domain is normalised by UTS #46 below.
+        let normalized = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(s.trim());
+        let trimmed = normalized.as_ref();
         if trimmed.chars().any(char::is_control) {
             return Err(format!(
                 "`{}` contains a control character or a line break",
@@ -423,6 +427,11 @@ mod tests {
         assert_eq!(canonical("\"john doe\"@example.org"), "\"john doe\"@example.org");
         assert_eq!(canonical("\"a\\\"b\"@example.org"), "\"a\\\"b\"@example.org");
         assert_eq!(canonical("Ann@example.org"), "Ann@example.org");
+        assert_eq!(
+            canonical("Jose\u{301}@example.org"),
+            "Jos\u{e9}@example.org",
+            "NFD is NFC"
+        );
         let key = |s: &str| s.parse::<EmailAddress>().unwrap().key();
         assert_eq!(key("\"Ann\"@BÜCHER.example"), key("ann@xn--bcher-kva.example"));
     }
