@@ -57,15 +57,27 @@ impl Suppression {
     /// Rows that cannot be understood are returned as problems: they must be fixed, since an
     /// entry we cannot read is an address we might mail.
     pub fn load(path: &Path) -> Result<(Suppression, Vec<RowProblem>), AudienceError> {
+        if !path.exists() {
+            let empty = Suppression {
+                path: Some(path.to_path_buf()),
+                ..Suppression::default()
+            };
+            return Ok((empty, Vec::new()));
+        }
+        let (suppression, problems, _) = Suppression::read(path)?;
+        Ok((suppression, problems))
+    }
+
+    /// Reads an existing list, once: its entries, its unreadable rows, and how it is written
+    /// (delimiter, quoting, line ending) with its columns, for [`append`].
+    fn read(path: &Path) -> Result<(Suppression, Vec<RowProblem>, (Dialect, Vec<String>)), AudienceError> {
         let mut suppression = Suppression {
             path: Some(path.to_path_buf()),
             ..Suppression::default()
         };
         let mut problems = Vec::new();
-        if !path.exists() {
-            return Ok((suppression, problems));
-        }
         let mut reader = ListReader::open(path)?;
+        let format = (reader.dialect(), reader.headers().to_vec());
         while let Some(row) = reader.next_row()? {
             match row {
                 Row::Blank => {}
@@ -79,7 +91,7 @@ impl Suppression {
                 Row::Broken { line, why } => problems.push(RowProblem::invalid_row(path, line, why)),
             }
         }
-        Ok((suppression, problems))
+        Ok((suppression, problems, format))
     }
 
     /// Adds an address or a `*@domain` entry, as a cell of the file holds it.
@@ -150,14 +162,13 @@ pub fn append(path: &Path, address: &EmailAddress, reason: &str, date: chrono::N
             vec!["email".to_string(), "reason".to_string(), "date".to_string()],
         )
     } else {
-        // The one reader: what it finds suppressed is suppressed, and a file it cannot read
-        // is not written to.
-        let (present, _) = Suppression::load(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+        // The one reader, once: what it finds suppressed is suppressed, and a file it cannot
+        // read is not written to.
+        let (present, _, format) = Suppression::read(path).map_err(|e| std::io::Error::other(e.to_string()))?;
         if present.contains(address) {
             return Ok(false);
         }
-        let reader = ListReader::open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
-        (reader.dialect(), reader.headers().to_vec())
+        format
     };
     let mut out = Vec::new();
     if length > 0 {

@@ -167,9 +167,15 @@ impl EmailAddress {
         self.0.domain()
     }
 
-    /// The identity of the mailbox: equal keys are one recipient.
+    /// The identity of the mailbox: equal keys are one recipient. Case is folded a character
+    /// at a time (`str::to_lowercase` would turn a word-final `Σ` into `ς`, so `AΣ@x` and
+    /// `aσ@x` would differ), with the final sigma folded into `σ` too.
     pub fn key(&self) -> String {
-        self.as_str().to_lowercase()
+        self.as_str()
+            .chars()
+            .flat_map(char::to_lowercase)
+            .map(|c| if c == 'ς' { 'σ' } else { c })
+            .collect()
     }
 
     /// Whether the envelope needs the SMTPUTF8 extension: a local part that is not ASCII (the
@@ -434,6 +440,8 @@ mod tests {
         );
         let key = |s: &str| s.parse::<EmailAddress>().unwrap().key();
         assert_eq!(key("\"Ann\"@BÜCHER.example"), key("ann@xn--bcher-kva.example"));
+        assert_eq!(key("ΑΣ@example.org"), key("ας@example.org"));
+        assert_eq!(key("ΑΣ@example.org"), key("ασ@example.org"));
     }
 
     #[test]
