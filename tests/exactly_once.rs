@@ -59,6 +59,21 @@ fn outbox_recipients(outbox: &Path) -> BTreeMap<String, usize> {
 
 const PEOPLE: &str = "recipients/people.csv";
 
+/// `infoflash lists --json` in `dir`, and the lines of its problems of `kind`.
+fn lists_report(dir: &Path, kind: &str) -> (serde_json::Value, Vec<u64>) {
+    let out = infoflash(dir, &["lists", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let lines = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == kind)
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect();
+    (report, lines)
+}
+
 #[test]
 fn every_spelling_of_a_suppressed_or_repeated_address_is_one_mailbox() {
     let sink = Sink::start(&[]);
@@ -90,9 +105,7 @@ Jonas.Lindqvist@example.net,unsubscribed,2026-01-01
 jos\u{e9}@example.org,unsubscribed,2026-01-01
 ",
     );
-    let lists = infoflash(dir.path(), &["lists", "--json"]);
-    assert!(lists.status.success(), "{}", stderr(&lists));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&lists)).unwrap();
+    let (report, merged) = lists_report(dir.path(), "duplicate");
     assert_eq!(
         (
             report["invalid"].as_u64(),
@@ -102,13 +115,6 @@ jos\u{e9}@example.org,unsubscribed,2026-01-01
         (Some(0), Some(2), Some(5)),
         "{report}"
     );
-    let merged: Vec<u64> = report["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["kind"] == "duplicate")
-        .map(|p| p["line"].as_u64().unwrap())
-        .collect();
     assert_eq!(merged, [4, 5], "{report}");
     let out = send(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
@@ -134,21 +140,12 @@ a*b@example.org,Star
 who?@example.org,Question
 ",
     );
-    let out = infoflash(dir.path(), &["lists", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (report, lines) = lists_report(dir.path(), "invalid");
     assert_eq!(
         (report["invalid"].as_u64(), report["deliverable"].as_u64()),
         (Some(4), Some(1)),
         "{report}"
     );
-    let lines: Vec<u64> = report["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["kind"] == "invalid")
-        .map(|p| p["line"].as_u64().unwrap())
-        .collect();
     assert_eq!(lines, [3, 4, 5, 6], "{report}");
     let strict = infoflash(dir.path(), &["lists", "--strict"]);
     assert_eq!(strict.status.code(), Some(1));
@@ -284,6 +281,33 @@ fn a_forged_delivery_report_changes_nothing_and_a_genuine_one_is_applied() {
     write(dir.path(), PEOPLE, "email\nsomeone@example.com\n");
     assert!(send(dir.path(), &[]).status.success());
     assert_eq!(sink.received().get("someone@example.com"), Some(&1));
+}
+
+#[test]
+fn a_bounce_without_our_message_id_applies_only_to_someone_a_journal_knows() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 2, &[]);
+    assert!(send(dir.path(), &[]).status.success());
+    let bounces = dir.path().join("bounces");
+    // Relays that return no headers: the report names only the recipient.
+    write(&bounces, "known.eml", &dsn("PERSON0@Example.org", "5.1.1", None));
+    write(&bounces, "unknown.eml", &dsn("person7@example.org", "5.1.1", None));
+    let out = infoflash(dir.path(), &["bounces", "import", "bounces", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["unmatched"][0]["address"], "person7@example.org", "{report}");
+    let list = std::fs::read_to_string(dir.path().join("recipients/suppression.csv")).unwrap();
+    assert!(
+        list.contains("PERSON0@example.org") && !list.contains("person7"),
+        "{list}"
+    );
+    // The list's own spelling of that address is suppressed now.
+    let (counts, _) = lists_report(dir.path(), "invalid");
+    assert_eq!(
+        (counts["suppressed"].as_u64(), counts["deliverable"].as_u64()),
+        (Some(1), Some(1)),
+        "{counts}"
+    );
 }
 
 #[test]
@@ -464,7 +488,6 @@ fn a_read_only_outbox_stops_the_send_at_once_with_exit_2_naming_the_folder() {
     let dir = project(free_port(), 20, &[]);
     to_outbox(dir.path(), &format!("outbox = \"{}\"", disk.0.path().display()));
     disk.remount_read_only();
-    let started = Instant::now();
     let out = send(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
     assert!(
@@ -472,10 +495,8 @@ fn a_read_only_outbox_stops_the_send_at_once_with_exit_2_naming_the_folder() {
         "{}",
         stderr(&out)
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "it retried every recipient"
-    );
+    // Nobody deferred: the first failed write stopped the send instead of being retried for
+    // each recipient in turn.
     let s = status(dir.path());
     assert_eq!(
         (s["delivered"].as_u64(), s["deferred"].as_u64(), s["pending"].as_u64()),
