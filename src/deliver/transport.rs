@@ -155,10 +155,13 @@ impl Smtp {
 /// message is dot-stuffed with a fast search for line starts and written with its terminator
 /// in one write, as one more "command". The parameters and the abort on any error are
 /// lettre's. A message that is not UTF-8 (never the case for ours) takes lettre's own path.
+/// `smtputf8`: the envelope has a non-ASCII address (and the caller checked the relay offers
+/// the extension).
 fn transact(
     conn: &mut SmtpConnection,
     envelope: &Envelope,
     message: &[u8],
+    smtputf8: bool,
 ) -> Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error> {
     use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
     use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter};
@@ -166,12 +169,7 @@ fn transact(
         return conn.send(envelope, message);
     };
     let mut parameters = Vec::new();
-    if envelope
-        .to()
-        .iter()
-        .chain(envelope.from())
-        .any(|a| !AsRef::<str>::as_ref(a).is_ascii())
-    {
+    if smtputf8 {
         parameters.push(MailParameter::SmtpUtfEight);
     }
     if !message.is_ascii() {
@@ -276,7 +274,7 @@ impl Transport for Smtp {
                 ),
             });
         }
-        match transact(conn, envelope, message) {
+        match transact(conn, envelope, message, non_ascii) {
             Ok(response) => {
                 let numeric = reply_code(response.code());
                 Ok(Accepted {
