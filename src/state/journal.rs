@@ -930,17 +930,29 @@ mod tests {
         }
     }
 
+    /// Records `rows` through the writer thread, as a send does, and waits for it to end.
+    fn record_all(journal: &Journal, rows: &[(&str, Status)]) {
+        let (rec, handle) = journal.start_writer(&key(None)).unwrap();
+        for (email, status) in rows {
+            rec.record(outcome(email, *status)).unwrap();
+        }
+        drop(rec);
+        handle.join().unwrap();
+    }
+
     #[test]
     fn records_outcomes_by_canonical_address_and_counts_attempts_across_runs() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state/j.sqlite");
         let journal = Journal::open(&path).unwrap();
-        let (rec, handle) = journal.start_writer(&key(None)).unwrap();
-        rec.record(outcome("A@example.org", Status::Deferred)).unwrap();
-        rec.record(outcome("\"a\"@EXAMPLE.org", Status::Delivered)).unwrap();
-        rec.record(outcome("b@example.org", Status::Failed)).unwrap();
-        drop(rec);
-        handle.join().unwrap();
+        record_all(
+            &journal,
+            &[
+                ("A@example.org", Status::Deferred),
+                ("\"a\"@EXAMPLE.org", Status::Delivered),
+                ("b@example.org", Status::Failed),
+            ],
+        );
         assert_eq!(
             journal.tally(&key(None)).unwrap(),
             Tally {
@@ -1051,13 +1063,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = StateDir::new(dir.path());
         let write = |shard: Option<&str>, rows: &[(&str, Status)]| {
-            let j = Journal::open(&state.journal_path(shard.map(|s| s.parse().unwrap()))).unwrap();
-            let (rec, handle) = j.start_writer(&key(None)).unwrap();
-            for (email, status) in rows {
-                rec.record(outcome(email, *status)).unwrap();
-            }
-            drop(rec);
-            handle.join().unwrap();
+            record_all(
+                &Journal::open(&state.journal_path(shard.map(|s| s.parse().unwrap()))).unwrap(),
+                rows,
+            );
         };
         write(None, &[("a@x.org", Status::Delivered), ("b@x.org", Status::Deferred)]);
         write(
