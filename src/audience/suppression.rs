@@ -114,13 +114,13 @@ impl Suppression {
             let address: EmailAddress = entry
                 .parse()
                 .map_err(|why| format!("{why}; an entry is one address, or *@domain for a whole domain"))?;
-            self.addresses.insert(address.key());
+            self.addresses.insert(address.key().to_string());
         }
         Ok(())
     }
 
     pub fn contains(&self, address: &EmailAddress) -> bool {
-        self.domains.contains(address.domain()) || self.addresses.contains(&address.key())
+        self.domains.contains(address.domain()) || self.addresses.contains(address.key())
     }
 
     pub fn len(&self) -> usize {

@@ -578,7 +578,7 @@ impl Journal {
                 )
                 .map_err(err)?;
             new.push(inserted == 1);
-            editions.insert(r.address.key(), 0);
+            editions.insert(r.address.key().to_string(), 0);
         }
         for (email, count) in &mut editions {
             *count = tx
@@ -676,7 +676,7 @@ impl Journal {
 /// sends nothing twice.
 fn canonicalise_addresses(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     let rekey = |email: &str| -> Option<String> {
-        let canonical = email.parse::<EmailAddress>().ok()?.key();
+        let canonical = email.parse::<EmailAddress>().ok()?.key().to_string();
         (canonical != email).then_some(canonical)
     };
     let rows: Vec<(String, String, String, String, i64)> = tx

@@ -150,38 +150,47 @@ slug_type!(
 /// canonical form lowercased, since case in a local part distinguishes no real mailbox and
 /// refusing a mail we could have sent is a far smaller harm than sending one twice.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EmailAddress(lettre::Address);
+pub struct EmailAddress {
+    address: lettre::Address,
+    /// Worked out once: a send looks a recipient up, signs, hashes and records by it.
+    key: Box<str>,
+}
 
 impl EmailAddress {
+    fn new(address: lettre::Address) -> EmailAddress {
+        // Case is folded a character at a time (`str::to_lowercase` would turn a word-final
+        // `Σ` into `ς`, so `AΣ@x` and `aσ@x` would differ), with the final sigma folded too.
+        let key = AsRef::<str>::as_ref(&address)
+            .chars()
+            .flat_map(char::to_lowercase)
+            .map(|c| if c == 'ς' { 'σ' } else { c })
+            .collect();
+        EmailAddress { address, key }
+    }
+
     /// The canonical form, as it goes into the envelope and the `To:` header.
     pub fn as_str(&self) -> &str {
-        self.0.as_ref()
+        self.address.as_ref()
     }
 
     pub fn address(&self) -> &lettre::Address {
-        &self.0
+        &self.address
     }
 
     /// The lowercase A-label domain.
     pub fn domain(&self) -> &str {
-        self.0.domain()
+        self.address.domain()
     }
 
-    /// The identity of the mailbox: equal keys are one recipient. Case is folded a character
-    /// at a time (`str::to_lowercase` would turn a word-final `Σ` into `ς`, so `AΣ@x` and
-    /// `aσ@x` would differ), with the final sigma folded into `σ` too.
-    pub fn key(&self) -> String {
-        self.as_str()
-            .chars()
-            .flat_map(char::to_lowercase)
-            .map(|c| if c == 'ς' { 'σ' } else { c })
-            .collect()
+    /// The identity of the mailbox: equal keys are one recipient.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// Whether the envelope needs the SMTPUTF8 extension: a local part that is not ASCII (the
     /// domain never needs it, being an A-label).
     pub fn needs_smtputf8(&self) -> bool {
-        !self.0.user().is_ascii()
+        !self.address.user().is_ascii()
     }
 }
 
@@ -273,7 +282,7 @@ impl FromStr for EmailAddress {
         }
         let domain = canonical_domain(domain).map_err(|why| invalid(&why))?;
         lettre::Address::new(&local, &domain)
-            .map(EmailAddress)
+            .map(EmailAddress::new)
             .map_err(|e| invalid(&e.to_string()))
     }
 }
@@ -438,7 +447,7 @@ mod tests {
             "Jos\u{e9}@example.org",
             "NFD is NFC"
         );
-        let key = |s: &str| s.parse::<EmailAddress>().unwrap().key();
+        let key = |s: &str| s.parse::<EmailAddress>().unwrap().key().to_string();
         assert_eq!(key("\"Ann\"@BÜCHER.example"), key("ann@xn--bcher-kva.example"));
         assert_eq!(key("ΑΣ@example.org"), key("ας@example.org"));
         assert_eq!(key("ΑΣ@example.org"), key("ασ@example.org"));

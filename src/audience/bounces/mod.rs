@@ -335,7 +335,7 @@ fn count_soft_bounces(
     let mut editions: Vec<(EmailAddress, u32)> = Vec::new();
     for ((a, (at, edition, _)), new) in soft.iter().zip(&keys).zip(new) {
         let r = a.recipient;
-        let count = counts.get(&r.address.key()).copied().unwrap_or(0);
+        let count = counts.get(r.address.key()).copied().unwrap_or(0);
         if !editions.iter().any(|(e, _)| e.key() == r.address.key()) {
             editions.push((r.address.clone(), count));
         }
