@@ -372,7 +372,7 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
     // The unsubscribe page: nothing happens until the button is pressed.
     let today = chrono::Utc::now().date_naive();
     let token = infoflash::deliver::unsubscribe::Key::from_bytes(key.as_bytes()).token(
-        "",
+        None,
         &"reader@example.org".parse().unwrap(),
         today,
     );

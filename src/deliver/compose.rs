@@ -86,10 +86,6 @@ pub struct Sender<'a> {
 }
 
 impl Sender<'_> {
-    fn office_id(&self) -> &str {
-        self.office.map_or("", |o| o.id.as_str())
-    }
-
     fn domain(&self) -> String {
         self.from().email.domain().to_string()
     }
@@ -107,7 +103,11 @@ impl Sender<'_> {
 
     pub fn unsubscribe_url(&self, address: &EmailAddress) -> String {
         let today = chrono::Utc::now().date_naive();
-        crate::links::Links::new(&self.config.base_url).unsubscribe(&self.key.token(self.office_id(), address, today))
+        crate::links::Links::new(&self.config.base_url).unsubscribe(&self.key.token(
+            self.office.map(|o| &o.id),
+            address,
+            today,
+        ))
     }
 }
 

@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::state::StateDir;
-use crate::types::EmailAddress;
+use crate::types::{EmailAddress, OfficeId};
 
 pub const KEY_ENV: &str = "INFOFLASH_UNSUBSCRIBE_KEY";
 
@@ -57,8 +57,9 @@ impl Key {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// A token for `address` sent by `office` (`""` for the international team) on `issued`.
-    pub fn token(&self, office: &str, address: &EmailAddress, issued: NaiveDate) -> String {
+    /// A token for `address` sent by `office` (`None`: the international team) on `issued`.
+    pub fn token(&self, office: Option<&OfficeId>, address: &EmailAddress, issued: NaiveDate) -> String {
+        let office = office.map_or("", OfficeId::as_str);
         let payload = format!("2\n{}\n{office}\n{}", issued.format("%Y-%m-%d"), address.key());
         format!(
             "{}.{}",
@@ -70,7 +71,9 @@ impl Key {
     /// The office and address a token was made for, if it is genuine and was issued no more
     /// than [`MAX_AGE_DAYS`] before `today` (an old link in an archived mail stops working
     /// rather than acting for ever).
-    pub fn verify(&self, token: &str, today: NaiveDate) -> Option<(String, String)> {
+    /// What the token names is parsed here, once: an office id and one mailbox (a token can
+    /// never name a wildcard or a whole domain, since they do not parse as an address).
+    pub fn verify(&self, token: &str, today: NaiveDate) -> Option<(Option<OfficeId>, EmailAddress)> {
         let (payload, signature) = token.split_once('.')?;
         let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
@@ -83,7 +86,11 @@ impl Key {
         let issued = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
         let age = (today - issued).num_days();
         (0..=MAX_AGE_DAYS).contains(&age).then_some(())?;
-        Some((parts.next()?.to_string(), parts.next()?.to_string()))
+        let office = match parts.next()? {
+            "" => None,
+            id => Some(id.parse().ok()?),
+        };
+        Some((office, parts.next()?.parse().ok()?))
     }
 }
 
@@ -95,10 +102,11 @@ mod tests {
     fn a_token_verifies_and_an_altered_one_does_not() {
         let key = Key::from_bytes(b"0123456789abcdef0123456789abcdef");
         let day = NaiveDate::from_ymd_opt(2026, 1, 13).unwrap();
-        let token = key.token("santiago", &"Ann@Example.org".parse().unwrap(), day);
+        let santiago: OfficeId = "santiago".parse().unwrap();
+        let token = key.token(Some(&santiago), &"Ann@Example.org".parse().unwrap(), day);
         assert_eq!(
             key.verify(&token, day),
-            Some(("santiago".into(), "ann@example.org".into()))
+            Some((Some(santiago), "ann@example.org".parse().unwrap()))
         );
         let (p, s) = token.split_once('.').unwrap();
         let forged = format!(

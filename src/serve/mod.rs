@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::deliver::unsubscribe::Key;
-use crate::types::{EditionId, EmailAddress, Language};
+use crate::types::{EditionId, Language};
 
 /// The one body a one-click unsubscribe carries (RFC 8058).
 const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
@@ -134,8 +134,8 @@ async fn limit_rate(
 }
 
 /// Stands for an address in logs.
-fn anonymous(address: &str) -> String {
-    let digest = Sha256::digest(address.to_lowercase().as_bytes());
+fn anonymous(address: &crate::types::EmailAddress) -> String {
+    let digest = Sha256::digest(address.key().as_bytes());
     digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -178,21 +178,16 @@ async fn unsubscribe(State(app): State<Shared>, UrlPath(token): UrlPath<String>,
     if body.trim() != ONE_CLICK {
         return (StatusCode::BAD_REQUEST, format!("the body must be `{ONE_CLICK}`")).into_response();
     }
-    let Some((office, email)) = app.key.verify(&token, today()) else {
+    let Some((office, address)) = app.key.verify(&token, today()) else {
         tracing::info!("refused an unsubscribe with an invalid token");
         return forbidden();
     };
-    // One mailbox only: a token can never name a wildcard or a domain (they do not parse).
-    let Ok(address) = email.parse::<EmailAddress>() else {
-        return forbidden();
-    };
     let path = app.config.suppression.clone();
-    let reason = if office.is_empty() {
-        "unsubscribed (one-click)".to_string()
-    } else {
-        format!("unsubscribed (one-click) from the {office} office")
+    let reason = match office {
+        None => "unsubscribed (one-click)".to_string(),
+        Some(office) => format!("unsubscribed (one-click) from the {office} office"),
     };
-    let who = anonymous(&email);
+    let who = anonymous(&address);
     let result =
         tokio::task::spawn_blocking(move || crate::audience::suppression::append(&path, &address, &reason, today()))
             .await;
