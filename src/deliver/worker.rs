@@ -54,9 +54,15 @@ impl<'a, 'p> Crew<'a, 'p> {
         self.trouble.into_inner().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Keeps the first problem, which the command prints once when the send ends; what other
+    /// workers hit after it is only logged (`-v`).
     fn fail(&self, e: SendError) {
-        tracing::error!("{e}");
-        self.trouble.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+        let mut first = self.trouble.lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_some() {
+            tracing::info!("also: {e}");
+        } else {
+            *first = Some(e);
+        }
         self.halted.store(true, Ordering::SeqCst);
     }
 

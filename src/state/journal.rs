@@ -617,7 +617,7 @@ impl Journal {
                     .write_batch(&key, batch.iter().map(|(o, _)| o))
                     .map_err(|e| e.to_string());
                 if let Err(e) = &result {
-                    tracing::error!("cannot record outcomes in the journal: {e}");
+                    tracing::debug!("cannot record outcomes in the journal: {e}");
                 }
                 for (_, ack) in batch {
                     let _ = ack.send(result.clone());
