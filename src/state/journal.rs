@@ -35,7 +35,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -603,6 +603,8 @@ impl Journal {
         let mut conn = Journal::open(&self.path)?;
         let (tx, rx) = mpsc::channel::<(Outcome, mpsc::Sender<Result<(), String>>)>();
         let key = key.clone();
+        let stopped_by = Arc::new(Mutex::new(None));
+        let cause = stopped_by.clone();
         let handle = std::thread::spawn(move || {
             while let Ok(first) = rx.recv() {
                 // Group commit: everything already queued goes in the same transaction.
@@ -618,6 +620,8 @@ impl Journal {
                     .map_err(|e| e.to_string());
                 if let Err(e) = &result {
                     tracing::debug!("cannot record outcomes in the journal: {e}");
+                    // Kept for whoever submits after the writer is gone: the real cause.
+                    *cause.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
                 }
                 for (_, ack) in batch {
                     let _ = ack.send(result.clone());
@@ -628,7 +632,7 @@ impl Journal {
                 }
             }
         });
-        Ok((Recorder { tx }, handle))
+        Ok((Recorder { tx, stopped_by }, handle))
     }
 
     fn write_batch<'o>(
@@ -746,18 +750,25 @@ fn canonicalise_addresses(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()
 #[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::Sender<(Outcome, mpsc::Sender<Result<(), String>>)>,
+    /// Why the writer stopped, once it has.
+    stopped_by: Arc<Mutex<Option<String>>>,
 }
 
 impl Recorder {
+    fn gone(&self) -> StateError {
+        let cause = self.stopped_by.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        StateError::WriterGone {
+            cause: cause.unwrap_or_else(|| "it ended".into()),
+        }
+    }
+
     /// Queues an outcome for the next commit; the caller may prepare its next message, but
     /// must [`Pending::wait`] before sending it, so that no more than one unrecorded message
     /// per connection exists at any moment.
     pub fn submit(&self, outcome: Outcome) -> Result<Pending, StateError> {
         let (ack_tx, ack_rx) = mpsc::channel();
-        self.tx.send((outcome, ack_tx)).map_err(|_| StateError::WriterGone {
-            cause: "it ended after an earlier error".into(),
-        })?;
-        Ok(Pending(ack_rx))
+        self.tx.send((outcome, ack_tx)).map_err(|_| self.gone())?;
+        Ok(Pending(ack_rx, self.clone()))
     }
 
     /// Returns once the outcome is committed.
@@ -767,7 +778,7 @@ impl Recorder {
 }
 
 /// An outcome on its way into the journal.
-pub struct Pending(mpsc::Receiver<Result<(), String>>);
+pub struct Pending(mpsc::Receiver<Result<(), String>>, Recorder);
 
 impl Pending {
     /// Returns once the outcome is committed.
@@ -775,9 +786,7 @@ impl Pending {
         match self.0.recv() {
             Ok(Ok(())) => Ok(()),
             Ok(Err(cause)) => Err(StateError::WriterGone { cause }),
-            Err(_) => Err(StateError::WriterGone {
-                cause: "it ended after an earlier error".into(),
-            }),
+            Err(_) => Err(self.1.gone()),
         }
     }
 }
