@@ -311,6 +311,47 @@ fn a_bounce_without_our_message_id_applies_only_to_someone_a_journal_knows() {
 }
 
 #[test]
+fn someone_who_unsubscribes_while_a_long_send_runs_is_not_mailed_when_their_turn_comes() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 16, &[("rate", "5"), ("connections", "1")]);
+    let child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
+        .args(["send", OFFICE_EDITION])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.received().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // As `serve` does for a one-click unsubscribe.
+    let late: infoflash::types::EmailAddress = "Person14@Example.org".parse().unwrap();
+    let today = chrono::Utc::now().date_naive();
+    assert!(infoflash::audience::suppression::append(
+        &dir.path().join("recipients/suppression.csv"),
+        &late,
+        "unsubscribed (one-click)",
+        today
+    )
+    .unwrap());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let received = sink.received();
+    assert!(
+        received.len() < 16 && !received.contains_key("person14@example.org"),
+        "{received:?}"
+    );
+    assert_eq!(received.len(), 15, "everyone else was mailed: {received:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("not mailed: 1 address(es) unsubscribed or bounced while the send ran"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn no_shard_layout_sends_anyone_twice_and_status_counts_each_recipient_once() {
     let sink = Sink::start(&[]);
     let dir = project(sink.port, 200, &[("rate", "5000")]);

@@ -132,6 +132,60 @@ impl Suppression {
     }
 }
 
+/// The suppression list of a send that is running: someone who unsubscribes (through
+/// `serve`) or bounces (`bounces import`) while a long send goes on is not mailed either. The
+/// file is looked at (its modification time and length) at most once a second, and read again
+/// only when it changed; entries are only ever added during a send, so a file that has become
+/// unreadable meanwhile keeps what was known and adds what can be read.
+#[derive(Debug)]
+pub struct LiveSuppression {
+    list: Suppression,
+    stamp: Option<(std::time::SystemTime, u64)>,
+    checked: std::time::Instant,
+}
+
+impl LiveSuppression {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// Watches the file `list` was loaded from.
+    pub fn new(list: Suppression) -> LiveSuppression {
+        let stamp = list.path.as_deref().and_then(stamp);
+        LiveSuppression {
+            list,
+            stamp,
+            checked: std::time::Instant::now(),
+        }
+    }
+
+    /// Whether `address` is suppressed now.
+    pub fn contains(&mut self, address: &EmailAddress) -> bool {
+        self.refresh();
+        self.list.contains(address)
+    }
+
+    fn refresh(&mut self) {
+        if self.checked.elapsed() < Self::EVERY {
+            return;
+        }
+        self.checked = std::time::Instant::now();
+        let Some(path) = self.list.path.clone() else { return };
+        let now = stamp(&path);
+        if now == self.stamp {
+            return;
+        }
+        self.stamp = now;
+        if let Ok((fresh, _)) = Suppression::load(&path) {
+            self.list.addresses.extend(fresh.addresses);
+            self.list.domains.extend(fresh.domains);
+        }
+    }
+}
+
+fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
 /// Appends `address` to the suppression list at `path` (created with its header if missing),
 /// unless it is already suppressed. Safe against concurrent writers — the unsubscribe service,
 /// a send recording hard bounces, a bounce import — because the file stays locked from the

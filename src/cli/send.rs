@@ -193,6 +193,12 @@ fn print_summary(s: &Summary, args: &Args, options: &Options) {
         "edition total: delivered {}, failed {}, deferred {}",
         s.journal.delivered, s.journal.failed, s.journal.deferred
     );
+    if s.suppressed_meanwhile > 0 {
+        println!(
+            "not mailed: {} address(es) unsubscribed or bounced while the send ran",
+            s.suppressed_meanwhile
+        );
+    }
     if let Some(file) = &s.failures_csv {
         println!("not delivered: see {}", file.display());
     }

@@ -15,6 +15,7 @@ use super::plan::{load_plan, Plan};
 use super::secrets::SecretError;
 use super::transport::Failure;
 use super::worker::Crew;
+use crate::audience::suppression::LiveSuppression;
 use crate::audience::{self, AudienceError, Filter, Recipient, Selection, Suppression};
 use crate::config::{Config, Office};
 use crate::diagnostics::Report;
@@ -101,6 +102,8 @@ pub struct Summary {
     pub deferred: u64,
     /// Already delivered or refused in an earlier run.
     pub skipped: u64,
+    /// Unsubscribed or bounced while this send ran, before their turn came: not mailed.
+    pub suppressed_meanwhile: u64,
     pub interrupted: bool,
     /// Messages per variant (dry run and real sends).
     pub per_variant: BTreeMap<String, u64>,
@@ -197,6 +200,8 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
     let connections = config.delivery.connections.get() as usize;
     let (jobs, queue) = mpsc::sync_channel::<Recipient>(connections * 2);
     let crew = Crew::new(&plan, queue, stop, command_line(&options.command));
+    // The list read at the start may grow while a long send runs.
+    let mut live = LiveSuppression::new(suppression.clone());
 
     let scan_result = std::thread::scope(|scope| -> Result<(), SendError> {
         for _ in 0..connections {
@@ -215,6 +220,7 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
                 }
                 match journals.status_of(&key, &recipient.email) {
                     Ok(Some(done)) if done.is_done() => summary.skipped += 1,
+                    Ok(_) if live.contains(&recipient.email) => summary.suppressed_meanwhile += 1,
                     Ok(_) => {
                         *summary
                             .per_variant
