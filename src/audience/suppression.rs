@@ -17,6 +17,9 @@ use super::lists::{Dialect, ListReader, Row};
 use super::{AudienceError, RowProblem};
 use crate::types::{canonical_domain, EmailAddress};
 
+/// How a list file is written, and its columns in order: what an appended row must follow.
+type FileFormat = (Dialect, Vec<String>);
+
 #[derive(Debug, Default, Clone)]
 pub struct Suppression {
     /// [`EmailAddress::key`]s.
@@ -70,7 +73,7 @@ impl Suppression {
 
     /// Reads an existing list, once: its entries, its unreadable rows, and how it is written
     /// (delimiter, quoting, line ending) with its columns, for [`append`].
-    fn read(path: &Path) -> Result<(Suppression, Vec<RowProblem>, (Dialect, Vec<String>)), AudienceError> {
+    fn read(path: &Path) -> Result<(Suppression, Vec<RowProblem>, FileFormat), AudienceError> {
         let mut suppression = Suppression {
             path: Some(path.to_path_buf()),
             ..Suppression::default()
