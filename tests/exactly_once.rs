@@ -8,8 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use common::disk::*;
 use common::smtp::*;
@@ -314,17 +313,8 @@ fn a_bounce_without_our_message_id_applies_only_to_someone_a_journal_knows() {
 fn someone_who_unsubscribes_while_a_long_send_runs_is_not_mailed_when_their_turn_comes() {
     let sink = Sink::start(&[]);
     let dir = project(sink.port, 16, &[("rate", "5"), ("connections", "1")]);
-    let child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
-        .args(["send", OFFICE_EDITION])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sink.received().is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = spawn_send(dir.path(), &[]);
+    wait_for_first_message(&sink);
     // As `serve` does for a one-click unsubscribe.
     let late: infoflash::types::EmailAddress = "Person14@Example.org".parse().unwrap();
     let today = chrono::Utc::now().date_naive();
@@ -410,17 +400,8 @@ fn an_interrupted_smtp_send_names_the_whole_resume_command_and_is_not_resumed_el
     let dir = project(sink.port, 12, &[("connections", "1")]);
     let relay = format!("smtp://127.0.0.1:{}", sink.port);
     settings_with(dir.path(), &format!("relay = \"{relay}\""), "relay = \"outbox\"");
-    let child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
-        .args(["send", OFFICE_EDITION, "--relay", &relay])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sink.received().is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let child = spawn_send(dir.path(), &["--relay", &relay]);
+    wait_for_first_message(&sink);
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -327,13 +327,7 @@ fn after_kill_9_a_rerun_loses_nobody_and_repeats_at_most_the_messages_in_flight(
 fn sigterm_stops_cleanly_with_exit_130_and_the_rest_is_sent_on_resume() {
     let sink = Sink::start(&[]);
     let dir = project(sink.port, 60, &[("rate", "20"), ("connections", "2")]);
-    let child = Command::new(env!("CARGO_BIN_EXE_infoflash"))
-        .args(["send", OFFICE_EDITION])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_send(dir.path(), &[]);
     std::thread::sleep(Duration::from_millis(800));
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

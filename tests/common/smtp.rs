@@ -155,6 +155,27 @@ suppress_hard_bounces = false
     dir
 }
 
+/// `infoflash send` of the project's edition started in the background, its output piped.
+pub fn spawn_send(dir: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_infoflash"))
+        .args(["send", OFFICE_EDITION])
+        .args(extra)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("infoflash send starts")
+}
+
+/// Waits (20 s at most) until the sink has received a message: the send is under way.
+pub fn wait_for_first_message(sink: &Sink) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.received().is_empty() {
+        assert!(Instant::now() < deadline, "no message reached the sink in 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub fn send(dir: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["send", OFFICE_EDITION];
     args.extend_from_slice(extra);
