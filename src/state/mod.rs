@@ -259,6 +259,24 @@ impl StateDir {
             Some(s) => {
                 try_lock(&whole_file, true, &whole).map_err(|e| e.unwrap_or_else(|| busy(&whole)))?;
                 files.push(whole_file);
+                // Shards of one layout split the audience between them; shards of two layouts
+                // (1/2 beside 1/3) would overlap. Each holds its layout's file shared, and none
+                // starts while another layout's file is held.
+                let stem = key.file_stem();
+                let layout = dir.join(format!("{stem}.layout-{}.lock", s.count()));
+                let layout_file = open(&layout)?;
+                try_lock(&layout_file, true, &layout).map_err(|e| e.unwrap_or_else(|| busy(&layout)))?;
+                files.push(layout_file);
+                let prefix = format!("{stem}.layout-");
+                let entries = std::fs::read_dir(&dir).map_err(|e| StateError::io("read the lock folder", &dir, &e))?;
+                for other in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+                    let name = other.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    if other == layout || !(name.starts_with(&prefix) && name.ends_with(".lock")) {
+                        continue;
+                    }
+                    // Free unless a running shard of that layout holds it.
+                    try_lock(&open(&other)?, false, &other).map_err(|e| e.unwrap_or_else(|| busy(&other)))?;
+                }
                 let own = dir.join(format!("{}.shard-{}-of-{}.lock", key.file_stem(), s.index(), s.count()));
                 let own_file = open(&own)?;
                 try_lock(&own_file, false, &own).map_err(|e| e.unwrap_or_else(|| busy(&own)))?;
