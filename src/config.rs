@@ -2,7 +2,10 @@
 //!
 //! Owns reading and validating the settings file (every problem reported in one pass, with file
 //! and line) and the embedded default used when a project has none. Paths in the file are
-//! relative to the file's folder. It must not read editions, templates or recipient lists.
+//! relative to the file's folder. The result, [`Config`], is each stage's own settings type
+//! (defined by the stage) filled in, plus the shared [`Network`]; the command line hands each
+//! stage its part. It must not read editions, templates or recipient lists, and no stage
+//! imports it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,8 +16,17 @@ use toml::Spanned;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use crate::audience::bounces::BounceSettings;
+use crate::audience::AudienceSettings;
+use crate::calendar::CalendarSettings;
+use crate::deliver::settings::{DeliverySettings, Dkim, RelaySettings, SendSettings};
 use crate::diagnostics::{Report, Source};
-use crate::types::{Destination, Filter, Language, OfficeId, Pace, Region};
+use crate::edition::EditionSettings;
+use crate::render::RenderSettings;
+use crate::serve::ServeSettings;
+use crate::types::{Destination, Filter, Language, Network, Office, OfficeId, Pace, Region, RegionInfo};
 
 /// The settings file shipped in the repository, compiled in so that the binary works anywhere.
 pub const EMBEDDED: &str = include_str!("../infoflash.toml");
@@ -76,35 +88,11 @@ struct RawCalendar {
     cadence_days: Option<Spanned<u32>>,
 }
 
-/// `[calendar]`: where the international days come from and the rhythm of editions.
-#[derive(Debug, Clone)]
-pub struct CalendarSettings {
-    /// The CSV of international days (`data/international-days.csv`); when the default file
-    /// is absent, the copy embedded in the binary is used.
-    pub international_days: PathBuf,
-    /// How far ahead of an edition's date its *upcoming international days* reach.
-    pub days_weeks: u32,
-    /// Days between two editions, for `infoflash next`.
-    pub cadence_days: u32,
-    /// Whether `[calendar] international_days` names a file (which then must exist).
-    pub custom_days_file: bool,
-    /// The days themselves: the file's when it exists (see [`Config::discover`]), otherwise
-    /// the embedded copy.
-    pub days: std::sync::Arc<Vec<crate::calendar::days::InternationalDay>>,
-}
-
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawBounces {
     #[serde(default)]
     soft_bounce_editions: Option<Spanned<u32>>,
-}
-
-/// `[bounces]`: how `infoflash bounces import` treats soft bounces.
-#[derive(Debug, Clone)]
-pub struct BounceSettings {
-    /// An address is suppressed once it has soft-bounced in this many distinct editions.
-    pub soft_bounce_editions: u32,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -168,19 +156,6 @@ struct RawRelay {
     password_file: Option<String>,
 }
 
-/// One of several relays (`[[delivery.relays]]`): messages are spread over them by weight,
-/// within each one's own limits, and the global `rate` still holds over all of them.
-#[derive(Debug, Clone)]
-pub struct RelaySettings {
-    pub relay: crate::types::Relay,
-    pub weight: NonZeroU32,
-    pub connections: NonZeroU32,
-    /// Its own limits, if it has any (`rate`, `per_hour`, `per_day`).
-    pub pace: Option<Pace>,
-    pub password_env: Option<String>,
-    pub password_file: Option<PathBuf>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDkim {
@@ -190,43 +165,6 @@ struct RawDkim {
     key_file: String,
     #[serde(default)]
     algorithm: Option<String>,
-}
-
-/// DKIM signing settings; the key is read when a send starts.
-#[derive(Debug, Clone)]
-pub struct Dkim {
-    pub selector: String,
-    pub domain: String,
-    pub key_file: PathBuf,
-    /// `rsa` (default) or `ed25519`.
-    pub ed25519: bool,
-}
-
-/// How `send` delivers: where to, how fast, how persistently.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub destination: Destination,
-    /// The folder of the `outbox` destination.
-    pub outbox: PathBuf,
-    /// The send journal and the unsubscribe key live here.
-    pub state_dir: PathBuf,
-    pub connections: NonZeroU32,
-    pub pace: Pace,
-    /// Attempts per recipient in one run before it is deferred to a later run.
-    pub max_attempts: NonZeroU32,
-    /// The first retry's delay; it doubles with each attempt, with jitter.
-    pub retry_delay: Duration,
-    pub timeout: Duration,
-    pub password_env: String,
-    pub password_file: Option<PathBuf>,
-    /// Add addresses refused permanently (5xx) to the suppression list.
-    pub suppress_hard_bounces: bool,
-    /// A PEM file of certificate authorities to trust for the relay's TLS certificate, besides
-    /// the usual public ones (an organisation's relay often has a certificate of its own CA).
-    pub tls_ca_file: Option<PathBuf>,
-    pub dkim: Option<Dkim>,
-    /// Several relays instead of `destination` (empty: just `destination`).
-    pub relays: Vec<RelaySettings>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,21 +183,6 @@ struct RawOffice {
     time_zone: Option<Spanned<String>>,
 }
 
-/// A regional office: sends its regions' items, by default in its language, to its own lists.
-#[derive(Debug, Clone)]
-pub struct Office {
-    pub id: OfficeId,
-    pub name: String,
-    pub regions: Vec<Region>,
-    pub language: Language,
-    pub from: lettre::message::Mailbox,
-    pub reply_to: Option<lettre::message::Mailbox>,
-    pub lists: Vec<PathBuf>,
-    /// The office's own segment, AND'ed with any `--where`.
-    pub filters: Vec<Filter>,
-    pub time_zone: Option<chrono_tz::Tz>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRegion {
@@ -268,44 +191,22 @@ struct RawRegion {
     translations: BTreeMap<Spanned<String>, String>,
 }
 
-/// A configured region: its display name in the main language and in others.
-#[derive(Debug, Clone)]
-pub struct RegionInfo {
-    pub name: String,
-    pub translations: BTreeMap<Language, String>,
-}
-
-impl RegionInfo {
-    pub fn name_in(&self, language: &Language) -> &str {
-        self.translations.get(language).unwrap_or(&self.name)
-    }
-}
-
 /// Where the international days are unless `[calendar]` says otherwise.
 pub const DEFAULT_DAYS_FILE: &str = "data/international-days.csv";
 
-/// Validated settings. Every field is usable as is.
+/// Validated settings, each stage's part ready to hand to it. Every field is usable as is.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file the settings came from, or `None` for the embedded defaults.
     pub path: Option<PathBuf>,
     /// The folder relative paths are resolved against.
     pub root: PathBuf,
-    pub base_url: url::Url,
-    pub sender: lettre::message::Mailbox,
-    pub reply_to: Option<lettre::message::Mailbox>,
-    pub languages: Vec<Language>,
-    pub fallback_language: Language,
-    pub regions: BTreeMap<Region, RegionInfo>,
-    pub out_dir: PathBuf,
-    pub templates_dir: PathBuf,
-    /// The lists the international team mails (default: every `.csv` in `recipients/` but
-    /// the suppression list).
-    pub lists: Vec<PathBuf>,
-    pub suppression: PathBuf,
-    pub offices: BTreeMap<OfficeId, Office>,
-    pub delivery: Delivery,
-    pub calendar: CalendarSettings,
+    /// Languages, regions and offices, shared by every stage below.
+    pub network: Arc<Network>,
+    pub edition: EditionSettings,
+    pub audience: AudienceSettings,
+    pub render: RenderSettings,
+    pub delivery: DeliverySettings,
     pub bounces: BounceSettings,
 }
 
@@ -593,7 +494,7 @@ fn delivery_settings(
     root: &Path,
     source: &Source,
     report: &mut Report,
-) -> Delivery {
+) -> DeliverySettings {
     let empty = RawDelivery::default();
     let d = raw.map_or(&empty, |r| r.get_ref());
     let connections = connection_count(report, source, &d.connections, 4);
@@ -633,7 +534,7 @@ fn delivery_settings(
         )
         .unwrap_or(connections)
     };
-    Delivery {
+    DeliverySettings {
         relays,
         destination,
         outbox: root.join(d.outbox.as_deref().unwrap_or("outbox")),
@@ -713,10 +614,10 @@ impl Config {
 
     /// Replaces the embedded international days with the project's file, when it has one.
     fn with_days_file(mut self) -> Result<Config, ConfigError> {
-        let file = &self.calendar.international_days;
-        if file.is_file() || self.calendar.custom_days_file {
-            self.calendar.days =
-                std::sync::Arc::new(crate::calendar::days::load_days(file).map_err(ConfigError::Days)?);
+        let calendar = &mut self.edition.calendar;
+        if calendar.international_days.is_file() || calendar.custom_days_file {
+            calendar.days =
+                Arc::new(crate::calendar::days::load_days(&calendar.international_days).map_err(ConfigError::Days)?);
         }
         Ok(self)
     }
@@ -813,14 +714,12 @@ impl Config {
             days: crate::calendar::days::embedded(),
             custom_days_file: cal.international_days.is_some(),
         };
-        let bounces = BounceSettings {
-            soft_bounce_editions: weeks_or_days(
-                &raw.bounces.unwrap_or_default().soft_bounce_editions,
-                "soft_bounce_editions",
-                3,
-                100,
-            ),
-        };
+        let soft_bounce_editions = weeks_or_days(
+            &raw.bounces.unwrap_or_default().soft_bounce_editions,
+            "soft_bounce_editions",
+            3,
+            100,
+        );
 
         if report.has_errors() {
             return Err(ConfigError::Invalid(report));
@@ -829,44 +728,67 @@ impl Config {
         let (Some(base_url), Some(sender), Some(fallback_language)) = (base_url, sender, fallback_language) else {
             return Err(ConfigError::Invalid(report));
         };
-        Ok(Config {
-            path: Some(path.to_path_buf()),
-            root: root.to_path_buf(),
-            base_url,
-            sender,
-            reply_to: reply_to.flatten(),
+        let lists = match &raw.lists {
+            Some(lists) => lists.iter().map(|l| root.join(l)).collect(),
+            None => default_lists(&root.join("recipients"), &suppression, &offices),
+        };
+        let network = Arc::new(Network {
             languages,
             fallback_language,
             regions,
-            out_dir: root.join(raw.out_dir.as_deref().unwrap_or("out")),
-            templates_dir: root.join(raw.templates.as_deref().unwrap_or("templates")),
-            lists: match &raw.lists {
-                Some(lists) => lists.iter().map(|l| root.join(l)).collect(),
-                None => default_lists(&root.join("recipients"), &suppression, &offices),
-            },
-            suppression,
             offices,
+        });
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            root: root.to_path_buf(),
+            edition: EditionSettings {
+                network: network.clone(),
+                calendar,
+            },
+            audience: AudienceSettings {
+                network: network.clone(),
+                lists,
+                suppression: suppression.clone(),
+            },
+            render: RenderSettings {
+                network: network.clone(),
+                base_url,
+                sender,
+                reply_to: reply_to.flatten(),
+                out_dir: root.join(raw.out_dir.as_deref().unwrap_or("out")),
+                templates_dir: root.join(raw.templates.as_deref().unwrap_or("templates")),
+            },
+            bounces: BounceSettings {
+                soft_bounce_editions,
+                state_dir: delivery.state_dir.clone(),
+                suppression,
+                network: network.clone(),
+            },
             delivery,
-            calendar,
-            bounces,
+            network,
         })
     }
 
-    /// The valid region ids, for error messages.
-    pub fn region_list(&self) -> String {
-        self.regions
-            .keys()
-            .map(|r| format!("`{r}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// What `serve` reads: previews as `check` and `build` make them, the archive, the
+    /// unsubscribe key and the suppression list.
+    pub fn serve(&self) -> ServeSettings {
+        ServeSettings {
+            editions_dir: self.root.join("editions"),
+            edition: self.edition.clone(),
+            render: self.render.clone(),
+            suppression: self.audience.suppression.clone(),
+            state_dir: self.delivery.state_dir.clone(),
+        }
     }
 
-    pub fn language_list(&self) -> String {
-        self.languages
-            .iter()
-            .map(|l| format!("`{l}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// What `send` reads.
+    pub fn send(&self) -> SendSettings<'_> {
+        SendSettings {
+            edition: &self.edition,
+            audience: &self.audience,
+            render: &self.render,
+            delivery: &self.delivery,
+        }
     }
 }
 
@@ -881,7 +803,7 @@ mod tests {
     #[test]
     fn the_embedded_defaults_are_valid_and_name_the_five_regions() {
         let config = parse(EMBEDDED).unwrap();
-        let ids: Vec<_> = config.regions.keys().map(Region::as_str).collect();
+        let ids: Vec<_> = config.network.regions.keys().map(Region::as_str).collect();
         assert_eq!(
             ids,
             [
@@ -892,8 +814,8 @@ mod tests {
                 "latin-america-caribbean"
             ]
         );
-        assert_eq!(config.fallback_language.as_str(), "en");
-        assert_eq!(config.out_dir, Path::new("/project/out"));
+        assert_eq!(config.network.fallback_language.as_str(), "en");
+        assert_eq!(config.render.out_dir, Path::new("/project/out"));
     }
 
     #[test]

@@ -32,11 +32,16 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
                     continue;
                 }
                 for (at, _) in line.match_indices("crate::") {
-                    let name: String = line[at + 7..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                        .collect();
-                    if !name.is_empty() && name != module {
+                    let rest = &line[at + 7..];
+                    // `crate::{a, b::C}` names several modules at once.
+                    let names: Vec<String> = match rest.strip_prefix('{') {
+                        Some(group) => group.split(',').map(|part| leading_name(part.trim_start())).collect(),
+                        None => vec![leading_name(rest)],
+                    };
+                    for name in names {
+                        if name.is_empty() || name == module {
+                            continue;
+                        }
                         graph
                             .entry(module.clone())
                             .or_default()
@@ -44,10 +49,22 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
                             .or_insert_with(|| format!("{relative}:{}", n + 1));
                     }
                 }
+                assert!(
+                    !line.contains("crate::{") || line.contains('}'),
+                    "{relative}:{}: write a `crate::{{…}}` import on one line so that this test reads it",
+                    n + 1
+                );
             }
         }
     }
     graph
+}
+
+/// The module name at the start of a path such as `audience::Filter`.
+fn leading_name(path: &str) -> String {
+    path.chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect()
 }
 
 /// Every module `from` reaches by following imports.
@@ -89,4 +106,18 @@ fn the_shared_value_types_import_no_stage() {
     let graph = graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     let imports: Vec<&String> = graph.get("types").into_iter().flat_map(|d| d.keys()).collect();
     assert!(imports.is_empty(), "types imports {imports:?}");
+}
+
+#[test]
+fn only_the_command_line_hands_out_the_settings() {
+    // `config` reads the file and gives each stage its own part; a stage that took the whole
+    // `Config` would see (and come to depend on) every other stage's settings.
+    let graph = graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let readers: Vec<String> = graph
+        .iter()
+        .filter(|(module, imports)| module.as_str() != "cli" && imports.contains_key("config"))
+        .map(|(module, imports)| format!("{module} ({})", imports["config"]))
+        .collect();
+    assert!(graph["cli"].contains_key("config"), "the graph was not read: {graph:?}");
+    assert!(readers.is_empty(), "modules that take the whole settings: {readers:?}");
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use infoflash::config::Config;
-use infoflash::render::{self, Personal, Templates};
+use infoflash::render::{self, Personal};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -192,19 +192,19 @@ fn runs_on_embedded_defaults_in_an_empty_folder() {
 /// The sample rendered through the library, for snapshots.
 fn render_sample(language: &str) -> render::Rendered {
     let config = Config::load(&root().join("infoflash.toml")).unwrap();
-    let (edition, _) = infoflash::edition::load(&sample_edition(), &config).unwrap();
-    let templates = Templates::load(&config.templates_dir, &config.languages).unwrap();
+    let (edition, _) = infoflash::edition::load(&sample_edition(), &config.edition).unwrap();
+    let templates = config.render.templates().unwrap();
     let variant = render::Variant {
         language: language.parse().unwrap(),
         scope: render::Scope::All,
     };
     let personal = Personal::preview(
-        &config,
+        &config.render,
         &edition,
         &variant,
         templates.labels(&variant.language).unwrap(),
     );
-    render::render(&edition, &variant, &config, &templates, &personal).unwrap()
+    render::render(&edition, &variant, &config.render, &templates, &personal).unwrap()
 }
 
 #[test]
@@ -259,18 +259,18 @@ fn an_office_build_keeps_its_regions_items_and_names_the_office() {
 fn sample_rendered_for(recipient: &infoflash::audience::Recipient, template_dir: Option<&Path>) -> render::Rendered {
     let mut config = Config::load(&root().join("infoflash.toml")).unwrap();
     if let Some(dir) = template_dir {
-        config.templates_dir = dir.to_path_buf();
+        config.render.templates_dir = dir.to_path_buf();
     }
-    let (edition, _) = infoflash::edition::load(&sample_edition(), &config).unwrap();
-    let templates = Templates::load(&config.templates_dir, &config.languages).unwrap();
+    let (edition, _) = infoflash::edition::load(&sample_edition(), &config.edition).unwrap();
+    let templates = config.render.templates().unwrap();
     let variant = render::Variant {
         language: "fr".parse().unwrap(),
         scope: render::Scope::All,
     };
     let labels = templates.labels(&variant.language).unwrap();
-    let preview = Personal::preview(&config, &edition, &variant, labels);
+    let preview = Personal::preview(&config.render, &edition, &variant, labels);
     let personal = Personal::for_recipient(&preview, recipient, labels);
-    render::render(&edition, &variant, &config, &templates, &personal).unwrap()
+    render::render(&edition, &variant, &config.render, &templates, &personal).unwrap()
 }
 
 #[test]

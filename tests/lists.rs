@@ -137,13 +137,13 @@ fn a_name_with_a_line_break_never_reaches_a_header() {
     let config = Config::load(&dir.path().join("infoflash.toml")).unwrap();
     let suppression = Suppression::default();
     let selection = Selection {
-        lists: config.lists.clone(),
+        lists: config.audience.lists.clone(),
         filters: vec![],
         suppression: &suppression,
         shard: None,
     };
     let mut delivered = Vec::new();
-    let counts = audience::scan(&config, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
+    let counts = audience::scan(&config.network, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
     assert_eq!(counts.invalid, 2);
     assert!(delivered.is_empty(), "{delivered:?}");
 }
@@ -311,7 +311,7 @@ fn no_suppressed_address_gets_through_for_any_office_or_segment() {
         ("recipients/suppression.csv", SUPPRESSION.as_bytes()),
     ]);
     let config = Config::load(&dir.path().join("infoflash.toml")).unwrap();
-    let (suppression, bad) = Suppression::load(&config.suppression).unwrap();
+    let (suppression, bad) = Suppression::load(&config.audience.suppression).unwrap();
     assert!(bad.is_empty());
     let segments: Vec<Vec<&str>> = vec![
         vec![],
@@ -319,8 +319,8 @@ fn no_suppressed_address_gets_through_for_any_office_or_segment() {
         vec!["role=teacher,principal"],
         vec!["tags=a,b"],
     ];
-    let mut audiences = vec![(config.lists.clone(), vec![])];
-    for office in config.offices.values() {
+    let mut audiences = vec![(config.audience.lists.clone(), vec![])];
+    for office in config.network.offices.values() {
         audiences.push((office.lists.clone(), office.filters.clone()));
     }
     let mut delivered_total = 0;
@@ -335,7 +335,7 @@ fn no_suppressed_address_gets_through_for_any_office_or_segment() {
                 shard: None,
             };
             audience::scan(
-                &config,
+                &config.network,
                 &selection,
                 |_| {},
                 |r| {

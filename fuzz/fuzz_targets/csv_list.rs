@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         if let Row::Fields(fields) = row {
             let _ = fields.get("email");
             let _ = fields.iter().count();
-            if let Ok(recipient) = Recipient::from_fields(&fields, &CONFIG) {
+            if let Ok(recipient) = Recipient::from_fields(&fields, &CONFIG.network) {
                 let _ = segment::matches_all(&FILTERS, &recipient);
             }
         }

@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = Path::new("editions/2026-01-info-flash-22.toml");
-    match infoflash::edition::parse(text, path, &CONFIG) {
+    match infoflash::edition::parse(text, path, &CONFIG.edition) {
         Ok((edition, report)) => {
             assert!(!edition.languages.is_empty(), "an edition without a language");
             let _ = report.to_string();

@@ -12,9 +12,10 @@
 //! # use infoflash::{audience::{self, Selection, Suppression}, config::Config};
 //! # use std::path::Path;
 //! let config = Config::load(Path::new("infoflash.toml")).unwrap();
-//! let (suppression, _problems) = Suppression::load(&config.suppression).unwrap();
-//! let selection = Selection { lists: config.lists.clone(), filters: vec![], suppression: &suppression, shard: None };
-//! let counts = audience::scan(&config, &selection, |problem| eprintln!("{problem}"), |recipient| {
+//! let settings = &config.audience;
+//! let (suppression, _problems) = Suppression::load(&settings.suppression).unwrap();
+//! let selection = Selection::of(settings, None, &[], &[], &suppression, None);
+//! let counts = audience::scan(&settings.network, &selection, |problem| eprintln!("{problem}"), |recipient| {
 //!     println!("{}", recipient.email);
 //! }).unwrap();
 //! println!("{} deliverable", counts.deliverable);
@@ -36,9 +37,21 @@ pub use lists::{Dialect, Fields, ListReader, Row};
 pub use segment::Filter;
 pub use suppression::Suppression;
 
-use crate::config::{Config, Office};
+/// Where the audience is: the lists the international team mails (offices name their own in
+/// the [`Network`]), the suppression list, and the languages and regions a row may name.
+/// Built by `config`, read here.
+#[derive(Debug, Clone)]
+pub struct AudienceSettings {
+    pub network: std::sync::Arc<Network>,
+    /// The lists the international team mails (default: every `.csv` in `recipients/` but the
+    /// suppression list and the offices' lists).
+    pub lists: Vec<PathBuf>,
+    pub suppression: PathBuf,
+}
+
 use crate::diagnostics::Diagnostic;
 use crate::types::{EmailAddress, Language, Region};
+use crate::types::{Network, Office};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudienceError {
@@ -85,7 +98,7 @@ impl Recipient {
     }
 
     /// Validates a row of a list.
-    pub fn from_fields(fields: &Fields, config: &Config) -> Result<Recipient, String> {
+    pub fn from_fields(fields: &Fields, network: &Network) -> Result<Recipient, String> {
         // One rule for every column, since templates may show any of them (the name, which
         // goes into a header, has a stricter one below).
         if let Some((column, value)) = fields
@@ -112,10 +125,10 @@ impl Recipient {
         }
         if let Some(code) = text("language") {
             let language: Language = code.to_lowercase().parse()?;
-            if !config.languages.contains(&language) {
+            if !network.knows_language(&language) {
                 return Err(format!(
                     "language `{code}` is not configured; use one of {}",
-                    config.language_list()
+                    network.language_list()
                 ));
             }
             r.language = Some(language);
@@ -125,9 +138,10 @@ impl Recipient {
                 .to_lowercase()
                 .parse::<Region>()
                 .ok()
-                .filter(|r| config.regions.contains_key(r));
-            r.region =
-                Some(region.ok_or_else(|| format!("unknown region `{id}`; the regions are {}", config.region_list()))?);
+                .filter(|r| network.knows_region(r));
+            r.region = Some(
+                region.ok_or_else(|| format!("unknown region `{id}`; the regions are {}", network.region_list()))?,
+            );
         }
         r.country = text("country").map(str::to_string);
         r.role = text("role").map(str::to_string);
@@ -170,7 +184,7 @@ impl<'a> Selection<'a> {
     /// settings'; the office's own segment and then `filters` must all match. The one place
     /// that turns an office into its lists and filters, for `lists`, `send` and `status` alike.
     pub fn of(
-        config: &Config,
+        settings: &AudienceSettings,
         office: Option<&Office>,
         lists: &[PathBuf],
         filters: &[Filter],
@@ -180,7 +194,7 @@ impl<'a> Selection<'a> {
         let lists = if !lists.is_empty() {
             lists.to_vec()
         } else {
-            office.map_or_else(|| config.lists.clone(), |o| o.lists.clone())
+            office.map_or_else(|| settings.lists.clone(), |o| o.lists.clone())
         };
         let mut all = office.map(|o| o.filters.clone()).unwrap_or_default();
         all.extend(filters.iter().cloned());
@@ -230,7 +244,7 @@ fn fingerprint(address: &EmailAddress) -> [u64; 2] {
 /// `on_deliverable` for each recipient who should receive the edition (in list order, each
 /// address once). `Err` only when a list cannot be read at all.
 pub fn scan(
-    config: &Config,
+    network: &Network,
     selection: &Selection<'_>,
     mut on_problem: impl FnMut(&RowProblem),
     mut on_deliverable: impl FnMut(&Recipient),
@@ -252,7 +266,7 @@ pub fn scan(
                 Row::Fields(fields) => fields,
             };
             counts.rows += 1;
-            let recipient = match Recipient::from_fields(&fields, config) {
+            let recipient = match Recipient::from_fields(&fields, network) {
                 Ok(r) => r,
                 Err(why) => {
                     counts.invalid += 1;
@@ -468,7 +482,7 @@ mod tests {
                     1..3,
                 ),
             ) {
-                let config = Config::parse(crate::config::EMBEDDED, std::path::Path::new("x"), std::path::Path::new("")).unwrap();
+                let config = crate::config::Config::parse(crate::config::EMBEDDED, std::path::Path::new("x"), std::path::Path::new("")).unwrap();
                 let dir = tempfile::tempdir().unwrap();
                 let mut paths = Vec::new();
                 for (i, rows) in lists.iter().enumerate() {
@@ -484,7 +498,7 @@ mod tests {
                 let selection = Selection { lists: paths, filters: vec![], suppression: &suppression, shard: None };
                 let mut problems = Vec::new();
                 let mut delivered = Vec::new();
-                let counts = scan(&config, &selection, |p| problems.push(p.clone()), |r| delivered.push(r.email.to_string()))
+                let counts = scan(&config.audience.network, &selection, |p| problems.push(p.clone()), |r| delivered.push(r.email.to_string()))
                     .unwrap();
                 // What lettre accepts is the reference: rows it refuses are invalid, not duplicates.
                 let valid: Vec<&String> = lists.iter().flatten().filter(|e| e.parse::<EmailAddress>().is_ok()).collect();

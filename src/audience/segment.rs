@@ -5,22 +5,22 @@
 pub use crate::types::segment::{Field, Filter};
 
 use super::Recipient;
-use crate::config::Config;
+use crate::types::Network;
 
 impl Filter {
     /// Checks region and language values against the settings, so a typo is an error rather
     /// than an empty audience.
-    pub fn validate(&self, config: &Config) -> Result<(), String> {
+    pub fn validate(&self, network: &Network) -> Result<(), String> {
         let unknown: Vec<&String> = match self.field {
             Field::Region => self
                 .values
                 .iter()
-                .filter(|v| !config.regions.keys().any(|r| r.as_str() == v.as_str()))
+                .filter(|v| !network.regions.keys().any(|r| r.as_str() == v.as_str()))
                 .collect(),
             Field::Language => self
                 .values
                 .iter()
-                .filter(|v| !config.languages.iter().any(|l| l.as_str() == v.as_str()))
+                .filter(|v| !network.languages.iter().any(|l| l.as_str() == v.as_str()))
                 .collect(),
             _ => return Ok(()),
         };
@@ -28,11 +28,11 @@ impl Filter {
             None => Ok(()),
             Some(v) if self.field == Field::Region => Err(format!(
                 "unknown region `{v}` in `--where {self}`; the regions are {}",
-                config.region_list()
+                network.region_list()
             )),
             Some(v) => Err(format!(
                 "language `{v}` in `--where {self}` is not configured; use one of {}",
-                config.language_list()
+                network.language_list()
             )),
         }
     }

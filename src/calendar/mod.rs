@@ -11,6 +11,22 @@ pub mod days;
 pub mod ics;
 pub mod mentions;
 
+/// `[calendar]` settings: where the international days come from and the rhythm of editions.
+#[derive(Debug, Clone)]
+pub struct CalendarSettings {
+    /// The CSV of international days (`data/international-days.csv`); when the default file
+    /// is absent, the copy embedded in the binary is used.
+    pub international_days: std::path::PathBuf,
+    /// How far ahead of an edition's date its *upcoming international days* reach.
+    pub days_weeks: u32,
+    /// Days between two editions, for `infoflash next`.
+    pub cadence_days: u32,
+    /// Whether `[calendar] international_days` names a file (which then must exist).
+    pub custom_days_file: bool,
+    /// The days themselves: the file's when it exists, otherwise the embedded copy.
+    pub days: std::sync::Arc<Vec<days::InternationalDay>>,
+}
+
 /// Parses an IANA zone name such as `Europe/Paris`.
 ///
 /// Abbreviations such as `CET` or `EST` are refused even where the time-zone database still

@@ -10,10 +10,9 @@ mod dates;
 
 use std::path::Path;
 
-use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Report, Severity};
-use crate::edition::{self, Edition, EditionError, Localized};
-use crate::render::{self, message, RenderError, Rendered, Templates};
+use crate::edition::{self, Edition, EditionError, EditionSettings, Localized};
+use crate::render::{self, message, RenderError, RenderSettings, Rendered};
 use crate::types::Language;
 
 /// Above this many bytes (decimal kilobytes, as Gmail counts) the HTML part gets a warning.
@@ -24,13 +23,17 @@ pub const HTML_MAX_BYTES: usize = 102_000;
 
 /// Loads, renders and checks the edition at `path`. `Err` only when the file cannot be read;
 /// every problem with its content is in the report.
-pub fn check(path: &Path, config: &Config) -> Result<Report, EditionError> {
-    let (edition, mut report) = match edition::load(path, config) {
+pub fn check(
+    path: &Path,
+    edition_settings: &EditionSettings,
+    render_settings: &RenderSettings,
+) -> Result<Report, EditionError> {
+    let (edition, mut report) = match edition::load(path, edition_settings) {
         Ok(loaded) => loaded,
         Err(EditionError::Invalid(report)) => return Ok(report),
         Err(e) => return Err(e),
     };
-    let templates = match Templates::load(&config.templates_dir, &config.languages) {
+    let templates = match render_settings.templates() {
         Ok(t) => t,
         Err(e) => {
             report.push(render_problem(&e, path));
@@ -39,7 +42,7 @@ pub fn check(path: &Path, config: &Config) -> Result<Report, EditionError> {
     };
     let variants = render::variants(&edition, &[], &render::Scope::All);
     let mut rendered = Vec::new();
-    for result in render::render_all(&edition, &variants, config, &templates) {
+    for result in render::render_all(&edition, &variants, render_settings, &templates) {
         match result {
             Ok(r) => rendered.push(r),
             Err(e) => report.push(render_problem(&e, path)),

@@ -52,7 +52,7 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
                 accept_unmatched: args.accept_unmatched,
                 today,
             };
-            let report = bounces::import(config, &args.path, options)?;
+            let report = bounces::import(&config.bounces, &args.path, options)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -97,7 +97,7 @@ fn text(report: &ImportReport, config: &Config) -> String {
         .max()
         .unwrap_or(0);
     if !report.hard.is_empty() {
-        let _ = writeln!(out, "\nHard bounces → {}:", config.suppression.display());
+        let _ = writeln!(out, "\nHard bounces → {}:", config.bounces.suppression.display());
         for h in &report.hard {
             let _ = writeln!(
                 out,
@@ -135,7 +135,7 @@ fn text(report: &ImportReport, config: &Config) -> String {
             out,
             "\nSoft bounces in {} editions or more → {}:",
             report.soft_bounce_editions,
-            config.suppression.display()
+            config.bounces.suppression.display()
         );
         for s in &report.soft_suppressed {
             let _ = writeln!(

@@ -7,7 +7,7 @@ use super::{configured_language, configured_office, configured_region, EXIT_INVA
 use crate::config::Config;
 use crate::diagnostics::Severity;
 use crate::edition::{self, EditionError};
-use crate::render::{self, Scope, Templates};
+use crate::render::{self, Scope};
 use crate::types::{Language, OfficeId, Region};
 
 #[derive(Debug, clap::Args)]
@@ -56,8 +56,8 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     };
     // Compiling the templates and loading the edition are independent; do both at once.
     let (loaded, templates) = std::thread::scope(|scope| {
-        let templates = scope.spawn(|| Templates::load(&config.templates_dir, &config.languages));
-        let loaded = edition::load(&args.edition, config);
+        let templates = scope.spawn(|| config.render.templates());
+        let loaded = edition::load(&args.edition, &config.edition);
         (
             loaded,
             templates
@@ -80,12 +80,12 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     eprint!("{warnings}");
     let templates = templates?;
     let variants = render::variants(&edition, &args.language, &scope);
-    let rendered = render::render_all(&edition, &variants, config, &templates)
+    let rendered = render::render_all(&edition, &variants, &config.render, &templates)
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let out = args.out.clone().unwrap_or_else(|| config.out_dir.clone());
-    let written = crate::site::write_build(&out, &edition, &rendered, config, &templates)?;
-    let archive = crate::site::archive::write_archive(&out, &edition, &rendered, config, &templates)?;
+    let out = args.out.clone().unwrap_or_else(|| config.render.out_dir.clone());
+    let written = crate::site::write_build(&out, &edition, &rendered, &config.render, &templates)?;
+    let archive = crate::site::archive::write_archive(&out, &edition, &rendered, &config.render, &templates)?;
     // What `check` would say about the rendered result, so nobody is surprised at send time.
     let findings = crate::check::findings(&edition, &rendered).sorted();
     eprint!("{findings}");

@@ -28,7 +28,7 @@ struct JsonReport<'a> {
 }
 
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let report = match crate::check::check(&args.edition, config) {
+    let report = match crate::check::check(&args.edition, &config.edition, &config.render) {
         Ok(report) => report,
         Err(e @ EditionError::Read { .. }) => {
             eprintln!("error: {e}");

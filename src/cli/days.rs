@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::configured_language;
 use crate::calendar::days;
 use crate::config::Config;
-use crate::render::Templates;
 use crate::types::Language;
 
 #[derive(Debug, clap::Args)]
@@ -37,12 +36,14 @@ struct JsonDay<'a> {
 }
 
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let language = args.language.unwrap_or_else(|| config.fallback_language.clone());
+    let language = args
+        .language
+        .unwrap_or_else(|| config.network.fallback_language.clone());
     configured_language(config, &language)?;
     let from = args.from.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let weeks = args.weeks.unwrap_or(config.calendar.days_weeks);
+    let weeks = args.weeks.unwrap_or(config.edition.calendar.days_weeks);
     let until = from + chrono::Duration::days(7 * i64::from(weeks));
-    let found = days::between(&config.calendar.days, from, until);
+    let found = days::between(&config.edition.calendar.days, from, until);
     let name = |day: &'_ days::InternationalDay| -> String {
         let names = &day.names;
         names
@@ -66,7 +67,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let templates = Templates::load(&config.templates_dir, &config.languages)?;
+    let templates = config.render.templates()?;
     let labels = templates.labels(&language)?;
     for (date, day) in &found {
         println!("{}  {}  <{}>", labels.date(*date), name(day), day.link);

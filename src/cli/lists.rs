@@ -51,8 +51,8 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|id| configured_office(config, id))
         .transpose()?;
-    let (suppression, mut problems) = Suppression::load(&config.suppression)?;
-    let selection = Selection::of(config, office, &args.csv, &args.filters, &suppression, None);
+    let (suppression, mut problems) = Suppression::load(&config.audience.suppression)?;
+    let selection = Selection::of(&config.audience, office, &args.csv, &args.filters, &suppression, None);
     anyhow::ensure!(
         !selection.lists.is_empty(),
         "no recipient lists: name CSV files, or set `lists` in infoflash.toml (or put .csv files in recipients/)"
@@ -66,7 +66,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     }
     let mut not_shown = 0;
     let counts = audience::scan(
-        config,
+        &config.network,
         &selection,
         |problem| {
             if !args.json {
@@ -83,7 +83,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     if args.json {
         let report = JsonReport {
             lists: &selection.lists,
-            suppression: &config.suppression,
+            suppression: &config.audience.suppression,
             counts: &counts,
             problems: &problems,
             problems_not_shown: not_shown,
@@ -102,7 +102,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
 /// Region and language values must be configured; an attribute must be a column of some list.
 fn check_filters(filters: &[Filter], lists: &[PathBuf], config: &Config) -> anyhow::Result<()> {
     for f in filters {
-        f.validate(config).map_err(anyhow::Error::msg)?;
+        f.validate(&config.network).map_err(anyhow::Error::msg)?;
     }
     let attributes: Vec<&String> = filters
         .iter()

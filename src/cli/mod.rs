@@ -141,25 +141,25 @@ fn init_logging(verbose: u8) {
 /// Checks that a `--language` is configured; a usage error otherwise.
 fn configured_language(config: &Config, language: &Language) -> anyhow::Result<()> {
     anyhow::ensure!(
-        config.languages.contains(language),
+        config.network.knows_language(language),
         "language `{language}` is not configured; use one of {}",
-        config.language_list()
+        config.network.language_list()
     );
     Ok(())
 }
 
 fn configured_region(config: &Config, region: &Region) -> anyhow::Result<()> {
     anyhow::ensure!(
-        config.regions.contains_key(region),
+        config.network.knows_region(region),
         "unknown region `{region}`; the regions are {}",
-        config.region_list()
+        config.network.region_list()
     );
     Ok(())
 }
 
-fn configured_office<'c>(config: &'c Config, id: &OfficeId) -> anyhow::Result<&'c crate::config::Office> {
-    config.offices.get(id).ok_or_else(|| {
-        let known: Vec<String> = config.offices.keys().map(|o| format!("`{o}`")).collect();
+fn configured_office<'c>(config: &'c Config, id: &OfficeId) -> anyhow::Result<&'c crate::types::Office> {
+    config.network.offices.get(id).ok_or_else(|| {
+        let known: Vec<String> = config.network.offices.keys().map(|o| format!("`{o}`")).collect();
         if known.is_empty() {
             anyhow::anyhow!("unknown office `{id}`: no offices are defined; add [offices.{id}] to infoflash.toml")
         } else {

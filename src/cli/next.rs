@@ -10,7 +10,6 @@ use anyhow::Context;
 use super::EXIT_INVALID;
 use crate::config::Config;
 use crate::edition::next::{next_edition, DefaultLabels, Next};
-use crate::render::Templates;
 
 #[derive(Debug, clap::Args)]
 // The variant's doc comment in `cli/mod.rs` is the short help and replaces any `long_about`
@@ -41,7 +40,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.edition)
         .with_context(|| format!("cannot read the edition file {}", args.edition.display()))?;
     let labels = default_labels(config)?;
-    let next = match next_edition(&text, &args.edition, config.calendar.cadence_days, &labels) {
+    let next = match next_edition(&text, &args.edition, config.edition.calendar.cadence_days, &labels) {
         Ok(next) => next,
         Err(e) => {
             eprintln!("error: {e}");
@@ -69,17 +68,16 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     file.write_all(next.text.as_bytes())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    print_summary(&next, &path, config.calendar.cadence_days);
+    print_summary(&next, &path, config.edition.calendar.cadence_days);
     Ok(ExitCode::SUCCESS)
 }
 
 /// The kind labels of every configured language, from the project's label tables or the
 /// embedded ones, exactly as the emails will show them.
 fn default_labels(config: &Config) -> anyhow::Result<DefaultLabels> {
-    let templates =
-        Templates::load(&config.templates_dir, &config.languages).context("cannot load the label tables")?;
+    let templates = config.render.templates().context("cannot load the label tables")?;
     let mut labels = DefaultLabels::new();
-    for language in &config.languages {
+    for language in &config.network.languages {
         labels.insert(language.as_str(), templates.labels(language)?.all().clone());
     }
     Ok(labels)

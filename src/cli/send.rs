@@ -127,7 +127,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         .transpose()?
         .cloned();
     for f in &args.filters {
-        f.validate(&config).map_err(anyhow::Error::msg)?;
+        f.validate(&config.network).map_err(anyhow::Error::msg)?;
     }
     let options = Options {
         office,
@@ -147,7 +147,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             eprintln!("send: stopping: finishing the messages in flight, then recording them");
         }
     });
-    let summary = match run::send(&config, &args.edition, &options, &STOP) {
+    let summary = match run::send(config.send(), &args.edition, &options, &STOP) {
         Ok(summary) => summary,
         Err(SendError::Edition(crate::edition::EditionError::Invalid(report))) | Err(SendError::NotReady(report)) => {
             eprint!("{report}");
@@ -254,12 +254,12 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
     // Every journal, whatever shard layout wrote it; each recipient counts once.
     let journals = Journals::open_existing(&StateDir::new(&config.delivery.state_dir))?;
     let tally = journals.tally(&key)?;
-    let (suppression, _) = Suppression::load(&config.suppression)?;
-    let selection = Selection::of(config, office, &[], &[], &suppression, None);
+    let (suppression, _) = Suppression::load(&config.audience.suppression)?;
+    let selection = Selection::of(&config.audience, office, &[], &[], &suppression, None);
     let mut pending = 0;
     let mut lookup_error = None;
     audience::scan(
-        config,
+        &config.network,
         &selection,
         |_| {},
         |r| match journals.status_of(&key, &r.email) {

@@ -23,6 +23,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    crate::serve::serve(config.clone(), args.listen, args.rate)?;
+    crate::serve::serve(config.serve(), args.listen, args.rate)?;
     Ok(ExitCode::SUCCESS)
 }

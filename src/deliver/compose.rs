@@ -15,9 +15,10 @@ use lettre::Message;
 
 use super::unsubscribe;
 use crate::audience::Recipient;
-use crate::config::{Config, Office};
 use crate::edition::Edition;
+use crate::render::RenderSettings;
 use crate::render::{self, i18n::Labels, Personal, RenderError, Rendered, Templates, Variant};
+use crate::types::Office;
 use crate::types::{message_id_hash, EmailAddress};
 
 /// Markers that stand for the personal parts in a variant rendered once. Plain ASCII letters
@@ -39,7 +40,7 @@ pub const SIGNED_HEADERS: [&str; 7] = [
 ];
 
 /// Reads the DKIM key (which, like a password, must be readable by its owner only).
-pub fn dkim_config(settings: &crate::config::Dkim) -> Result<lettre::message::dkim::DkimConfig, String> {
+pub fn dkim_config(settings: &super::settings::Dkim) -> Result<lettre::message::dkim::DkimConfig, String> {
     use lettre::message::dkim::{
         DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
     };
@@ -76,7 +77,7 @@ pub fn dkim_config(settings: &crate::config::Dkim) -> Result<lettre::message::dk
 
 /// Everything about the sender that every message of a send shares.
 pub struct Sender<'a> {
-    pub config: &'a Config,
+    pub settings: &'a RenderSettings,
     pub edition: &'a Edition,
     pub office: Option<&'a Office>,
     pub key: &'a unsubscribe::Key,
@@ -92,7 +93,7 @@ impl Sender<'_> {
 
     pub fn from(&self) -> Mailbox {
         self.office
-            .map_or_else(|| self.config.sender.clone(), |o| o.from.clone())
+            .map_or_else(|| self.settings.sender.clone(), |o| o.from.clone())
     }
 
     /// `<3f2a….EDITION@example.org>`: the same for the same edition, office and recipient.
@@ -103,7 +104,7 @@ impl Sender<'_> {
 
     pub fn unsubscribe_url(&self, address: &EmailAddress) -> String {
         let today = chrono::Utc::now().date_naive();
-        crate::links::Links::new(&self.config.base_url).unsubscribe(&self.key.token(
+        crate::links::Links::new(&self.settings.base_url).unsubscribe(&self.key.token(
             self.office.map(|o| &o.id),
             address,
             today,
@@ -230,17 +231,17 @@ impl BodyTemplate {
 pub fn prepare(
     edition: &Edition,
     variant: &Variant,
-    config: &Config,
+    settings: &RenderSettings,
     templates: &Templates,
 ) -> Result<Prepared, RenderError> {
     let labels = templates.labels(&variant.language)?;
-    let preview = Personal::preview(config, edition, variant, labels);
+    let preview = Personal::preview(settings, edition, variant, labels);
     let personal = Personal {
         greeting: GREETING.into(),
         unsubscribe_url: UNSUBSCRIBE.into(),
         ..preview
     };
-    let rendered = render::render(edition, variant, config, templates, &personal)?;
+    let rendered = render::render(edition, variant, settings, templates, &personal)?;
     let bodies =
         (!templates.uses_recipient).then(|| (BodyTemplate::new(&rendered.html), BodyTemplate::new(&rendered.text)));
     Ok(Prepared { rendered, bodies })
@@ -281,10 +282,10 @@ pub fn message(
         }
         None => {
             let variant = &prepared.rendered.variant;
-            let preview = Personal::preview(sender.config, sender.edition, variant, labels);
+            let preview = Personal::preview(sender.settings, sender.edition, variant, labels);
             let mut personal = Personal::for_recipient(&preview, recipient, labels);
             personal.unsubscribe_url = unsubscribe_url.clone();
-            let r = render::render(sender.edition, variant, sender.config, templates, &personal)?;
+            let r = render::render(sender.edition, variant, sender.settings, templates, &personal)?;
             (Body::new(r.html), Body::new(r.text))
         }
     };
@@ -326,7 +327,7 @@ pub fn message(
     let reply_to = sender
         .office
         .and_then(|o| o.reply_to.clone())
-        .or_else(|| sender.config.reply_to.clone());
+        .or_else(|| sender.settings.reply_to.clone());
     if let Some(reply_to) = reply_to {
         builder = builder.reply_to(reply_to);
     }

@@ -25,6 +25,7 @@ pub mod relays;
 pub mod retry;
 pub mod run;
 pub mod secrets;
+pub mod settings;
 pub mod transport;
 pub mod unsubscribe;
 mod worker;

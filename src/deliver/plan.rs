@@ -14,19 +14,19 @@ use super::rate::RateGate;
 use super::relays;
 use super::run::SendError;
 use super::secrets::{read_ca, relay_password, Secret};
+use super::settings::{DeliverySettings, SendSettings};
 use super::transport::{Outbox, Smtp, Transport};
 use super::unsubscribe;
 use crate::audience::{self, Recipient};
-use crate::config::{Config, Office};
 use crate::edition::{self, Edition};
 use crate::render::{self, RenderError, Scope, Templates, Variant};
 use crate::state::{self, SendKey, StateDir};
-use crate::types::Destination;
+use crate::types::{Destination, Office};
 
 /// Everything loaded once for a send and shared by the workers: the edition rendered in each
 /// variant, the keys, and how to reach the relay(s).
 pub(super) struct Plan<'a> {
-    pub config: &'a Config,
+    pub settings: SendSettings<'a>,
     pub edition: Edition,
     templates: Templates,
     office: Option<&'a Office>,
@@ -50,14 +50,14 @@ impl Plan<'_> {
             recipient,
             &available,
             self.office.map(|o| &o.language),
-            &self.config.fallback_language,
+            &self.settings.edition.network.fallback_language,
         );
         &self.variants[language]
     }
 
     fn sender(&self, subject_prefix: &str) -> Sender<'_> {
         Sender {
-            config: self.config,
+            settings: self.settings.render,
             edition: &self.edition,
             office: self.office,
             key: &self.key,
@@ -83,7 +83,7 @@ impl Plan<'_> {
     /// A new connection's transport: a file writer for the outbox, one SMTP connection to the
     /// relay, or a connection per relay of the pool.
     pub fn transport(&self) -> Result<Box<dyn Transport>, SendError> {
-        let d = &self.config.delivery;
+        let d = self.settings.delivery;
         if let Some(pool) = &self.pool {
             return Ok(Box::new(relays::Multi::new(pool.clone())));
         }
@@ -116,11 +116,10 @@ const RELAY_REST: Duration = Duration::from_secs(30);
 
 /// The pool of `[[delivery.relays]]`, with their passwords, or `None` for a single relay.
 fn relay_pool(
-    config: &Config,
+    d: &DeliverySettings,
     ca: &Option<Vec<u8>>,
     global: &Arc<RateGate>,
 ) -> Result<Option<Arc<relays::Pool>>, SendError> {
-    let d = &config.delivery;
     if d.relays.is_empty() {
         return Ok(None);
     }
@@ -143,12 +142,12 @@ fn relay_pool(
 /// Loads and checks the edition, renders each variant once, and gets the keys and the
 /// relays' secrets: everything that can fail before the first message, fails here.
 pub(super) fn load_plan<'a>(
-    config: &'a Config,
+    settings: SendSettings<'a>,
     edition_path: &Path,
     office: Option<&'a Office>,
 ) -> Result<Plan<'a>, SendError> {
-    let (edition, _warnings) = edition::load(edition_path, config)?;
-    let templates = Templates::load(&config.templates_dir, &config.languages)?;
+    let (edition, _warnings) = edition::load(edition_path, settings.edition)?;
+    let templates = settings.render.templates()?;
     let scope = match office {
         Some(o) => Scope::Office {
             id: o.id.clone(),
@@ -159,7 +158,7 @@ pub(super) fn load_plan<'a>(
     let mut variants = BTreeMap::new();
     let mut rendered = Vec::new();
     for variant in render::variants(&edition, &[], &scope) {
-        let prepared = compose::prepare(&edition, &variant, config, &templates)?;
+        let prepared = compose::prepare(&edition, &variant, settings.render, &templates)?;
         rendered.push(prepared.rendered.clone());
         variants.insert(variant.language.clone(), (variant, prepared));
     }
@@ -167,24 +166,24 @@ pub(super) fn load_plan<'a>(
     if findings.has_errors() {
         return Err(SendError::NotReady(findings.sorted()));
     }
-    let key = unsubscribe::Key::load(&StateDir::new(&config.delivery.state_dir)).map_err(SendError::UnsubscribeKey)?;
-    let dkim = config
-        .delivery
+    let key =
+        unsubscribe::Key::load(&StateDir::new(&settings.delivery.state_dir)).map_err(SendError::UnsubscribeKey)?;
+    let d = settings.delivery;
+    let dkim = d
         .dkim
         .as_ref()
         .map(compose::dkim_config)
         .transpose()
         .map_err(SendError::Dkim)?;
-    let d = &config.delivery;
     let ca = read_ca(d.tls_ca_file.as_deref())?;
     let password = match &d.destination {
         Destination::Smtp(relay) => relay_password(relay, &d.password_env, d.password_file.as_deref())?,
         Destination::Outbox => None,
     };
     let gate = Arc::new(RateGate::new(d.pace));
-    let pool = relay_pool(config, &ca, &gate)?;
+    let pool = relay_pool(d, &ca, &gate)?;
     Ok(Plan {
-        config,
+        settings,
         edition,
         templates,
         office,
@@ -207,8 +206,7 @@ pub fn send_key(edition: &crate::types::EditionId, office: Option<&Office>) -> S
 }
 
 /// Where this send goes, as the journal records it (never with a password).
-pub fn destination(config: &Config) -> state::Destination {
-    let d = &config.delivery;
+pub fn destination(d: &DeliverySettings) -> state::Destination {
     if !d.relays.is_empty() {
         let urls: Vec<String> = d.relays.iter().map(|r| r.relay.to_string()).collect();
         return state::Destination::Smtp(urls.join(", "));

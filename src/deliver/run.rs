@@ -13,16 +13,17 @@ use serde::Serialize;
 pub use super::plan::{command_line, destination, send_key};
 use super::plan::{load_plan, Plan};
 use super::secrets::SecretError;
+use super::settings::SendSettings;
 use super::transport::Failure;
 use super::worker::Crew;
 use crate::audience::suppression::LiveSuppression;
 use crate::audience::{self, AudienceError, Filter, Recipient, Selection, Suppression};
-use crate::config::{Config, Office};
 use crate::diagnostics::Report;
 use crate::edition::EditionError;
 use crate::render::RenderError;
 use crate::state::{self, Journal, Journals, RunRecord, RunState, SendKey, StateDir, StateError};
 use crate::types::EmailAddress;
+use crate::types::Office;
 use crate::types::Shard;
 
 #[derive(Debug, thiserror::Error)]
@@ -143,8 +144,8 @@ fn check_destination(
     }
 }
 
-fn load_suppression(config: &Config) -> Result<Suppression, SendError> {
-    let (suppression, problems) = Suppression::load(&config.suppression)?;
+fn load_suppression(path: &Path) -> Result<Suppression, SendError> {
+    let (suppression, problems) = Suppression::load(path)?;
     if !problems.is_empty() {
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(SendError::Suppression(text.join("\n")));
@@ -153,15 +154,20 @@ fn load_suppression(config: &Config) -> Result<Suppression, SendError> {
 }
 
 /// Sends `edition_path` as `options` say. `stop` is raised by Ctrl-C or SIGTERM.
-pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &AtomicBool) -> Result<Summary, SendError> {
+pub fn send(
+    settings: SendSettings<'_>,
+    edition_path: &Path,
+    options: &Options,
+    stop: &AtomicBool,
+) -> Result<Summary, SendError> {
     let office = options.office.as_ref();
-    let plan = load_plan(config, edition_path, office)?;
+    let plan = load_plan(settings, edition_path, office)?;
     if !options.test.is_empty() {
         return send_tests(&plan, options);
     }
-    let suppression = load_suppression(config)?;
+    let suppression = load_suppression(&settings.audience.suppression)?;
     let selection = Selection::of(
-        config,
+        settings.audience,
         office,
         &options.lists,
         &options.filters,
@@ -169,8 +175,8 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
         options.shard,
     );
     let key = send_key(&plan.edition.id, office);
-    let state = StateDir::new(&config.delivery.state_dir);
-    let here = destination(config);
+    let state = StateDir::new(&settings.delivery.state_dir);
+    let here = destination(settings.delivery);
     if options.dry_run {
         return dry_run(&plan, &selection, &state, &key, &here, options);
     }
@@ -197,7 +203,7 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
         destination: Some(here),
         ..Summary::default()
     };
-    let connections = config.delivery.connections.get() as usize;
+    let connections = settings.delivery.connections.get() as usize;
     let (jobs, queue) = mpsc::sync_channel::<Recipient>(connections * 2);
     let crew = Crew::new(&plan, queue, stop, command_line(&options.command));
     // The list read at the start may grow while a long send runs.
@@ -211,7 +217,7 @@ pub fn send(config: &Config, edition_path: &Path, options: &Options, stop: &Atom
         drop(recorder);
         let mut lookup_error = None;
         let counts = audience::scan(
-            config,
+            &settings.audience.network,
             &selection,
             |p| eprintln!("{p}"),
             |recipient| {
@@ -283,7 +289,7 @@ fn dry_run(
     let mut shown = 0;
     let mut lookup_error = None;
     audience::scan(
-        plan.config,
+        &plan.settings.audience.network,
         selection,
         |p| eprintln!("{p}"),
         |recipient| {

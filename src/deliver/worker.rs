@@ -14,7 +14,6 @@ use super::retry::{Backoff, Next, RetryPolicy};
 use super::run::SendError;
 use super::transport::{Failure, Transport};
 use crate::audience::{self, Recipient};
-use crate::config::Config;
 use crate::render::RenderError;
 use crate::state::{Outcome, Pending, Recorder, Status};
 
@@ -87,9 +86,9 @@ impl<'a, 'p> Crew<'a, 'p> {
                 let refused_by_server = outcome.code.is_some_and(|c| c >= 500);
                 if outcome.status == Status::Failed
                     && refused_by_server
-                    && self.plan.config.delivery.suppress_hard_bounces
+                    && self.plan.settings.delivery.suppress_hard_bounces
                 {
-                    suppress_hard_bounce(self.plan.config, &recipient);
+                    suppress_hard_bounce(&self.plan.settings.audience.suppression, &recipient);
                 }
                 self.progress.count(outcome.status);
             }
@@ -195,10 +194,10 @@ impl Progress {
 }
 
 /// Appends a permanently refused address to the suppression list (`suppress_hard_bounces`).
-fn suppress_hard_bounce(config: &Config, recipient: &Recipient) {
+fn suppress_hard_bounce(suppression: &std::path::Path, recipient: &Recipient) {
     let today = chrono::Utc::now().date_naive();
-    if let Err(e) = audience::suppression::append(&config.suppression, &recipient.email, "hard bounce", today) {
-        tracing::error!("cannot add a hard bounce to {}: {e}", config.suppression.display());
+    if let Err(e) = audience::suppression::append(suppression, &recipient.email, "hard bounce", today) {
+        tracing::error!("cannot add a hard bounce to {}: {e}", suppression.display());
     }
 }
 
@@ -232,8 +231,8 @@ fn deliver_one(
         }
     };
     let policy = Backoff {
-        max_attempts: plan.config.delivery.max_attempts.get(),
-        base: plan.config.delivery.retry_delay,
+        max_attempts: plan.settings.delivery.max_attempts.get(),
+        base: plan.settings.delivery.retry_delay,
     };
     let seed = email.bytes().fold(std::process::id() as u64, |h, b| {
         h.wrapping_mul(31).wrapping_add(u64::from(b))

@@ -11,7 +11,6 @@ use toml::Spanned;
 use super::raw;
 use super::*;
 use crate::calendar;
-use crate::config::Config;
 use crate::diagnostics::{Report, Severity, Source};
 use crate::markdown;
 
@@ -32,7 +31,7 @@ pub enum EditionError {
 const MAX_DAYS_WEEKS: u32 = 52;
 
 /// Reads and validates the edition at `path`.
-pub fn load(path: &Path, config: &Config) -> Result<(Edition, Report), EditionError> {
+pub fn load(path: &Path, settings: &EditionSettings) -> Result<(Edition, Report), EditionError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         // Not UTF-8 is a problem with the content, for the editor to fix like any other.
@@ -53,16 +52,16 @@ pub fn load(path: &Path, config: &Config) -> Result<(Edition, Report), EditionEr
             })
         }
     };
-    parse(&text, path, config)
+    parse(&text, path, settings)
 }
 
 /// Validates an edition given as text; `path` names it in messages and gives its id (the file
 /// name without `.toml`). Returns the edition with its warnings, or every error found.
-pub fn parse(text: &str, path: &Path, config: &Config) -> Result<(Edition, Report), EditionError> {
+pub fn parse(text: &str, path: &Path, settings: &EditionSettings) -> Result<(Edition, Report), EditionError> {
     let source = Source::new(path, text);
     let mut loader = Loader {
         source: &source,
-        config,
+        settings,
         report: Report::new(),
         main: None,
     };
@@ -85,7 +84,7 @@ pub fn parse(text: &str, path: &Path, config: &Config) -> Result<(Edition, Repor
 
 struct Loader<'a> {
     source: &'a Source,
-    config: &'a Config,
+    settings: &'a EditionSettings,
     report: Report,
     /// The edition's main language, once known.
     main: Option<Language>,
@@ -122,10 +121,10 @@ impl Loader<'_> {
 
     fn language(&mut self, code: &S<String>) -> Option<Language> {
         let language = self.parsed(code, |s| s.parse::<Language>())?;
-        if self.config.languages.contains(&language) {
+        if self.settings.network.knows_language(&language) {
             Some(language)
         } else {
-            let list = self.config.language_list();
+            let list = self.settings.network.language_list();
             self.error(code.span().start, format!("language `{language}` is not configured; use one of {list} or add it to `languages` in infoflash.toml"));
             None
         }
@@ -133,10 +132,10 @@ impl Loader<'_> {
 
     fn region(&mut self, id: &S<String>) -> Option<Region> {
         let region = self.parsed(id, |s| s.parse::<Region>())?;
-        if self.config.regions.contains_key(&region) {
+        if self.settings.network.knows_region(&region) {
             Some(region)
         } else {
-            let list = self.config.region_list();
+            let list = self.settings.network.region_list();
             self.error(
                 id.span().start,
                 format!("unknown region `{region}`; the regions are {list}"),
@@ -801,7 +800,7 @@ impl Loader<'_> {
         let empty = raw::Days::default();
         let listed = self.listed_days(d.unwrap_or(&empty))?;
         let weeks = match d.and_then(|d| d.weeks.as_ref()) {
-            None => self.config.calendar.days_weeks,
+            None => self.settings.calendar.days_weeks,
             Some(w) if *w.get_ref() <= MAX_DAYS_WEEKS => *w.get_ref(),
             Some(w) => {
                 self.error(
@@ -818,7 +817,7 @@ impl Loader<'_> {
         let hide: Vec<&S<String>> = d.map(|d| d.hide.iter().collect()).unwrap_or_default();
         let mut used = vec![false; hide.len()];
         let mut section = listed;
-        let calendar = &self.config.calendar;
+        let calendar = &self.settings.calendar;
         for (on, day) in crate::calendar::days::between(&calendar.days, date, until) {
             let english = day.names.get("en").map(String::as_str).unwrap_or_default();
             let hidden = hide.iter().position(|h| {

@@ -24,7 +24,7 @@
 //! title = "Hello"
 //! body = "Read [the news](https://www.unesco.org/en)."
 //! "#;
-//! let (edition, warnings) = edition::parse(text, Path::new("2026-01-info-flash-1.toml"), &config).unwrap();
+//! let (edition, warnings) = edition::parse(text, Path::new("2026-01-info-flash-1.toml"), &config.edition).unwrap();
 //! assert_eq!(edition.items[0].title.main, "Hello");
 //! assert!(warnings.is_empty());
 //! ```
@@ -40,6 +40,14 @@ use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 
 pub use load::{load, parse, EditionError};
+
+/// What an edition is checked against: the network's languages and regions, and the calendar
+/// its *upcoming international days* come from. Built by `config`, read here.
+#[derive(Debug, Clone)]
+pub struct EditionSettings {
+    pub network: std::sync::Arc<crate::types::Network>,
+    pub calendar: crate::calendar::CalendarSettings,
+}
 
 use crate::types::{EditionId, EmailAddress, ItemId, Language, Region, WebUrl};
 

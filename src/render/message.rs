@@ -7,8 +7,7 @@ use chrono::{NaiveTime, TimeZone};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
-use super::{RenderError, Rendered};
-use crate::config::Config;
+use super::{RenderError, RenderSettings, Rendered};
 use crate::edition::Edition;
 
 /// Size in bytes of the HTML part as it will travel in the message (after lettre chooses and
@@ -19,7 +18,12 @@ pub fn encoded_html_size(rendered: &Rendered) -> usize {
 
 /// A complete message for `rendered` addressed to `to`, dated at 08:00 on the edition's date
 /// in its time zone so that previews are reproducible.
-pub fn build(rendered: &Rendered, edition: &Edition, config: &Config, to: Mailbox) -> Result<Message, RenderError> {
+pub fn build(
+    rendered: &Rendered,
+    edition: &Edition,
+    settings: &RenderSettings,
+    to: Mailbox,
+) -> Result<Message, RenderError> {
     let err = |message: String| RenderError::Message {
         variant: rendered.variant.id(),
         message,
@@ -30,14 +34,14 @@ pub fn build(rendered: &Rendered, edition: &Edition, config: &Config, to: Mailbo
         .from_local_datetime(&edition.date.and_time(eight))
         .earliest()
         .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
-    let domain = config.sender.email.domain().to_string();
+    let domain = settings.sender.email.domain().to_string();
     let mut builder = Message::builder()
-        .from(config.sender.clone())
+        .from(settings.sender.clone())
         .to(to)
         .subject(rendered.view.subject.clone())
         .date(date)
         .message_id(Some(format!("<{}.{}@{domain}>", edition.id, rendered.variant.id())));
-    if let Some(reply_to) = &config.reply_to {
+    if let Some(reply_to) = &settings.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
     builder

@@ -22,11 +22,33 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::edition::Edition;
 use crate::types::{Language, OfficeId, Region};
 pub use templates::Templates;
 pub use view::EmailView;
+
+/// What rendering needs besides the edition: the network's names, where links point, who the
+/// mail is from and where templates and output live. Built by `config`, read here and by
+/// `site`.
+#[derive(Debug, Clone)]
+pub struct RenderSettings {
+    pub network: std::sync::Arc<crate::types::Network>,
+    /// Where the archive is published; every public link starts here.
+    pub base_url: url::Url,
+    pub sender: lettre::message::Mailbox,
+    pub reply_to: Option<lettre::message::Mailbox>,
+    /// A project's own templates, overriding the embedded ones file by file.
+    pub templates_dir: std::path::PathBuf,
+    /// Where `build` writes emails, previews and the archive.
+    pub out_dir: std::path::PathBuf,
+}
+
+impl RenderSettings {
+    /// The project's templates over the embedded ones, for the configured languages.
+    pub fn templates(&self) -> Result<Templates, RenderError> {
+        Templates::load(&self.templates_dir, &self.network.languages)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -149,8 +171,8 @@ pub struct Personal {
 impl Personal {
     /// What a preview shows: the polite greeting with no name, the variant's archive page and
     /// a sample unsubscribe link.
-    pub fn preview(config: &Config, edition: &Edition, variant: &Variant, labels: &i18n::Labels) -> Personal {
-        let links = crate::links::Links::new(&config.base_url);
+    pub fn preview(settings: &RenderSettings, edition: &Edition, variant: &Variant, labels: &i18n::Labels) -> Personal {
+        let links = crate::links::Links::new(&settings.base_url);
         Personal {
             greeting: labels.greeting(None),
             view_online_url: links.variant_page(&edition.id, variant.id()),
@@ -225,12 +247,12 @@ struct ItemContext<'a> {
 pub fn render(
     edition: &Edition,
     variant: &Variant,
-    config: &Config,
+    settings: &RenderSettings,
     templates: &Templates,
     personal: &Personal,
 ) -> Result<Rendered, RenderError> {
     let labels = templates.labels(&variant.language)?;
-    let mut view = EmailView::build(edition, variant, config, labels, personal);
+    let mut view = EmailView::build(edition, variant, settings, labels, personal);
     let mut items = std::mem::take(&mut view.items);
     for item in &mut items {
         let context = ItemContext {
@@ -276,12 +298,12 @@ pub fn render(
 pub fn render_all(
     edition: &Edition,
     variants: &[Variant],
-    config: &Config,
+    settings: &RenderSettings,
     templates: &Templates,
 ) -> Vec<Result<Rendered, RenderError>> {
     let one = |variant: &Variant| {
-        let personal = Personal::preview(config, edition, variant, templates.labels(&variant.language)?);
-        render(edition, variant, config, templates, &personal)
+        let personal = Personal::preview(settings, edition, variant, templates.labels(&variant.language)?);
+        render(edition, variant, settings, templates, &personal)
     };
     crate::parallel::map(variants, one)
 }
@@ -363,8 +385,8 @@ mod tests {
             "latin-america-caribbean",
         ];
 
-        fn config() -> Config {
-            Config::parse(
+        fn config() -> crate::config::Config {
+            crate::config::Config::parse(
                 crate::config::EMBEDDED,
                 std::path::Path::new("x"),
                 std::path::Path::new(""),
@@ -389,7 +411,7 @@ mod tests {
                     "\n[items.translations.{l}]\ntitle = \"A {l}\"\nbody = \"B {l}\"\n"
                 ));
             }
-            match crate::edition::parse(&text, std::path::Path::new("editions/e.toml"), &config()) {
+            match crate::edition::parse(&text, std::path::Path::new("editions/e.toml"), &config().edition) {
                 Ok((edition, _)) => edition,
                 Err(e) => panic!("{e}\n{text}"),
             }

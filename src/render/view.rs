@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::i18n::Labels;
-use super::{Personal, Scope, Variant};
+use super::{Personal, RenderSettings, Scope, Variant};
 use crate::calendar::{self, ics};
-use crate::config::Config;
 use crate::edition::{Edition, Item, Localized, Markdown, Session};
 use crate::links::Links;
 use crate::markdown;
-use crate::types::Language;
+use crate::types::{Language, Network};
 
 /// Plain-text width: lines stay below 78 columns (RFC 5322's recommendation), leaving room
 /// for the quoting `> ` of replies.
@@ -234,7 +233,7 @@ impl EmailView {
     pub fn build(
         edition: &Edition,
         variant: &Variant,
-        config: &Config,
+        settings: &RenderSettings,
         labels: &Labels,
         personal: &Personal,
     ) -> EmailView {
@@ -242,12 +241,12 @@ impl EmailView {
             variant,
             labels,
             office_zone: match &variant.scope {
-                Scope::Office { id, .. } => config.offices.get(id).and_then(|o| o.time_zone),
+                Scope::Office { id, .. } => settings.network.offices.get(id).and_then(|o| o.time_zone),
                 _ => None,
             },
-            calendar_base: Links::new(&config.base_url).calendar_folder(&edition.id, variant.id()),
+            calendar_base: Links::new(&settings.base_url).calendar_folder(&edition.id, variant.id()),
             edition_id: edition.id.as_str(),
-            domain: config.sender.email.domain().to_string(),
+            domain: settings.sender.email.domain().to_string(),
         };
         let language = &variant.language;
         let series = pick.text(&edition.series);
@@ -260,7 +259,7 @@ impl EmailView {
             .items
             .iter()
             .filter(|item| variant.scope.includes(&item.regions))
-            .map(|item| item_view(item, &pick, config))
+            .map(|item| item_view(item, &pick, &settings.network))
             .collect();
         let preheader = items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(" · ");
         let days = edition.days.as_ref().filter(|d| !d.days.is_empty()).map(|d| DaysView {
@@ -295,7 +294,7 @@ impl EmailView {
             series,
             number,
             date: labels.date(edition.date),
-            region: scope_name(&variant.scope, config, language),
+            region: scope_name(&variant.scope, &settings.network, language),
             greeting: personal.greeting.clone(),
             recipient: RecipientView {
                 name: personal.name.clone(),
@@ -323,14 +322,14 @@ impl EmailView {
 }
 
 /// "Santiago office" for an office's edition, region names for a regional variant.
-fn scope_name(scope: &Scope, config: &Config, language: &Language) -> Option<String> {
+fn scope_name(scope: &Scope, network: &Network, language: &Language) -> Option<String> {
     match scope {
         Scope::All => None,
-        Scope::Office { id, .. } => config.offices.get(id).map(|o| o.name.clone()),
+        Scope::Office { id, .. } => network.offices.get(id).map(|o| o.name.clone()),
         Scope::Regions(regions) => {
             let names: Vec<&str> = regions
                 .iter()
-                .filter_map(|r| config.regions.get(r))
+                .filter_map(|r| network.regions.get(r))
                 .map(|r| r.name_in(language))
                 .collect();
             Some(names.join(", "))
@@ -338,7 +337,7 @@ fn scope_name(scope: &Scope, config: &Config, language: &Language) -> Option<Str
     }
 }
 
-fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
+fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
     let labels = pick.labels;
     let language = &pick.variant.language;
     let label = match &item.label {
@@ -367,7 +366,7 @@ fn item_view(item: &Item, pick: &Pick<'_>, config: &Config) -> ItemView {
             let heading = match (&s.name, &s.language, &s.region) {
                 (Some(name), _, _) => pick.text(name),
                 (None, Some(l), _) => labels.get(&format!("lang_{l}")).to_uppercase(),
-                (None, None, Some(r)) => config
+                (None, None, Some(r)) => network
                     .regions
                     .get(r)
                     .map_or_else(|| r.to_string(), |r| r.name_in(language).to_string()),

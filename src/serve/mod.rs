@@ -25,7 +25,6 @@ use axum::routing::get;
 use axum::Router;
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
 use crate::deliver::unsubscribe::Key;
 use crate::types::{EditionId, Language};
 
@@ -48,24 +47,34 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// What the web service reads: the editions to preview (checked and rendered as `check` and
+/// `build` do), the published archive, the unsubscribe key and the suppression list it
+/// appends to. Built by `config`, read here.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    pub editions_dir: PathBuf,
+    pub edition: crate::edition::EditionSettings,
+    pub render: crate::render::RenderSettings,
+    pub suppression: PathBuf,
+    pub state_dir: PathBuf,
+}
+
 struct App {
-    config: Config,
+    settings: ServeSettings,
     key: Key,
-    editions: PathBuf,
     limiter: governor::DefaultDirectRateLimiter,
 }
 
 type Shared = Arc<App>;
 
 /// Serves until Ctrl-C or SIGTERM. `requests_per_second` bounds the whole service.
-pub fn serve(config: Config, listen: SocketAddr, requests_per_second: u32) -> Result<(), ServeError> {
-    let key = Key::load(&crate::state::StateDir::new(&config.delivery.state_dir)).map_err(ServeError::Key)?;
+pub fn serve(settings: ServeSettings, listen: SocketAddr, requests_per_second: u32) -> Result<(), ServeError> {
+    let key = Key::load(&crate::state::StateDir::new(&settings.state_dir)).map_err(ServeError::Key)?;
     let rate = std::num::NonZeroU32::new(requests_per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
     let app = Arc::new(App {
-        editions: config.root.join("editions"),
         key,
         limiter: governor::RateLimiter::direct(governor::Quota::per_second(rate)),
-        config,
+        settings,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -86,7 +95,7 @@ pub fn serve(config: Config, listen: SocketAddr, requests_per_second: u32) -> Re
 }
 
 fn router(app: Shared) -> Router {
-    let archive = tower_http::services::ServeDir::new(app.config.out_dir.join("archive"));
+    let archive = tower_http::services::ServeDir::new(app.settings.render.out_dir.join("archive"));
     Router::new()
         .route("/", get(|| async { Redirect::permanent("/archive/") }))
         .route("/unsubscribe/{token}", get(confirm_page).post(unsubscribe))
@@ -182,7 +191,7 @@ async fn unsubscribe(State(app): State<Shared>, UrlPath(token): UrlPath<String>,
         tracing::info!("refused an unsubscribe with an invalid token");
         return forbidden();
     };
-    let path = app.config.suppression.clone();
+    let path = app.settings.suppression.clone();
     let reason = match office {
         None => "unsubscribed (one-click)".to_string(),
         Some(office) => format!("unsubscribed (one-click) from the {office} office"),
@@ -206,7 +215,7 @@ async fn unsubscribe(State(app): State<Shared>, UrlPath(token): UrlPath<String>,
 }
 
 async fn preview_list(State(app): State<Shared>) -> Response {
-    let mut ids: Vec<String> = std::fs::read_dir(&app.editions)
+    let mut ids: Vec<String> = std::fs::read_dir(&app.settings.editions_dir)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
@@ -253,8 +262,8 @@ async fn preview_edition(
 
 /// The edition rendered now, with the findings of `check` in a box above it.
 fn preview(app: &App, id: &EditionId, language: Option<Language>) -> Result<String, (StatusCode, String)> {
-    let config = &app.config;
-    let path = app.editions.join(format!("{id}.toml"));
+    let settings = &app.settings;
+    let path = settings.editions_dir.join(format!("{id}.toml"));
     if !path.is_file() {
         return Err((
             StatusCode::NOT_FOUND,
@@ -262,20 +271,20 @@ fn preview(app: &App, id: &EditionId, language: Option<Language>) -> Result<Stri
         ));
     }
     let escape = |t: &str| handlebars::html_escape(t);
-    let report =
-        crate::check::check(&path, config).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, escape(&e.to_string())))?;
+    let report = crate::check::check(&path, &settings.edition, &settings.render)
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, escape(&e.to_string())))?;
     let findings = report.to_string();
     let findings_html = if findings.trim().is_empty() {
         "<p>check: no problems.</p>".to_string()
     } else {
         format!("<div class=\"finding\">{}</div>", escape(&findings))
     };
-    let loaded = crate::edition::load(&path, config);
+    let loaded = crate::edition::load(&path, &settings.edition);
     let (edition, _) = match loaded {
         Ok(loaded) => loaded,
         Err(_) => return Ok(page(&format!("Preview of {id}"), &findings_html)),
     };
-    let templates = crate::render::Templates::load(&config.templates_dir, &config.languages).map_err(|e| {
+    let templates = settings.render.templates().map_err(|e| {
         (
             StatusCode::OK,
             format!("{findings_html}<p>{}</p>", escape(&e.to_string())),
@@ -291,8 +300,8 @@ fn preview(app: &App, id: &EditionId, language: Option<Language>) -> Result<Stri
     let labels = templates
         .labels(&language)
         .map_err(|e| (StatusCode::OK, escape(&e.to_string())))?;
-    let personal = crate::render::Personal::preview(config, &edition, &variant, labels);
-    let rendered = crate::render::render(&edition, &variant, config, &templates, &personal).map_err(|e| {
+    let personal = crate::render::Personal::preview(&settings.render, &edition, &variant, labels);
+    let rendered = crate::render::render(&edition, &variant, &settings.render, &templates, &personal).map_err(|e| {
         (
             StatusCode::OK,
             format!("{findings_html}<p>{}</p>", escape(&e.to_string())),

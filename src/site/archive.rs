@@ -15,9 +15,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{replace_dir, write, write_invites, SiteError};
-use crate::config::Config;
 use crate::edition::Edition;
-use crate::render::{Rendered, Templates};
+use crate::render::{RenderSettings, Rendered, Templates};
 
 /// What the archive knows of one built edition (`archive/<edition>/edition.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,7 +64,7 @@ pub fn write_archive(
     out: &Path,
     edition: &Edition,
     rendered: &[Rendered],
-    config: &Config,
+    settings: &RenderSettings,
     templates: &Templates,
 ) -> Result<PathBuf, SiteError> {
     let archive = out.join("archive");
@@ -105,8 +104,8 @@ pub fn write_archive(
 
     let mut all = manifests(&archive);
     all.sort_by(|a, b| (b.date, &b.id).cmp(&(a.date, &a.id)));
-    write(&archive.join("index.html"), index(&all, config, templates)?)?;
-    write(&archive.join("feed.xml"), feed(&all, config))?;
+    write(&archive.join("index.html"), index(&all, settings, templates)?)?;
+    write(&archive.join("feed.xml"), feed(&all, settings))?;
     Ok(archive.join("index.html"))
 }
 
@@ -145,13 +144,13 @@ pub fn after_body(html: &str, fragment: &str) -> String {
     }
 }
 
-fn index(all: &[Manifest], config: &Config, templates: &Templates) -> Result<String, SiteError> {
-    let main = &config.fallback_language;
+fn index(all: &[Manifest], settings: &RenderSettings, templates: &Templates) -> Result<String, SiteError> {
+    let main = &settings.network.fallback_language;
     let series = all
         .first()
         .map_or_else(|| "Info Flash".to_string(), |m| m.series.clone());
     let mut languages = Vec::new();
-    for language in &config.languages {
+    for language in &settings.network.languages {
         let labels = templates.labels(language)?;
         let editions: Vec<EntryView> = all
             .iter()
@@ -194,9 +193,9 @@ fn capitalised(word: &str) -> String {
 }
 
 /// The Atom feed: one entry per edition variant, newest first.
-fn feed(all: &[Manifest], config: &Config) -> String {
+fn feed(all: &[Manifest], settings: &RenderSettings) -> String {
     use atom_syndication::{Entry, Feed, Link, Text};
-    let links = crate::links::Links::new(&config.base_url);
+    let links = crate::links::Links::new(&settings.base_url);
     let stamp = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().fixed_offset();
     let link = |href: String, rel: &str, lang: Option<&str>| Link {
         href,

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::edition::Edition;
-use crate::render::{message, RenderError, Rendered, Templates};
+use crate::render::{message, RenderError, RenderSettings, Rendered, Templates};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
@@ -124,7 +123,7 @@ pub fn write_build(
     out: &Path,
     edition: &Edition,
     rendered: &[Rendered],
-    config: &Config,
+    settings: &RenderSettings,
     templates: &Templates,
 ) -> Result<Vec<Written>, SiteError> {
     let written = crate::parallel::map(rendered, |r| {
@@ -133,7 +132,7 @@ pub fn write_build(
             write(&dir.join("email.mjml"), &r.mjml)?;
             write(&dir.join("email.html"), &r.html)?;
             write(&dir.join("email.txt"), &r.text)?;
-            let message = message::build(r, edition, config, config.sender.clone())?;
+            let message = message::build(r, edition, settings, settings.sender.clone())?;
             write(&dir.join("message.eml"), message.formatted())?;
             write_invites(dir, r, edition)
         })?;

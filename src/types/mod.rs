@@ -1,12 +1,14 @@
 //! Small value types that carry meaning through the pipeline: [`Language`], [`Region`],
 //! [`EditionId`], [`ItemId`], [`EmailAddress`], [`WebUrl`], and the values that several
-//! stages share: the relay ([`relay`]), a segment [`Filter`], a [`Shard`], a [`Pace`], the hash
+//! stages share: the [`Network`] of languages, regions and offices, the relay ([`relay`]), a
+//! segment [`Filter`], a [`Shard`], a [`Pace`], the hash
 //! of a Message-ID. They import no stage, so every stage can use them without a cycle.
 //!
 //! Each is parsed and validated once, where text enters the program (edition, config, later the
 //! recipient lists); inner code takes these types and never re-checks a string. This module must
 //! not know where the text came from: callers attach file and line to the errors it returns.
 
+pub mod network;
 pub mod relay;
 pub mod segment;
 pub mod shard;
@@ -18,6 +20,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use network::{Network, Office, RegionInfo};
 pub use relay::{Destination, Relay, Security};
 pub use segment::{Field, Filter};
 pub use shard::Shard;

@@ -25,11 +25,22 @@ use serde::Serialize;
 pub use dsn::{parse_dsn, Dsn, Kind, NotABounce, RecipientResult};
 pub use mailbox::read_messages;
 
+/// What an import reads and writes: `[bounces]`, the journals under the state folder (the
+/// offices' too) and the suppression list. Built by `config`, read here.
+#[derive(Debug, Clone)]
+pub struct BounceSettings {
+    /// An address is suppressed once it has soft-bounced in this many distinct editions.
+    pub soft_bounce_editions: u32,
+    pub state_dir: std::path::PathBuf,
+    pub suppression: std::path::PathBuf,
+    pub network: std::sync::Arc<Network>,
+}
+
 use super::suppression::{self, Suppression};
 use super::AudienceError;
-use crate::config::Config;
 use crate::diagnostics::{self, Diagnostic};
 use crate::state::{Journal, Journals, SoftBounceRecord, StateDir, StateError};
+use crate::types::Network;
 use crate::types::{message_id_hash, EditionId, EmailAddress, OfficeId};
 
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +188,7 @@ struct Applied<'d> {
 /// edition, office and address), or a journal has a row for the recipient. Anything else
 /// could be forged by anyone who can send us mail, and is listed as unmatched instead,
 /// unless `accept_unmatched`.
-pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<ImportReport, BounceError> {
+pub fn import(settings: &BounceSettings, path: &Path, options: ImportOptions) -> Result<ImportReport, BounceError> {
     let ImportOptions {
         dry_run,
         accept_unmatched,
@@ -186,7 +197,7 @@ pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<Im
     let mut report = ImportReport {
         path: path.to_path_buf(),
         dry_run,
-        soft_bounce_editions: config.bounces.soft_bounce_editions,
+        soft_bounce_editions: settings.soft_bounce_editions,
         ..ImportReport::default()
     };
     let mut found: Vec<(String, Dsn)> = Vec::new();
@@ -229,9 +240,11 @@ pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<Im
         }
     })?;
 
-    let state = StateDir::new(&config.delivery.state_dir);
+    let state = StateDir::new(&settings.state_dir);
     let journals = Journals::open_existing(&state)?;
-    let offices: Vec<Option<&OfficeId>> = std::iter::once(None).chain(config.offices.keys().map(Some)).collect();
+    let offices: Vec<Option<&OfficeId>> = std::iter::once(None)
+        .chain(settings.network.offices.keys().map(Some))
+        .collect();
     let mut applied = Vec::new();
     for (at, dsn) in &found {
         for recipient in &dsn.recipients {
@@ -262,7 +275,7 @@ pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<Im
         }
     }
 
-    let mut suppressor = Suppressor::new(config, dry_run)?;
+    let mut suppressor = Suppressor::new(&settings.suppression, dry_run)?;
     for a in applied.iter().filter(|a| a.recipient.kind == Kind::Hard) {
         let r = a.recipient;
         let reason = format!("hard bounce {}: {}", r.status, shorten(&r.diagnostic, 120));
@@ -278,7 +291,7 @@ pub fn import(config: &Config, path: &Path, options: ImportOptions) -> Result<Im
 
     let editions = count_soft_bounces(&state, &applied, dry_run, today, &mut report)?;
     for (address, count) in editions {
-        if count >= config.bounces.soft_bounce_editions {
+        if count >= settings.soft_bounce_editions {
             let added = suppressor.add(&address, &format!("soft bounces in {count} editions"), today)?;
             report.soft_suppressed.push(SoftSuppression {
                 address,
@@ -361,17 +374,14 @@ struct Suppressor<'c> {
 }
 
 impl<'c> Suppressor<'c> {
-    fn new(config: &'c Config, dry_run: bool) -> Result<Suppressor<'c>, BounceError> {
+    fn new(path: &'c Path, dry_run: bool) -> Result<Suppressor<'c>, BounceError> {
         let simulated = if dry_run {
             // Unreadable rows are `infoflash lists`' to report; here they only cannot match.
-            Some(Suppression::load(&config.suppression)?.0)
+            Some(Suppression::load(path)?.0)
         } else {
             None
         };
-        Ok(Suppressor {
-            path: &config.suppression,
-            simulated,
-        })
+        Ok(Suppressor { path, simulated })
     }
 
     fn add(&mut self, address: &EmailAddress, reason: &str, date: NaiveDate) -> Result<bool, BounceError> {
