@@ -551,44 +551,47 @@ fn delivery_settings(
         password_file: d.password_file.as_ref().map(|f| root.join(f)),
         suppress_hard_bounces: d.suppress_hard_bounces.unwrap_or(false),
         tls_ca_file: d.tls_ca_file.as_ref().map(|f| root.join(f)),
-        dkim: d.dkim.as_ref().and_then(|k| {
-            let raw = k.get_ref();
-            let ed25519 = match raw.algorithm.as_deref() {
-                None | Some("rsa") => false,
-                Some("ed25519") => true,
-                Some(other) => {
-                    report.error_at(
-                        source,
-                        k.span().start,
-                        format!("DKIM `algorithm` is `rsa` or `ed25519`, not `{other}`"),
-                    );
-                    return None;
-                }
-            };
-            // Both go into every DKIM-Signature header and name a DNS record: DNS characters only.
-            for (field, key) in [(&raw.selector, "selector"), (&raw.domain, "domain")] {
-                let text = field.get_ref();
-                let dns = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
-                if text.is_empty() || !text.chars().all(dns) {
-                    report.error_at(
-                        source,
-                        field.span().start,
-                        format!(
-                            "DKIM `{key}` must be a DNS name (letters, digits, `-`, `.`, `_`), not `{}`",
-                            text.escape_debug()
-                        ),
-                    );
-                    return None;
-                }
-            }
-            Some(Dkim {
-                selector: raw.selector.get_ref().clone(),
-                domain: raw.domain.get_ref().clone(),
-                key_file: root.join(&raw.key_file),
-                ed25519,
-            })
-        }),
+        dkim: d.dkim.as_ref().and_then(|k| dkim_settings(k, root, source, report)),
     }
+}
+
+/// `[delivery.dkim]`, or `None` with an error in `report`.
+fn dkim_settings(k: &Spanned<RawDkim>, root: &Path, source: &Source, report: &mut Report) -> Option<Dkim> {
+    let raw = k.get_ref();
+    let ed25519 = match raw.algorithm.as_deref() {
+        None | Some("rsa") => false,
+        Some("ed25519") => true,
+        Some(other) => {
+            report.error_at(
+                source,
+                k.span().start,
+                format!("DKIM `algorithm` is `rsa` or `ed25519`, not `{other}`"),
+            );
+            return None;
+        }
+    };
+    // Both go into every DKIM-Signature header and name a DNS record: DNS characters only.
+    for (field, key) in [(&raw.selector, "selector"), (&raw.domain, "domain")] {
+        let text = field.get_ref();
+        let dns = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+        if text.is_empty() || !text.chars().all(dns) {
+            report.error_at(
+                source,
+                field.span().start,
+                format!(
+                    "DKIM `{key}` must be a DNS name (letters, digits, `-`, `.`, `_`), not `{}`",
+                    text.escape_debug()
+                ),
+            );
+            return None;
+        }
+    }
+    Some(Dkim {
+        selector: raw.selector.get_ref().clone(),
+        domain: raw.domain.get_ref().clone(),
+        key_file: root.join(&raw.key_file),
+        ed25519,
+    })
 }
 
 /// Every `.csv` in `dir` except the suppression list and the offices' own lists, sorted.
