@@ -55,6 +55,8 @@ struct RawConfig {
     sender: Spanned<String>,
     #[serde(default)]
     reply_to: Option<Spanned<String>>,
+    #[serde(default)]
+    postal_address: Option<Spanned<String>>,
     languages: Spanned<Vec<Spanned<String>>>,
     fallback_language: Spanned<String>,
     #[serde(default)]
@@ -220,7 +222,16 @@ fn mailbox(
 ) -> Option<lettre::message::Mailbox> {
     let text = field.get_ref();
     match text.parse::<lettre::message::Mailbox>() {
-        Ok(m) if !text.chars().any(char::is_control) => Some(m),
+        Ok(m) if !text.chars().any(char::is_control) => {
+            let name = m.name.as_deref().unwrap_or_default();
+            match crate::types::check_header_text(name) {
+                Ok(()) => Some(m),
+                Err(why) => {
+                    report.error_at(source, field.span().start, format!("the name in `{key}` {why}"));
+                    None
+                }
+            }
+        }
         _ => {
             report.error_at(
                 source,
@@ -687,6 +698,18 @@ impl Config {
             .as_ref()
             .map(|r| mailbox(&mut report, &source, r, "reply_to"));
 
+        let postal_address = raw.postal_address.as_ref().and_then(|a| {
+            let text = a.get_ref().trim();
+            if text.is_empty() || text.chars().any(char::is_control) {
+                report.error_at(
+                    &source,
+                    a.span().start,
+                    "`postal_address` must be the sender's address on one line, its parts separated by commas",
+                );
+                return None;
+            }
+            Some(text.to_string())
+        });
         let (languages, fallback_language) =
             language_settings(&raw.languages, &raw.fallback_language, &source, &mut report);
 
@@ -758,6 +781,7 @@ impl Config {
                 base_url,
                 sender,
                 reply_to: reply_to.flatten(),
+                postal_address,
                 out_dir: root.join(raw.out_dir.as_deref().unwrap_or("out")),
                 templates_dir: root.join(raw.templates.as_deref().unwrap_or("templates")),
             },

@@ -275,6 +275,16 @@ impl fmt::Display for Report {
     }
 }
 
+/// The start of a text, at most `max` characters and `…`: enough to recognise a server's
+/// words in a suppression reason (120), a report line (80) or a long value in a message (60).
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -261,3 +261,17 @@ fn the_seeds_two_summer_time_sentences_are_reported_and_nothing_else() {
         "{text}"
     );
 }
+
+#[test]
+fn a_project_without_a_postal_address_is_warned_and_the_sample_shows_its_own() {
+    // The office fixture's settings have no `postal_address`.
+    let out = infoflash(&office_project(), &["check", OFFICE_EDITION]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("infoflash.toml: warning: no `postal_address`: bulk mail must say where its sender is"),
+        "{text}"
+    );
+    let sample = infoflash(&root(), &["check", "editions/2026-01-info-flash-22.toml"]);
+    assert!(!stdout(&sample).contains("postal_address"), "{}", stdout(&sample));
+}

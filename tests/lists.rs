@@ -85,6 +85,37 @@ fn problems(json: &serde_json::Value) -> Vec<String> {
 }
 
 #[test]
+fn refuses_names_that_would_forge_or_break_a_header_with_their_lines() {
+    let long = "N".repeat(infoflash::types::MAX_HEADER_TEXT + 1);
+    let csv = format!(
+        "email,name\n\
+         ok@example.org,{}\n\
+         long@example.org,{long}\n\
+         encoded@example.org,=?utf-8?b?QWRtaW4=?=\n\
+         override@example.org,Ann {rlo}gnp.exe\n\
+         isolate@example.org,Ann {rli}x\n\
+         mark@example.org,فاطمة{rlm}\n",
+        "N".repeat(infoflash::types::MAX_HEADER_TEXT),
+        rlo = '\u{202e}',
+        rli = '\u{2067}',
+        rlm = '\u{200f}',
+    );
+    let dir = project(&[("recipients/main.csv", csv.as_bytes())]);
+    let json = lists_json(dir.path(), &[]);
+    assert_eq!(counts(&json), [6, 2, 4, 0, 0, 0, 2], "{json}");
+    let p = problems(&json).join("\n");
+    for expected in [
+        "main.csv:3: the name `NNNN",
+        "is 201 characters long; it goes into a mail header, where at most 200 fit",
+        "main.csv:4: the name `=?utf-8?b?QWRtaW4=?=` contains `=?…?=`, which mail programs decode",
+        "main.csv:5: the name `Ann \\u{202e}gnp.exe` contains the invisible direction control \\u{202e}",
+        "main.csv:6: the name `Ann \\u{2067}x` contains the invisible direction control",
+    ] {
+        assert!(p.contains(expected), "missing `{expected}` in:\n{p}");
+    }
+}
+
+#[test]
 fn reads_a_spreadsheet_export_with_bom_semicolons_crlf_quotes_and_blank_lines() {
     let csv = "\u{feff}email;name;language;region;school\r\n\
                ana@example.org;\"Pérez; Ana\";es;latin-america-caribbean;\"Liceo \"\"Norte\"\"\"\r\n\

@@ -6,6 +6,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
+use infoflash::types;
 
 const PARSER: &str = r#"
 import email, json, sys
@@ -74,5 +75,109 @@ fn the_preview_message_parses_into_text_then_html_matching_the_build() {
             "{}",
             json["date"]
         );
+    }
+}
+
+/// Runs the independent standards checker (`tests/tools/mail_standards.py`) over `files`:
+/// file → {"problems": [...], "headers": {...}} as Python's `email` package decodes them.
+fn standards(files: &[std::path::PathBuf]) -> serde_json::Map<String, serde_json::Value> {
+    let python = require("python3", "apt-get install -y python3");
+    let out = Command::new(python)
+        .arg(root().join("tests/tools/mail_standards.py"))
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    match serde_json::from_slice(&out.stdout).unwrap() {
+        serde_json::Value::Object(map) => map,
+        other => panic!("{other}"),
+    }
+}
+
+/// Recipients (email, name, language) whose names push the headers: the longest name allowed
+/// in Latin, accented and CJK letters (no space to fold at), quotes and commas, Arabic with a
+/// right-to-left mark, and text that only looks like the start of an encoded word.
+fn edge_recipients() -> Vec<(&'static str, String, &'static str)> {
+    let longest = types::MAX_HEADER_TEXT;
+    vec![
+        ("long.ascii@example.org", "A".repeat(longest), "en"),
+        ("long.accents@example.org", "É".repeat(longest), "fr"),
+        ("long.cjk@example.org", "教".repeat(longest), "en"),
+        (
+            "quotes@example.org",
+            "Dr. \"Quote\", Jr. (the \\ one) <x@evil.test>".into(),
+            "es",
+        ),
+        ("arabic@example.org", "فاطمة الزهراء\u{200f}".into(), "en"),
+        ("almost.encoded@example.org", "Ann =? Lee".into(), "en"),
+    ]
+}
+
+#[test]
+fn every_message_of_every_send_meets_the_mail_standards_by_an_independent_checker() {
+    // The repository's project (team and both offices; en, fr, es) with the edge list, and the
+    // office fixture (en, fr, ar).
+    let sample = copy_project(&root());
+    let national = sample.path().join("recipients/national-coordinators.csv");
+    let mut list = std::fs::read_to_string(&national).unwrap();
+    let columns = list.lines().next().unwrap().matches(',').count();
+    for (email, name, language) in edge_recipients() {
+        // email,name,language then the list's other columns, empty.
+        let name = format!("\"{}\"", name.replace('"', "\"\""));
+        list.push_str(&format!("{email},{name},{language}{}\n", ",".repeat(columns - 2)));
+    }
+    std::fs::write(&national, list).unwrap();
+    let edition = "editions/2026-01-info-flash-22.toml";
+    for extra in [&[][..], &["--office", "bangkok"], &["--office", "santiago"]] {
+        let mut args = vec!["send", edition, "--rate", "100000"];
+        args.extend_from_slice(extra);
+        let out = infoflash(sample.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let office = copy_project(&office_project());
+    std::fs::create_dir_all(office.path().join("recipients")).unwrap();
+    std::fs::write(
+        office.path().join("recipients/people.csv"),
+        "email,name,language,region\nsalma@example.org,سلمى,ar,arab-states\nluc@example.org,Luc,fr,africa\nann@example.org,Ann,en,africa\n",
+    )
+    .unwrap();
+    let out = infoflash(office.path(), &["send", OFFICE_EDITION, "--rate", "100000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let mut files = eml_files(&sample.path().join("outbox"));
+    files.extend(eml_files(&office.path().join("outbox")));
+    assert!(files.len() >= 50, "{} messages", files.len());
+    let report = standards(&files);
+    let mut problems = Vec::new();
+    let mut list_ids = std::collections::BTreeSet::new();
+    let mut names = std::collections::BTreeSet::new();
+    for (file, found) in &report {
+        for p in found["problems"].as_array().unwrap() {
+            problems.push(format!("{file}: {}", p.as_str().unwrap()));
+        }
+        list_ids.insert(found["headers"]["list-id"].as_str().unwrap().to_string());
+        // The per-recipient unsubscribe URL is long: it stands on a line of its own, and the
+        // sender's postal address is in the footer.
+        let text = found["text"].as_str().unwrap();
+        let line = text.lines().find(|l| l.contains("/unsubscribe/")).unwrap();
+        assert!(line.starts_with('<') && line.ends_with('>'), "{file}: `{line}`");
+        if file.contains(&sample.path().display().to_string()) {
+            assert!(
+                text.contains("7 place de Fontenoy, 75352 Paris 07 SP, France"),
+                "{file}"
+            );
+        }
+        names.insert(found["headers"]["to name"].as_str().unwrap().to_string());
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The phrase decodes to the series as written, whole, in every language.
+    assert!(
+        list_ids.contains("Info Flash bimensuel de l’ASPnet <info-flash.example.org>"),
+        "{list_ids:#?}"
+    );
+    assert!(list_ids.iter().all(|id| id.matches('<').count() == 1), "{list_ids:#?}");
+    // Names decode to what the list says.
+    for (_, name, _) in edge_recipients() {
+        assert!(names.contains(&name), "{name}: {names:#?}");
     }
 }

@@ -115,12 +115,12 @@ impl Recipient {
         let email: EmailAddress = email.parse()?;
         let mut r = Recipient::new(email);
         if let Some(name) = text("name") {
-            if name.chars().any(char::is_control) {
-                return Err(format!(
-                    "the name `{}` contains a line break or control character",
-                    name.escape_debug()
-                ));
-            }
+            crate::types::check_header_text(name).map_err(|why| {
+                format!(
+                    "the name `{}` {why}",
+                    crate::diagnostics::shorten(name, 60).escape_debug()
+                )
+            })?;
             r.name = Some(name.to_string());
         }
         if let Some(code) = text("language") {

@@ -49,6 +49,14 @@ pub fn check(
         }
     }
     report.extend(findings(&edition, &rendered));
+    if render_settings.postal_address.is_none() {
+        report.at(
+            Severity::Warning,
+            Path::new("infoflash.toml"),
+            None,
+            "no `postal_address`: bulk mail must say where its sender is (CAN-SPAM), and Gmail and Yahoo expect it; add the postal address to the settings",
+        );
+    }
     Ok(report.sorted())
 }
 

@@ -28,16 +28,79 @@ use crate::types::{message_id_hash, EmailAddress};
 const GREETING: &str = "XinfoflashGreeting7f3aX";
 const UNSUBSCRIBE: &str = "XinfoflashUnsubscribe7f3aX";
 
-/// The headers a DKIM signature covers: a forwarder that changes any of them breaks it.
-pub const SIGNED_HEADERS: [&str; 7] = [
+/// The headers a DKIM signature covers: a forwarder that changes any of them breaks it. Each
+/// is named twice ("over-signed", RFC 6376 8.15): the second names an instance that does not
+/// exist, so a second From, Subject or List-Id added on the way, or a Reply-To added to a
+/// message that had none, breaks the signature too.
+pub const SIGNED_HEADERS: [&str; 12] = [
     "From",
+    "Reply-To",
     "To",
     "Subject",
     "Date",
     "Message-ID",
+    "List-Id",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Language",
 ];
+
+/// The signing key in the form lettre takes (PKCS#1 PEM for RSA, the base64 seed for
+/// Ed25519), from the forms keys are usually kept in: what `openssl genpkey` writes (PKCS#8
+/// PEM, RSA or Ed25519, RFC 8410/8463), `openssl genrsa -traditional` (PKCS#1 PEM) or a bare
+/// base64 Ed25519 seed. A PKCS#8 key says its own algorithm; `algorithm` in the settings must
+/// agree with it.
+fn signing_key(text: &str, ed25519_configured: bool) -> Result<(String, bool), String> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::{DecodePrivateKey, ObjectIdentifier, PrivateKeyInfo, SecretDocument};
+    const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+    const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+    let text = text.trim();
+    if !text.starts_with("-----BEGIN PRIVATE KEY-----") {
+        // PKCS#1 RSA, or a bare Ed25519 seed: lettre reads these as they are.
+        return Ok((text.to_string(), ed25519_configured));
+    }
+    let (_, document) = SecretDocument::from_pem(text).map_err(|e| format!("not a PEM private key ({e})"))?;
+    let info: PrivateKeyInfo<'_> = document
+        .decode_msg()
+        .map_err(|e| format!("not a PKCS#8 private key ({e})"))?;
+    let ed25519 = if info.algorithm.oid == ED25519 {
+        true
+    } else if info.algorithm.oid == RSA {
+        false
+    } else {
+        return Err(format!(
+            "a key of algorithm {}; DKIM keys are RSA or Ed25519",
+            info.algorithm.oid
+        ));
+    };
+    if ed25519 != ed25519_configured {
+        let (key, setting) = if ed25519 {
+            ("an Ed25519", "ed25519")
+        } else {
+            ("an RSA", "rsa")
+        };
+        return Err(format!(
+            "{key} key: set `algorithm = \"{setting}\"` under [delivery.dkim]"
+        ));
+    }
+    if ed25519 {
+        // RFC 8410: the private key is an OCTET STRING holding the 32-byte seed.
+        let seed = match info.private_key {
+            [0x04, 0x20, seed @ ..] if seed.len() == 32 => seed,
+            _ => return Err("an Ed25519 key whose seed is not 32 bytes".to_string()),
+        };
+        use base64::Engine as _;
+        return Ok((base64::engine::general_purpose::STANDARD.encode(seed), true));
+    }
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(text).map_err(|e| format!("not an RSA key ({e})"))?;
+    let pem = key
+        .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+        .map_err(|e| format!("cannot be re-encoded ({e})"))?;
+    Ok((pem.to_string(), false))
+}
 
 /// Reads the DKIM key (which, like a password, must be readable by its owner only).
 pub fn dkim_config(settings: &super::settings::Dkim) -> Result<lettre::message::dkim::DkimConfig, String> {
@@ -47,19 +110,22 @@ pub fn dkim_config(settings: &super::settings::Dkim) -> Result<lettre::message::
     let file = &settings.key_file;
     let key = super::secrets::Secret::load("", Some(file))?
         .ok_or_else(|| format!("cannot read the DKIM key {}", file.display()))?;
-    let algorithm = if settings.ed25519 {
+    let (key, ed25519) =
+        signing_key(key.expose(), settings.ed25519).map_err(|e| format!("the DKIM key {} is {e}", file.display()))?;
+    let algorithm = if ed25519 {
         DkimSigningAlgorithm::Ed25519
     } else {
         DkimSigningAlgorithm::Rsa
     };
-    let key = DkimSigningKey::new(key.expose().trim(), algorithm).map_err(|e| {
+    let key = DkimSigningKey::new(&key, algorithm).map_err(|e| {
         format!(
-            "the DKIM key {} cannot be used ({e:?}); RSA keys must be PKCS#1 PEM (openssl genrsa -traditional)",
+            "the DKIM key {} cannot be used ({e:?}): give a PEM private key as `openssl genpkey -algorithm ed25519` or `openssl genpkey -algorithm rsa` writes it",
             file.display()
         )
     })?;
     let headers = SIGNED_HEADERS
         .iter()
+        .flat_map(|h| [h, h])
         .map(|h| HeaderName::new_from_ascii_str(h))
         .collect();
     let relaxed = DkimCanonicalization {
@@ -87,8 +153,31 @@ pub struct Sender<'a> {
 }
 
 impl Sender<'_> {
+    /// The sender's domain as an A-label: it names the Message-ID and the List-Id, which are
+    /// ASCII whatever the domain is written in.
     fn domain(&self) -> String {
-        self.from().email.domain().to_string()
+        let domain = self.from().email.domain().to_string();
+        crate::types::canonical_domain(&domain).unwrap_or(domain)
+    }
+
+    /// `List-Id: Info Flash <info-flash.example.org>` (RFC 2919): the series as a phrase,
+    /// quoted or encoded as a whole by the same encoder as a display name (never an encoded
+    /// word inside quotes), then the office's or the team's list id.
+    fn list_id(&self, series: &str) -> HeaderValue {
+        let domain = self.domain();
+        let id = self.office.map_or_else(
+            || format!("info-flash.{domain}"),
+            |o| format!("{}.info-flash.{domain}", o.id),
+        );
+        let mut encoded = String::new();
+        let name = HeaderName::new_from_ascii_str("List-Id");
+        {
+            let mut w = email_encoding::headers::writer::EmailWriter::new(&mut encoded, "List-Id: ".len(), 0, false);
+            // Writing to a String cannot fail.
+            let _ = email_encoding::headers::quoted_string::encode(series, &mut w);
+        }
+        encoded.push_str(&format!(" <{id}>"));
+        HeaderValue::dangerous_new_pre_encoded(name, format!("{series} <{id}>"), encoded)
     }
 
     pub fn from(&self) -> Mailbox {
@@ -201,7 +290,7 @@ impl BodyTemplate {
                 }
             };
             if qp && !bytes.is_empty() && !out.is_empty() && !out.ends_with(b"\r\n") {
-                out.extend_from_slice(b"=\r\n");
+                soft_break(&mut out);
             }
             out.extend_from_slice(bytes);
         }
@@ -226,6 +315,22 @@ impl BodyTemplate {
             _ => Body::new_with_encoding(out, self.encoding).unwrap_or_else(Body::new),
         }
     }
+}
+
+/// Ends the open quoted-printable line of `out` with a soft line break, first splitting it
+/// when the `=` would make it longer than RFC 2045's 76 characters (the encoder fills a last
+/// line to 76, not knowing that more follows). Never splits an `=XX` escape.
+fn soft_break(out: &mut Vec<u8>) {
+    const MAX: usize = 76;
+    let start = memchr::memrchr(b'\n', out).map_or(0, |i| i + 1);
+    if out.len() - start >= MAX {
+        let mut at = start + MAX - 1;
+        while at > start + 2 && (out[at - 1] == b'=' || out[at - 2] == b'=') {
+            at -= 1;
+        }
+        out.splice(at..at, *b"=\r\n");
+    }
+    out.extend_from_slice(b"=\r\n");
 }
 
 pub fn prepare(
@@ -296,10 +401,6 @@ pub fn message(
     };
     let to = Mailbox::new(recipient.name.clone(), recipient.email.address().clone());
     let domain = sender.domain();
-    let list = sender.office.map_or_else(
-        || format!("info-flash.{domain}"),
-        |o| format!("{}.info-flash.{domain}", o.id),
-    );
     let header = |name: &str, value: String| {
         HeaderName::new_from_ascii(name.to_string())
             .map(|n| HeaderValue::new(n, value))
@@ -311,10 +412,7 @@ pub fn message(
         .subject(format!("{}{}", sender.subject_prefix, prepared.rendered.view.subject))
         .date_now()
         .message_id(Some(message_id.clone()))
-        .raw_header(header(
-            "List-Id",
-            format!("\"{}\" <{list}>", prepared.rendered.view.series.replace('"', "'")),
-        )?)
+        .raw_header(sender.list_id(&prepared.rendered.view.series))
         .raw_header(header(
             "List-Unsubscribe",
             format!("<{unsubscribe_url}>, <mailto:unsubscribe@{domain}?subject=unsubscribe>"),
@@ -331,17 +429,55 @@ pub fn message(
     if let Some(reply_to) = reply_to {
         builder = builder.reply_to(reply_to);
     }
-    let mut message = builder
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
-        )
-        .map_err(|e| err(e.to_string()))?;
+    let parts = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html));
+    let mut message = with_signable_content_type(builder, &parts).map_err(|e| err(e.to_string()))?;
     if let Some(dkim) = sender.dkim {
         message.sign(dkim);
     }
-    Ok((message.envelope().clone(), message.formatted(), message_id))
+    let bytes = message.formatted();
+    if let Some(length) = longest_header_line(&bytes).filter(|&l| l > MAX_HEADER_LINE) {
+        // The edges refuse long names and subjects; this is the last guard, for this one
+        // recipient, before a server cuts or refuses the message.
+        return Err(err(format!(
+            "a header line of {length} octets; RFC 5322 allows {MAX_HEADER_LINE}: shorten the recipient's name"
+        )));
+    }
+    Ok((message.envelope().clone(), bytes, message_id))
+}
+
+/// The message with `parts` as its body and their `Content-Type` among the message's own
+/// headers. lettre writes a multipart's `Content-Type` with the part, outside the headers its
+/// DKIM signer hashes, so a signature that names it would not verify; here it is a header of
+/// the message like any other, and the parts, already encoded, are the body.
+fn with_signable_content_type(
+    builder: lettre::message::MessageBuilder,
+    parts: &MultiPart,
+) -> Result<Message, lettre::error::Error> {
+    let formatted = parts.formatted();
+    let body_start = memchr::memmem::find(&formatted, b"\r\n\r\n").map_or(0, |i| i + 4);
+    let mut builder = builder.header(lettre::message::header::MIME_VERSION_1_0);
+    if let Some(content_type) = parts.headers().get::<ContentType>() {
+        builder = builder.header(content_type);
+    }
+    // Every part is quoted-printable, base64 or short-lined ASCII: the whole is 7bit.
+    builder.body(Body::dangerous_pre_encoded(
+        formatted[body_start..].to_vec(),
+        ContentTransferEncoding::SevenBit,
+    ))
+}
+
+/// RFC 5322 2.1.1: no line longer than this, without its CRLF.
+const MAX_HEADER_LINE: usize = 998;
+
+/// The longest line of a message's header block, without its CRLF.
+fn longest_header_line(message: &[u8]) -> Option<usize> {
+    let end = memchr::memmem::find(message, b"\r\n\r\n").unwrap_or(message.len());
+    message[..end]
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).len())
+        .max()
 }
 
 #[cfg(test)]
@@ -378,6 +514,26 @@ mod tests {
             String::from_utf8_lossy(body.as_ref()).lines().all(|l| l.len() <= 76),
             "quoted-printable lines are at most 76 characters"
         );
+    }
+
+    #[test]
+    fn quoted_printable_lines_stay_within_76_characters_wherever_a_personal_part_falls() {
+        // A personal part after a line the encoder filled to 76 (with escapes at every offset
+        // near the end) once made a 77-character line.
+        for filler in 60..80 {
+            for tail in ["", "é", "=", "éé", "a=b"] {
+                let text = format!(
+                    "{}{tail}{UNSUBSCRIBE}{}{tail}{GREETING}x",
+                    "a".repeat(filler),
+                    "ü".repeat(filler / 3)
+                );
+                let template = BodyTemplate::new(&text);
+                let body = template.body(fill);
+                let raw = String::from_utf8_lossy(body.as_ref()).into_owned();
+                assert!(raw.lines().all(|l| l.len() <= 76), "{filler} {tail:?}:\n{raw}");
+                assert_eq!(decoded(&body), fill(&text));
+            }
+        }
     }
 
     #[test]

@@ -222,22 +222,30 @@ impl Loader<'_> {
 
     /// A text that must stay on one line because it goes into `place` (a message header, say):
     /// a line break or control character there would break it, or start a header of its own.
+    /// A text that goes into a header (`place`): [`crate::types::check_header_text`].
     fn one_line(&mut self, value: &S<String>, key: &str, place: &str) -> String {
         let text = value.get_ref();
         // The invisible ones are reported for every field already (`forbidden_controls`).
-        if text
-            .chars()
-            .any(|c| c.is_control() && !crate::types::is_forbidden_control(c))
-        {
-            self.error(
-                value.span().start,
-                format!(
-                    "`{key}` contains a line break or control character (`{}`); it goes into {place}: write it on one line",
-                    text.escape_debug()
-                ),
-            );
+        if !text.chars().any(crate::types::is_forbidden_control) {
+            if let Err(why) = crate::types::check_header_text(text) {
+                self.error(value.span().start, format!("`{key}` {why} (it goes into {place})"));
+            }
         }
         text.clone()
+    }
+
+    /// The series names the mailing list in every List-Id (`Info Flash <info-flash.…>`):
+    /// angle brackets in it would let a careless reader of the header take another list id
+    /// for ours.
+    fn series(&mut self, value: &S<String>) -> String {
+        let text = self.one_line(value, "series", "the Subject and List-Id of every message");
+        if text.contains(['<', '>']) {
+            self.error(
+                value.span().start,
+                "`series` contains `<` or `>`, which would read as another list id in the List-Id header: remove them",
+            );
+        }
+        text
     }
 
     fn url(&mut self, value: &S<String>) -> Option<WebUrl> {
@@ -371,7 +379,7 @@ impl Loader<'_> {
             ],
         );
         let translations = self.translations(&e.translations);
-        let mut series = Localized::new(self.one_line(&e.series, "series", "the Subject and List-Id of every message"));
+        let mut series = Localized::new(self.series(&e.series));
         let mut subject = e
             .subject
             .as_ref()
@@ -379,7 +387,7 @@ impl Loader<'_> {
         let mut intro = e.intro.as_ref().map(|i| Localized::new(self.markdown(i)));
         for (l, t) in translations {
             if let Some(s) = &t.series {
-                let s = self.one_line(s, "series", "the Subject and List-Id of every message");
+                let s = self.series(s);
                 series.translations.insert(l.clone(), s);
             }
             if let Some(s) = &t.subject {

@@ -41,6 +41,8 @@ pub struct RenderSettings {
     pub templates_dir: std::path::PathBuf,
     /// Where `build` writes emails, previews and the archive.
     pub out_dir: std::path::PathBuf,
+    /// The sender's postal address, printed in every footer; `check` warns when it is unset.
+    pub postal_address: Option<String>,
 }
 
 impl RenderSettings {

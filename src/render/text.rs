@@ -33,6 +33,13 @@ impl Out {
         }
     }
 
+    /// `Label:` and, on the line below, `<url>`: the per-recipient URLs run past a line of
+    /// their own already, and a label sharing it would push the line further.
+    fn link(&mut self, label: &str, colon: &str, url: &str) {
+        self.para(&format!("{label}{}", colon.trim_end()));
+        self.0.push(format!("<{url}>"));
+    }
+
     fn rule(&mut self, c: char) {
         self.blank();
         self.0.push(c.to_string().repeat(TEXT_WIDTH));
@@ -49,11 +56,7 @@ pub fn render(view: &EmailView) -> String {
         out.para(region);
     }
     out.blank();
-    out.para(&format!(
-        "{}{colon}<{}>",
-        label("view_in_browser"),
-        view.view_online_url
-    ));
+    out.link(&label("view_in_browser"), &colon, &view.view_online_url);
     out.blank();
     out.para(&view.greeting);
     out.rich(&view.intro);
@@ -86,12 +89,12 @@ pub fn render(view: &EmailView) -> String {
 
     out.rule('-');
     out.para(&label("footer_reason"));
-    out.para(&format!(
-        "{}{colon}<{}>",
-        label("view_in_browser"),
-        view.view_online_url
-    ));
-    out.para(&format!("{}{colon}<{}>", label("unsubscribe"), view.unsubscribe_url));
+    if let Some(address) = &view.postal_address {
+        out.para(address);
+    }
+    out.blank();
+    out.link(&label("view_in_browser"), &colon, &view.view_online_url);
+    out.link(&label("unsubscribe"), &colon, &view.unsubscribe_url);
     let mut text = out.0.join("\n");
     text.push('\n');
     text

@@ -41,6 +41,9 @@ pub struct EmailView {
     pub days: Option<DaysView>,
     pub view_online_url: String,
     pub unsubscribe_url: String,
+    /// The sender's postal address, in every footer (CAN-SPAM; Gmail and Yahoo expect a bulk
+    /// sender to be identifiable).
+    pub postal_address: Option<String>,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -305,6 +308,7 @@ impl EmailView {
             days,
             view_online_url: personal.view_online_url.clone(),
             unsubscribe_url: personal.unsubscribe_url.clone(),
+            postal_address: settings.postal_address.clone(),
             labels: labels.all().clone(),
         }
     }

@@ -33,6 +33,52 @@ pub fn is_forbidden_control(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}' | '\u{fffe}' | '\u{ffff}')
 }
 
+/// The longest name, subject or series, in characters: each goes into a mail header, where a
+/// line may not pass 998 octets (RFC 5322) and clients cut a subject long before that.
+pub const MAX_HEADER_TEXT: usize = 200;
+
+/// The invisible characters that change the direction of the text after them (embeddings,
+/// overrides, isolates). In a subject or a name they can make it read as something else
+/// (U+202E before "moc.knab" shows "bank.com"). The marks U+200E/U+200F/U+061C stay allowed: they only
+/// nudge neutral characters, which Arabic text needs.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The one rule for text that goes into a mail header (a subject, a series, a display name):
+/// one line, no invisible direction controls, nothing a mail program would decode as an
+/// RFC 2047 encoded word (`=?utf-8?b?…?=` shown as other text), at most [`MAX_HEADER_TEXT`]
+/// characters. Applied where such text enters the program, with its file and line.
+pub fn check_header_text(text: &str) -> Result<(), String> {
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "contains a line break or control character ({}), and it goes into a mail header: write it on one line",
+            c.escape_unicode()
+        ));
+    }
+    if let Some(c) = text.chars().find(|&c| is_bidi_control(c)) {
+        return Err(format!(
+            "contains the invisible direction control {}, which can make it read as other text in a mail program: delete it",
+            c.escape_unicode()
+        ));
+    }
+    if let Some(start) = text.find("=?") {
+        if text[start + 2..].contains("?=") {
+            return Err(
+                "contains `=?…?=`, which mail programs decode as an encoded word and show as other text: rewrite it"
+                    .to_string(),
+            );
+        }
+    }
+    let length = text.chars().count();
+    if length > MAX_HEADER_TEXT {
+        return Err(format!(
+            "is {length} characters long; it goes into a mail header, where at most {MAX_HEADER_TEXT} fit: shorten it"
+        ));
+    }
+    Ok(())
+}
+
 /// An ISO 639-1 language code such as `en` or `fr`. Whether a code is *configured* is the
 /// config's business; this type only guarantees the shape.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

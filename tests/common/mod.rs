@@ -78,3 +78,39 @@ pub fn office_project_with_template(name: &str, template: &str) -> tempfile::Tem
     std::fs::write(template_path, template).unwrap();
     project
 }
+
+/// A copy of the project at `src` (settings, editions, recipients, templates, data: what a
+/// project holds in git, not its `out/`, `outbox/` or `state/`), to send or build in.
+pub fn copy_project(src: &Path) -> tempfile::TempDir {
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                copy_dir(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(src.join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
+    for folder in ["editions", "recipients", "templates", "data"] {
+        if src.join(folder).is_dir() {
+            copy_dir(&src.join(folder), &dir.path().join(folder));
+        }
+    }
+    dir
+}
+
+/// The `.eml` files in `dir`, sorted.
+pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+}

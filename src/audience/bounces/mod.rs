@@ -146,15 +146,7 @@ impl ImportReport {
     }
 }
 
-/// The start of a server's words, at most `max` characters and `…`: enough to recognise
-/// them in a suppression reason (120) or a report line (80).
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
-    }
-}
+pub use crate::diagnostics::shorten;
 
 /// How an import runs.
 #[derive(Debug, Clone, Copy)]
