@@ -181,3 +181,93 @@ fn every_message_of_every_send_meets_the_mail_standards_by_an_independent_checke
         assert!(names.contains(&name), "{name}: {names:#?}");
     }
 }
+
+/// One message of each variant the sample's three sends and the office fixture's send write
+/// (team en/fr/es, both offices, and Arabic): every other message differs only in its
+/// recipient.
+fn one_message_per_variant() -> (Vec<tempfile::TempDir>, Vec<std::path::PathBuf>) {
+    let sample = copy_project(&root());
+    for extra in [&[][..], &["--office", "bangkok"], &["--office", "santiago"]] {
+        let mut args = vec!["send", "editions/2026-01-info-flash-22.toml", "--rate", "100000"];
+        args.extend_from_slice(extra);
+        let out = infoflash(sample.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let office = copy_project(&office_project());
+    std::fs::create_dir_all(office.path().join("recipients")).unwrap();
+    std::fs::write(
+        office.path().join("recipients/people.csv"),
+        "email,name,language,region\nsalma@example.org,سلمى,ar,arab-states\nann@example.org,Ann,en,africa\n",
+    )
+    .unwrap();
+    let out = infoflash(office.path(), &["send", OFFICE_EDITION, "--rate", "100000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut files = eml_files(&sample.path().join("outbox"));
+    files.extend(eml_files(&office.path().join("outbox")));
+    let report = standards(&files);
+    let mut seen = std::collections::BTreeSet::new();
+    let picked = files
+        .into_iter()
+        .filter(|f| {
+            let headers = &report[&f.display().to_string()]["headers"];
+            seen.insert((headers["content-language"].to_string(), headers["list-id"].to_string()))
+        })
+        .collect();
+    (vec![sample, office], picked)
+}
+
+#[test]
+fn spamassassin_scores_every_variant_low_and_finds_nothing_wrong_with_content_or_format() {
+    let spamassassin = require("spamassassin", "apt-get install -y spamassassin");
+    let (_projects, files) = one_message_per_variant();
+    assert!(files.len() >= 6, "{files:?}");
+    // One mbox, one run: SpamAssassin's start-up is most of its time.
+    let mut mbox = Vec::new();
+    for file in &files {
+        mbox.extend_from_slice(b"From infoflash@example.org Thu Jan  1 00:00:00 2026\n");
+        mbox.extend_from_slice(
+            &std::fs::read(file)
+                .unwrap()
+                .into_iter()
+                .filter(|&b| b != b'\r')
+                .collect::<Vec<u8>>(),
+        );
+        mbox.push(b'\n');
+    }
+    let mut child = Command::new(spamassassin)
+        .args(["-L", "-t", "--mbox"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&mbox).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let reports: Vec<&str> = text.split("Content analysis details:").skip(1).collect();
+    assert_eq!(reports.len(), files.len(), "{text}");
+    let rule = regex::Regex::new(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Z0-9_]+)\s").unwrap();
+    for (file, report) in files.iter().zip(&reports) {
+        let score: f64 = report
+            .trim_start()
+            .strip_prefix('(')
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no score in {report}"));
+        // The table of rules: after its `---- ----` rule, up to the first blank line.
+        let fired: Vec<String> = report
+            .lines()
+            .skip_while(|l| !l.starts_with("----"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .filter_map(|l| rule.captures(l))
+            .filter(|c| c[1].parse::<f64>().unwrap() > 0.0)
+            .map(|c| format!("{} {}", &c[1], &c[2]))
+            .collect();
+        assert!(score < 2.0, "{}: {score} points:{report}", file.display());
+        assert!(fired.is_empty(), "{}: rules scored: {fired:?}", file.display());
+    }
+}
