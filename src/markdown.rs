@@ -78,7 +78,8 @@ static SANITISER: std::sync::LazyLock<ammonia::Builder<'static>> = std::sync::La
 pub fn to_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
-    SANITISER.clean(&html).to_string().trim_end().to_string()
+    // A literal backslash as a reference, for mrml (see `render::for_mrml`).
+    SANITISER.clean(&html).to_string().trim_end().replace('\\', "&#92;")
 }
 
 /// Markdown → plain text, wrapped to `width` columns: paragraphs separated by a blank line,

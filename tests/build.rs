@@ -370,3 +370,112 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     all
 }
+
+/// Every attribute value of `html` (and the `<title>`) as a browser reads it, by Python's
+/// `html.parser`, which decodes character references.
+fn attributes(html: &Path) -> Vec<(String, String)> {
+    let python = require("python3", "apt-get install -y python3");
+    const SCRIPT: &str = r#"
+import json, sys
+from html.parser import HTMLParser
+found = []
+class P(HTMLParser):
+    title = False
+    def handle_starttag(self, tag, attrs):
+        self.title = tag == "title"
+        found.extend([n, v or ""] for n, v in attrs)
+    def handle_data(self, data):
+        if self.title:
+            found.append(["<title>", data])
+            self.title = False
+P(convert_charrefs=True).feed(open(sys.argv[1], encoding="utf-8").read())
+print(json.dumps(found))
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", SCRIPT])
+        .arg(html)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn attribute_values_reach_the_reader_exactly_as_written() {
+    // A no-break space (French typography), Arabic harakat (combining marks), a
+    // right-to-left mark, a backslash and quotes: in the subject (which mrml copies into the
+    // aria-label), an image's alt text and a Markdown link's title.
+    let subject = "Info Flash\u{a0}: «\u{a0}C:\\dossiers\u{a0}» \"guillemets\" مَدْرَسَة\u{200f}";
+    let alt = "Élèves\u{a0}: مَدْرَسَة \\ \"x\"";
+    let title = "t\u{a0}\\ \"q\" مَ";
+    // Markdown escapes `\` and `"` inside a link title and the alt text takes `\` literally
+    // only when escaped: write both as Markdown source.
+    let markdown_escaped = |t: &str| t.replace('\\', "\\\\").replace('"', "\\\"");
+    let body = format!(
+        "![{}](https://example.org/i.png \"{}\")\n\n[lien](https://example.org/ \"{}\")\n",
+        markdown_escaped(alt),
+        markdown_escaped(title),
+        markdown_escaped(title)
+    );
+    let toml = |t: &str| {
+        format!(
+            "\"{}\"",
+            t.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+        )
+    };
+    let edition = format!(
+        "[edition]\nseries = \"Info Flash\"\nnumber = 1\ndate = 2026-01-13\nlanguage = \"fr\"\ntime_zone = \"Europe/Paris\"\nsubject = {}\n\n\
+         [[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"Titre\"\nbody = {}\n",
+        toml(subject),
+        toml(&body)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::write(dir.path().join("editions/2026-01-info-flash-1.toml"), edition).unwrap();
+    let out = build_into(dir.path(), &["editions/2026-01-info-flash-1.toml"]);
+    let html = out.path().join("2026-01-info-flash-1/fr/email.html");
+    let raw = read(&html);
+    assert!(!raw.contains("\\u{"), "a Rust escape reached the HTML");
+    let found = attributes(&html);
+    let value = |name: &str| -> Vec<&str> {
+        found
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    assert!(value("aria-label").contains(&subject), "{:?}", value("aria-label"));
+    assert!(value("<title>").contains(&subject), "{:?}", value("<title>"));
+    assert!(value("alt").contains(&alt), "{:?}", value("alt"));
+    assert!(value("title").contains(&title), "{:?}", value("title"));
+    for (name, v) in &found {
+        assert!(
+            !v.contains("\\\\") && !v.contains("\\\"") && !v.contains("\\u{"),
+            "{name}={v:?}"
+        );
+    }
+}
+
+#[test]
+fn column_and_image_widths_follow_the_sections_padding_as_the_official_compiler_does() {
+    // The days section has `padding="0 24px 16px"`: 592 px inside, 35 % and 65 % of it.
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml"]);
+    let html = read(&out.path().join("2026-01-info-flash-22/en/email.html"));
+    let images: Vec<&str> = html
+        .match_indices("<img")
+        .map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()])
+        .collect();
+    assert!(!images.is_empty());
+    for img in &images {
+        let width = img.split("width=\"").nth(1).map(|w| &w[..w.find('"').unwrap()]);
+        if let Some(width) = width {
+            assert!(width.parse::<u32>().is_ok(), "a whole number of pixels: {img}");
+            assert!(width != "224", "the padding was ignored: {img}");
+        }
+    }
+    assert!(html.contains("width=\"207\""), "35 % of 592 px");
+    assert!(
+        !html.contains("width:224px") && !html.contains("width:416px"),
+        "Outlook cells ignore the padding"
+    );
+}

@@ -310,6 +310,50 @@ pub fn render_all(
     crate::parallel::map(variants, one)
 }
 
+/// The MJML as mrml needs it to render what the official compiler renders, without changing
+/// its lines (warnings keep their line numbers):
+///
+/// - mrml writes every attribute value with Rust's `{:?}`, which turns a no-break space, a
+///   combining mark (Arabic harakat), a right-to-left mark and the like into `\u{a0}` text
+///   that readers (and screen readers, in the `aria-label` it copies the title into) then
+///   see. As numeric character references they pass through mrml untouched, and mean the
+///   same wherever HTML reads them. (`\` and `"` are escaped where text enters the MJML:
+///   [`templates::escape`] and the Markdown renderer.)
+/// - mrml ignores a whole `padding` whose first value is a unitless `0` when it works out
+///   column and image widths (`padding="0 24px 16px"`), where CSS and the official compiler
+///   read `0` as `0px`.
+pub fn for_mrml(mjml: &str) -> std::borrow::Cow<'_, str> {
+    static PADDING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(\spadding(?:-[a-z]+)?=")([^"]*)""#).unwrap_or_else(|e| panic!("{e}"))
+    });
+    let debug_escaped = |c: char| !c.is_ascii() && c.escape_debug().nth(1).is_some();
+    let mut text = std::borrow::Cow::Borrowed(mjml);
+    if mjml.chars().any(debug_escaped) {
+        let mut out = String::with_capacity(mjml.len() + 64);
+        for c in mjml.chars() {
+            if debug_escaped(c) {
+                out.push_str(&format!("&#x{:X};", u32::from(c)));
+            } else {
+                out.push(c);
+            }
+        }
+        text = std::borrow::Cow::Owned(out);
+    }
+    if PADDING.is_match(&text) {
+        let padded = PADDING.replace_all(&text, |c: &regex::Captures<'_>| {
+            let values: Vec<&str> = c[2]
+                .split_whitespace()
+                .map(|v| if v == "0" { "0px" } else { v })
+                .collect();
+            format!("{}{}\"", &c[1], values.join(" "))
+        });
+        if let std::borrow::Cow::Owned(padded) = padded {
+            text = std::borrow::Cow::Owned(padded);
+        }
+    }
+    text
+}
+
 /// MJML → HTML with mrml, keeping its warnings with their line in the MJML.
 pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWarning>), RenderError> {
     // The edition and the lists refuse control characters that XML forbids at load, with
@@ -330,7 +374,8 @@ pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWa
             overrides: Vec::new(),
         });
     }
-    let parsed = mrml::parse(mjml).map_err(|e| RenderError::Mjml {
+    let prepared = for_mrml(mjml);
+    let parsed = mrml::parse(prepared.as_ref()).map_err(|e| RenderError::Mjml {
         variant: variant.id(),
         stage: "parse",
         message: e.to_string(),
@@ -353,7 +398,20 @@ pub fn mjml_to_html(mjml: &str, variant: &Variant) -> Result<(String, Vec<MjmlWa
             message: e.to_string(),
             overrides: Vec::new(),
         })?;
-    Ok((html, warnings))
+    Ok((integer_sizes(html), warnings))
+}
+
+/// mrml writes an image's `width` attribute as the exact share of its column (`207.2`), which
+/// HTML does not allow there (a whole number of pixels) and some clients then ignore; the
+/// official compiler writes the whole number (`207`).
+fn integer_sizes(html: String) -> String {
+    static SIZE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(\s(?:width|height)=")(\d+)\.\d+""#).unwrap_or_else(|e| panic!("{e}"))
+    });
+    match SIZE.replace_all(&html, "$1$2\"") {
+        std::borrow::Cow::Borrowed(_) => html,
+        std::borrow::Cow::Owned(fixed) => fixed,
+    }
 }
 
 #[cfg(test)]

@@ -77,12 +77,19 @@ impl std::fmt::Debug for Templates {
     }
 }
 
+/// HTML escaping for `{{value}}`, plus the backslash: mrml writes attribute values with
+/// Rust's `{:?}`, which doubles a literal `\\`; as `&#92;` it reaches the reader as one.
+pub fn escape(text: &str) -> String {
+    handlebars::html_escape(text).replace('\\', "&#92;")
+}
+
 impl Templates {
     /// The embedded templates with the project's overrides from `dir` (which need not exist),
     /// and label tables for each of `languages`.
     pub fn load(dir: &Path, languages: &[Language]) -> Result<Templates, RenderError> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
+        registry.register_escape_fn(escape);
         registry.set_dev_mode(false);
         let mut overridden = Vec::new();
         let mut uses_recipient = false;
