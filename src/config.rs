@@ -26,7 +26,7 @@ use crate::diagnostics::{Report, Source};
 use crate::edition::EditionSettings;
 use crate::render::RenderSettings;
 use crate::serve::ServeSettings;
-use crate::types::{Destination, Filter, Language, Network, Office, OfficeId, Pace, Region, RegionInfo};
+use crate::types::{Destination, Filter, Language, Names, Network, Office, OfficeId, Pace, Region, RegionInfo};
 
 /// The settings file shipped in the repository, compiled in so that the binary works anywhere.
 pub const EMBEDDED: &str = include_str!("../infoflash.toml");
@@ -173,6 +173,8 @@ struct RawDkim {
 #[serde(deny_unknown_fields)]
 struct RawOffice {
     name: String,
+    #[serde(default)]
+    translations: BTreeMap<Spanned<String>, String>,
     regions: Vec<Spanned<String>>,
     language: Spanned<String>,
     from: Spanned<String>,
@@ -338,32 +340,49 @@ fn region_settings(
         else {
             continue;
         };
-        let mut translations = BTreeMap::new();
-        for (code, name) in region.translations {
-            match code.get_ref().parse::<Language>() {
-                Ok(l) if languages.contains(&l) => {
-                    translations.insert(l, name);
-                }
-                Ok(l) => report.error_at(
-                    source,
-                    code.span().start,
-                    format!("region `{region_id}` has a name in `{l}`, which is not in `languages`"),
-                ),
-                Err(e) => report.error_at(source, code.span().start, e),
-            }
-        }
-        regions.insert(
-            region_id,
-            RegionInfo {
-                name: region.name,
-                translations,
-            },
+        let names = names(
+            region.name,
+            region.translations,
+            &format!("region `{region_id}`"),
+            languages,
+            source,
+            report,
         );
+        regions.insert(region_id, names);
     }
     if regions.is_empty() {
         report.error_at(source, 0, "no `[regions.<id>]` are defined: define at least one region");
     }
     regions
+}
+
+/// A name and its `translations = { fr = "…" }`, each in a configured language.
+fn names(
+    name: String,
+    translations: BTreeMap<Spanned<String>, String>,
+    what: &str,
+    languages: &[Language],
+    source: &Source,
+    report: &mut Report,
+) -> Names {
+    let mut names = Names {
+        name,
+        translations: BTreeMap::new(),
+    };
+    for (code, translated) in translations {
+        match code.get_ref().parse::<Language>() {
+            Ok(l) if languages.contains(&l) => {
+                names.translations.insert(l, translated);
+            }
+            Ok(l) => report.error_at(
+                source,
+                code.span().start,
+                format!("{what} has a name in `{l}`, which is not in `languages`"),
+            ),
+            Err(e) => report.error_at(source, code.span().start, e),
+        }
+    }
+    names
 }
 
 /// One `[offices.<id>]`, or `None` (its problems reported) when it cannot be used.
@@ -437,12 +456,20 @@ fn office_settings(
             format!("office `{office_id}` needs `lists`: the CSV files of its recipients"),
         );
     }
+    let names = names(
+        o.name.clone(),
+        o.translations.clone(),
+        &format!("office `{office_id}`"),
+        languages,
+        source,
+        report,
+    );
     let (Some(language), Some(from)) = (language, from) else {
         return None;
     };
     Some(Office {
         id: office_id,
-        name: o.name.clone(),
+        names,
         regions: office_regions,
         language,
         from,

@@ -75,17 +75,57 @@ static SANITISER: std::sync::LazyLock<ammonia::Builder<'static>> = std::sync::La
 
 /// Markdown → HTML safe to put in an email: only ammonia's allow-list of tags and attributes
 /// survives, so `<script>`, event handlers and `javascript:` links are removed.
+///
+/// Two changes on the way, so that the HTML part says what the text part says:
+/// - headings go two levels down (`#` is an `h3`): a body sits under its item's `h2`, and a
+///   reader (or a screen reader) of the email never meets a level that skips one;
+/// - a `<style>` or `<script>` tag typed in the Markdown shows as the text it is, and what
+///   follows it stays Markdown: as HTML, ammonia removes those elements with their content,
+///   and an unclosed `<style>` once took the rest of the item (a registration deadline) out of
+///   the HTML part only. (`check` warns about raw HTML.)
 pub fn to_html(markdown: &str) -> String {
+    let markdown = &content_tags_as_text(markdown);
+    let deeper = |level: HeadingLevel| match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    };
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: deeper(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(deeper(level))),
+        other => other,
+    });
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    pulldown_cmark::html::push_html(&mut html, events);
     // A literal backslash as a reference, for mrml (see `render::for_mrml`).
     SANITISER.clean(&html).to_string().trim_end().replace('\\', "&#92;")
+}
+
+/// The Markdown with every `<style>` and `<script>` tag written as text (`&lt;style>`): HTML
+/// drops those elements with everything inside, and Markdown reads everything after an
+/// unclosed one as part of it, so one stray tag could hide the rest of an item.
+fn content_tags_as_text(markdown: &str) -> std::borrow::Cow<'_, str> {
+    static CONTENT_TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)<(/?\s*(?:script|style)\b)").unwrap_or_else(|e| panic!("{e}"))
+    });
+    CONTENT_TAG.replace_all(markdown, "&lt;$1")
 }
 
 /// Markdown → plain text, wrapped to `width` columns: paragraphs separated by a blank line,
 /// bullets as `- ` (nested ones indented), numbered lists as `1. `, links as `text <url>`.
 pub fn to_text(markdown: &str, width: usize) -> String {
-    TextWriter::new(width).write(markdown)
+    TextWriter::new(width).write(&content_tags_as_text(markdown))
 }
 
 struct ListState {
@@ -255,6 +295,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stray_style_or_script_tag_never_takes_the_text_after_it() {
+        for md in [
+            "Register now.\n\n<style>\n\nDeadline: **20 January**.",
+            "Register <style>now. Deadline: **20 January**.",
+            "Register <SCRIPT type=x>now.</script> Deadline: **20 January**.",
+        ] {
+            let html = to_html(md);
+            assert!(
+                html.contains("Deadline: <strong>20 January</strong>"),
+                "{md:?} → {html}"
+            );
+            let lower = html.to_lowercase();
+            assert!(!lower.contains("<style") && !lower.contains("<script"), "{html}");
+            assert!(
+                lower.contains("&lt;style") || lower.contains("&lt;script"),
+                "shown as text: {html}"
+            );
+            assert!(to_text(md, 78).contains("20 January"));
+        }
+    }
+
+    #[test]
+    fn headings_sit_two_levels_below_so_they_never_skip_the_items_h2() {
+        let html = to_html("# One\n\n## Two\n\n### Three\n\n#### Four");
+        assert_eq!(html.matches("<h3>").count(), 1, "{html}");
+        assert_eq!(html.matches("<h4>").count(), 1, "{html}");
+        assert_eq!(html.matches("<h5>").count(), 1, "{html}");
+        assert_eq!(html.matches("<h6>").count(), 1, "{html}");
+        assert!(!html.contains("<h1>") && !html.contains("<h2>"), "{html}");
+    }
+
+    #[test]
     fn finds_links_and_images_with_their_offsets() {
         let md = "See [the form](https://a.org/f).\n\n![](https://a.org/i.png)";
         let scan = scan(md);
@@ -269,9 +341,11 @@ mod tests {
     #[test]
     fn removes_scripts_and_event_handlers_from_html() {
         let html = to_html("Hi <script>alert(1)</script> <b onclick=\"x()\">there</b> [x](javascript:alert(1))");
-        assert!(!html.contains("script"), "{html}");
+        // The script tag shows as the text it is; nothing runs.
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
         assert!(!html.contains("onclick"), "{html}");
-        assert!(!html.contains("javascript"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
         assert!(html.contains("<b>there</b>"), "{html}");
     }
 

@@ -31,8 +31,25 @@ document.getElementById('email').addEventListener('load', function () {
     return { text: h.textContent, width: r.width, height: r.height, left: r.left, right: r.right,
              shown: s.visibility !== 'hidden' && s.display !== 'none' && parseFloat(s.opacity) > 0 };
   });
+  // Every block holding text, by its computed direction.
+  var directions = {};
+  Array.prototype.forEach.call(d.body.querySelectorAll('p,li,h1,h2,h3,h4,h5,h6,td,div,span,a,strong'), function (e) {
+    var own = Array.prototype.some.call(e.childNodes, function (n) { return n.nodeType === 3 && n.textContent.trim(); });
+    if (!own) return;
+    var dir = w.getComputedStyle(e).direction;
+    (directions[dir] = directions[dir] || []).push(e.textContent.trim().slice(0, 40));
+  });
+  // Where the start and the end of the first time range ("09:00–12:00") are drawn.
+  var range = null, walker = d.createTreeWalker(d.body, NodeFilter.SHOW_TEXT), node;
+  while (!range && (node = walker.nextNode())) {
+    var m = /(\d\d:\d\d)\u2013(\d\d:\d\d)/.exec(node.textContent);
+    if (!m) continue;
+    var at = function (offset, length) { var r = d.createRange(); r.setStart(node, offset); r.setEnd(node, offset + length); return r.getBoundingClientRect().left; };
+    range = { text: m[0], start: at(m.index, 5), end: at(m.index + 6, 5) };
+  }
   var result = { innerWidth: w.innerWidth, scrollWidth: d.documentElement.scrollWidth,
-                 bodyScrollWidth: d.body.scrollWidth, height: d.documentElement.scrollHeight, titles: titles };
+                 bodyScrollWidth: d.body.scrollWidth, height: d.documentElement.scrollHeight, titles: titles,
+                 directions: directions, range: range };
   frame.style.height = result.height + 'px';
   document.getElementById('result').textContent = JSON.stringify(result);
 });
@@ -109,7 +126,9 @@ fn measure(email: &Path, width: u32, work: &Path, name: &str) -> serde_json::Val
     result
 }
 
-fn check_layout(email: &Path, expected_titles: usize, work: &Path, name: &str) {
+/// Checks the layout at a phone's and a desktop's width; returns the measurements.
+fn check_layout(email: &Path, expected_titles: usize, work: &Path, name: &str) -> Vec<serde_json::Value> {
+    let mut all = Vec::new();
     for width in [375, 640] {
         let r = measure(email, width, work, &format!("{name}-{width}"));
         assert_eq!(
@@ -132,7 +151,9 @@ fn check_layout(email: &Path, expected_titles: usize, work: &Path, name: &str) {
                 && t["right"].as_f64().unwrap() <= width as f64;
             assert!(ok, "{name} at {width} px: title not fully visible: {t}");
         }
+        all.push(r);
     }
+    all
 }
 
 #[test]
@@ -156,7 +177,9 @@ fn the_sample_fits_a_phone_and_a_desktop_with_every_title_visible() {
         let html = std::fs::read_to_string(&email).unwrap();
         let titles = html.matches("class=\"if-item-title\"").count();
         assert!(titles >= 8, "{variant}: only {titles} titles in the HTML");
-        check_layout(&email, titles, &work, &format!("sample-{variant}"));
+        for r in check_layout(&email, titles, &work, &format!("sample-{variant}")) {
+            assert!(r["directions"].get("rtl").is_none(), "{variant}: {}", r["directions"]);
+        }
     }
 }
 
@@ -181,7 +204,23 @@ fn an_arabic_variant_fits_a_phone_right_to_left() {
     assert!(run.status.success(), "{}", stderr(&run));
     let email = out.join("2026-02-office-flash-3/ar/email.html");
     // Three items, and the upcoming international days computed for the weeks after 10 February.
-    check_layout(&email, 4, &work, "office-ar");
+    for r in check_layout(&email, 4, &work, "office-ar") {
+        // Every block of text reads from the right: sections and columns too (mrml writes
+        // `direction:ltr` on each unless told otherwise).
+        let ltr = &r["directions"]["ltr"];
+        assert!(ltr.is_null(), "blocks laid out left to right: {ltr}");
+        assert!(
+            r["directions"]["rtl"].as_array().is_some_and(|b| b.len() > 20),
+            "{}",
+            r["directions"]
+        );
+        // A session's time range in reading order: its start is drawn right of its end.
+        let range = &r["range"];
+        assert!(
+            range["start"].as_f64().unwrap() > range["end"].as_f64().unwrap(),
+            "{range}"
+        );
+    }
 }
 
 /// The measurement itself must be able to fail: an item template that forces a 900 px wide

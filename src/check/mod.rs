@@ -49,6 +49,7 @@ pub fn check(
         }
     }
     report.extend(findings(&edition, &rendered));
+    cities(&edition, &templates, &mut report);
     if render_settings.postal_address.is_none() {
         report.at(
             Severity::Warning,
@@ -83,6 +84,31 @@ pub fn render_problem(error: &RenderError, edition_path: &Path) -> Diagnostic {
 }
 
 /// The rules that look at the whole edition and at its rendered variants.
+/// A session's time shows its city in the reader's language ("(Santiago du Chili)"): a zone
+/// a label table does not name shows its IANA city instead, which the editor should know.
+fn cities(edition: &Edition, templates: &render::Templates, report: &mut Report) {
+    for session in edition.items.iter().flat_map(|i| &i.sessions) {
+        for language in &edition.languages {
+            let Ok(labels) = templates.labels(language) else {
+                continue;
+            };
+            if session.start.is_some() && labels.city_name(session.time_zone).is_none() {
+                report.at(
+                    Severity::Warning,
+                    &edition.path,
+                    Some(session.line),
+                    format!(
+                        "the `{language}` variant names the city of {} as `{}`: add `\"city {}\" = \"…\"` to templates/labels/{language}.toml",
+                        session.time_zone.name(),
+                        crate::calendar::city(session.time_zone),
+                        session.time_zone.name()
+                    ),
+                );
+            }
+        }
+    }
+}
+
 pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
     let mut report = Report::new();
     for language in edition.languages.iter().filter(|l| **l != edition.language) {

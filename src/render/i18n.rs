@@ -42,15 +42,17 @@ impl Labels {
             message: e.message().trim().to_string(),
         })?;
         if let Some(reference) = reference {
+            // City names are a dictionary, not labels: a table may name more or fewer cities
+            // (a missing one shows its IANA name), so only the other keys must match.
             let missing: Vec<_> = reference
                 .map
                 .keys()
-                .filter(|k| !map.contains_key(*k))
+                .filter(|k| !k.starts_with(CITY) && !map.contains_key(*k))
                 .cloned()
                 .collect();
             let extra: Vec<_> = map
                 .keys()
-                .filter(|k| !reference.map.contains_key(*k))
+                .filter(|k| !k.starts_with(CITY) && !reference.map.contains_key(*k))
                 .cloned()
                 .collect();
             if !missing.is_empty() || !extra.is_empty() {
@@ -159,6 +161,44 @@ impl Labels {
     pub fn number(&self, number: u32) -> String {
         self.get("number_format").replace("{number}", &number.to_string())
     }
+
+    /// The city of `zone` in this language ("Santiago du Chili"), if the table names it.
+    pub fn city_name(&self, zone: chrono_tz::Tz) -> Option<&str> {
+        self.map.get(&format!("{CITY}{}", zone.name())).map(String::as_str)
+    }
+
+    /// The city of `zone` for a reader: this language's name for it, else its IANA name's.
+    pub fn city(&self, zone: chrono_tz::Tz) -> String {
+        self.city_name(zone)
+            .map_or_else(|| crate::calendar::city(zone), str::to_string)
+    }
+}
+
+/// The prefix of a city name's key in a label table: `"city Europe/Paris" = "Paris"`.
+const CITY: &str = "city ";
+
+/// The name of the offset a time is given in: the zone's abbreviation where it has one in
+/// common use ("CET", "EAT"), else "UTC+3", "UTC−3" (with a minus sign), "UTC+5:45" — never
+/// the database's bare "-03", which reads as a negative number.
+pub fn zone_label<Tz: chrono::TimeZone>(time: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let abbreviation = time.format("%Z").to_string();
+    if !abbreviation.starts_with(['+', '-']) {
+        return abbreviation;
+    }
+    let seconds = chrono::Offset::fix(time.offset()).local_minus_utc();
+    if seconds == 0 {
+        return "UTC".to_string();
+    }
+    let sign = if seconds < 0 { '\u{2212}' } else { '+' };
+    let (hours, minutes) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
+    if minutes == 0 {
+        format!("UTC{sign}{hours}")
+    } else {
+        format!("UTC{sign}{hours}:{minutes:02}")
+    }
 }
 
 /// The line of a label table where `key` is set, for messages.
@@ -193,6 +233,19 @@ mod tests {
             let labels = table(code);
             assert!(!labels.date(d(2026, 1, 20)).is_empty(), "{code}");
         }
+    }
+
+    #[test]
+    fn a_zone_without_an_abbreviation_reads_as_an_offset_from_utc_with_a_minus_sign() {
+        use chrono::TimeZone;
+        let at = |zone: chrono_tz::Tz, month: u32| zone.with_ymd_and_hms(2026, month, 15, 12, 0, 0).unwrap();
+        assert_eq!(zone_label(&at(chrono_tz::America::Santiago, 1)), "UTC\u{2212}3");
+        assert_eq!(zone_label(&at(chrono_tz::America::Santiago, 7)), "UTC\u{2212}4");
+        assert_eq!(zone_label(&at(chrono_tz::Asia::Kathmandu, 1)), "UTC+5:45");
+        assert_eq!(zone_label(&at(chrono_tz::Asia::Dubai, 1)), "UTC+4");
+        assert_eq!(zone_label(&at(chrono_tz::Europe::Paris, 1)), "CET");
+        assert_eq!(zone_label(&at(chrono_tz::Europe::Paris, 7)), "CEST");
+        assert_eq!(zone_label(&at(chrono_tz::UTC, 1)), "UTC");
     }
 
     #[test]

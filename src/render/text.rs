@@ -95,6 +95,14 @@ pub fn render(view: &EmailView) -> String {
     out.blank();
     out.link(&label("view_in_browser"), &colon, &view.view_online_url);
     out.link(&label("unsubscribe"), &colon, &view.unsubscribe_url);
+    if view.dir == "rtl" {
+        // A mail program sets each plain-text paragraph's direction from its first strong
+        // letter: a line opening with a Latin name, a bullet's number or a URL would be laid
+        // out left to right. A right-to-left mark first makes every line read from the right.
+        for line in out.0.iter_mut().filter(|l| !l.is_empty()) {
+            line.insert(0, '\u{200f}');
+        }
+    }
     let mut text = out.0.join("\n");
     text.push('\n');
     text

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Labels;
 use super::{Personal, RenderSettings, Scope, Variant};
-use crate::calendar::{self, ics};
+use crate::calendar::ics;
 use crate::edition::{Edition, Item, Localized, Markdown, Session};
 use crate::links::Links;
 use crate::markdown;
@@ -190,10 +190,11 @@ impl Pick<'_> {
         match (s.start, s.end) {
             (Some(start), end) => {
                 let mut when = format!(
-                    "{date}, {} {} ({})",
+                    "{date}{}{} {} ({})",
+                    self.labels.get("comma"),
                     span(start, end),
-                    start.format("%Z"),
-                    calendar::city(s.time_zone)
+                    super::i18n::zone_label(&start),
+                    self.labels.city(s.time_zone)
                 );
                 let office = self
                     .office_zone
@@ -208,12 +209,16 @@ impl Pick<'_> {
                         .labels
                         .get("local_time")
                         .replace("{time}", &time)
-                        .replace("{city}", &calendar::city(zone));
+                        .replace("{city}", &self.labels.city(zone));
                     when = format!("{when} {local}");
                 }
                 when
             }
-            (None, _) => format!("{date}, {}", self.labels.get("time_to_be_announced")),
+            (None, _) => format!(
+                "{date}{}{}",
+                self.labels.get("comma"),
+                self.labels.get("time_to_be_announced")
+            ),
         }
     }
 
@@ -329,7 +334,7 @@ impl EmailView {
 fn scope_name(scope: &Scope, network: &Network, language: &Language) -> Option<String> {
     match scope {
         Scope::All => None,
-        Scope::Office { id, .. } => network.offices.get(id).map(|o| o.name.clone()),
+        Scope::Office { id, .. } => network.offices.get(id).map(|o| o.names.name_in(language).to_string()),
         Scope::Regions(regions) => {
             let names: Vec<&str> = regions
                 .iter()

@@ -20,7 +20,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use network::{Network, Office, RegionInfo};
+pub use network::{Names, Network, Office, RegionInfo};
 pub use relay::{Destination, Relay, Security};
 pub use segment::{Field, Filter};
 pub use shard::Shard;

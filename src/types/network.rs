@@ -11,24 +11,28 @@ use std::path::PathBuf;
 
 use super::{Filter, Language, OfficeId, Region};
 
-/// A configured region: its display name in the main language and in others.
+/// A display name in the main language and in others, for a region or an office.
 #[derive(Debug, Clone)]
-pub struct RegionInfo {
+pub struct Names {
     pub name: String,
     pub translations: BTreeMap<Language, String>,
 }
 
-impl RegionInfo {
+impl Names {
     pub fn name_in(&self, language: &Language) -> &str {
         self.translations.get(language).unwrap_or(&self.name)
     }
 }
 
+/// A configured region: its names.
+pub type RegionInfo = Names;
+
 /// A regional office: sends its regions' items, by default in its language, to its own lists.
 #[derive(Debug, Clone)]
 pub struct Office {
     pub id: OfficeId,
-    pub name: String,
+    /// "UNESCO Regional Office in Santiago", and in other languages ("Oficina Regional…").
+    pub names: Names,
     pub regions: Vec<Region>,
     pub language: Language,
     pub from: lettre::message::Mailbox,
