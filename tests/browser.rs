@@ -429,3 +429,55 @@ fn a_reader_browses_the_archive_and_unsubscribes_with_the_button() {
         list()
     );
 }
+
+#[test]
+fn a_reader_of_an_office_stops_that_offices_mail_then_all_mail_with_the_buttons() {
+    let dir = common::web::scoped_project();
+    let key = "the browser test's key, 32 bytes+";
+    let service = common::web::Service::start(dir.path(), Some(key));
+    let mut browser = Browser::launch();
+    let today = chrono::Utc::now().date_naive();
+    let signer = infoflash::deliver::unsubscribe::Key::from_bytes(key.as_bytes());
+    let santiago = "santiago".parse().unwrap();
+    let ann = "ann@example.org".parse().unwrap();
+    let spanish = "es".parse().unwrap();
+    let token = signer.token_in(Some(&santiago), &spanish, &ann, today);
+    let url = format!("{}/unsubscribe/{token}", service.base);
+    let audience = |office| common::web::audience(dir.path(), office);
+
+    // The office's button: Santiago stops, the international team and Bangkok go on.
+    browser.open(&url);
+    browser.screenshot("unsubscribe-office-confirm");
+    assert_eq!(browser.eval("document.documentElement.lang"), "es");
+    assert_eq!(browser.eval("document.querySelectorAll('form button').length"), 2);
+    assert_eq!(audience(Some("santiago")), (0, 2), "opening the page unsubscribed");
+    browser.click("button.office");
+    browser.screenshot("unsubscribe-office-done");
+    let text = browser.eval("document.body.innerText");
+    assert!(
+        text.as_str().unwrap().contains("UNESCO Regional Office in Santiago"),
+        "{text}"
+    );
+    assert_eq!(audience(Some("santiago")), (1, 1));
+    assert_eq!(audience(None), (0, 2));
+    assert_eq!(audience(Some("bangkok")), (0, 1));
+
+    // Back on the page, the other button stops all Info Flash mail.
+    browser.open(&url);
+    browser.click("button.all");
+    browser.screenshot("unsubscribe-all-done");
+    assert_eq!(audience(None), (1, 1));
+    assert_eq!(audience(Some("bangkok")), (1, 0));
+    assert_eq!(audience(Some("santiago")), (1, 1));
+
+    // An Arabic reader's page is written right to left.
+    let arabic = signer.token_in(
+        Some(&santiago),
+        &"ar".parse().unwrap(),
+        &"bob@example.org".parse().unwrap(),
+        today,
+    );
+    browser.open(&format!("{}/unsubscribe/{arabic}", service.base));
+    browser.screenshot("unsubscribe-ar");
+    assert_eq!(browser.eval("getComputedStyle(document.body).direction"), "rtl");
+}

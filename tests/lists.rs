@@ -172,6 +172,7 @@ fn a_name_with_a_line_break_never_reaches_a_header() {
         filters: vec![],
         suppression: &suppression,
         shard: None,
+        sender: None,
     };
     let mut delivered = Vec::new();
     let counts = audience::scan(&config.network, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
@@ -364,6 +365,7 @@ fn no_suppressed_address_gets_through_for_any_office_or_segment() {
                 filters,
                 suppression: &suppression,
                 shard: None,
+                sender: None,
             };
             audience::scan(
                 &config.network,

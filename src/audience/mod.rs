@@ -177,6 +177,9 @@ pub struct Selection<'a> {
     pub suppression: &'a Suppression,
     /// Only this shard of the audience (`send --shard K/N`).
     pub shard: Option<crate::types::Shard>,
+    /// Who sends (`None`: the international team): entries of the suppression list scoped to
+    /// another office do not apply.
+    pub sender: Option<crate::types::OfficeId>,
 }
 
 impl<'a> Selection<'a> {
@@ -203,6 +206,7 @@ impl<'a> Selection<'a> {
             filters: all,
             suppression,
             shard,
+            sender: office.map(|o| o.id.clone()),
         }
     }
 }
@@ -301,7 +305,10 @@ pub fn scan(
                 counts.excluded += 1;
                 continue;
             }
-            if selection.suppression.contains(&recipient.email) {
+            if selection
+                .suppression
+                .suppresses(&recipient.email, selection.sender.as_ref())
+            {
                 counts.suppressed += 1;
                 continue;
             }
@@ -495,7 +502,7 @@ mod tests {
                     paths.push(path);
                 }
                 let suppression = Suppression::default();
-                let selection = Selection { lists: paths, filters: vec![], suppression: &suppression, shard: None };
+                let selection = Selection { lists: paths, filters: vec![], suppression: &suppression, shard: None, sender: None };
                 let mut problems = Vec::new();
                 let mut delivered = Vec::new();
                 let counts = scan(&config.audience.network, &selection, |p| problems.push(p.clone()), |r| delivered.push(r.email.to_string()))

@@ -80,7 +80,13 @@ enum Command {
 pub fn main() -> ExitCode {
     ignore_file_size_signal();
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // A service's log is its record of what it did (each unsubscribe): info by default.
+    let verbose = if matches!(cli.command, Command::Serve(_)) {
+        cli.verbose.max(1)
+    } else {
+        cli.verbose
+    };
+    init_logging(verbose);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -226,7 +226,9 @@ pub fn send(
                 }
                 match journals.status_of(&key, &recipient.email) {
                     Ok(Some(done)) if done.is_done() => summary.skipped += 1,
-                    Ok(_) if live.contains(&recipient.email) => summary.suppressed_meanwhile += 1,
+                    Ok(_) if live.suppresses(&recipient.email, office.map(|o| &o.id)) => {
+                        summary.suppressed_meanwhile += 1
+                    }
                     Ok(_) => {
                         *summary
                             .per_variant

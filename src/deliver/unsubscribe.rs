@@ -1,7 +1,8 @@
 //! One-click unsubscribe tokens: `List-Unsubscribe` links carry the recipient's address, the
-//! sending office and the day they were issued, signed with HMAC-SHA256, so the unsubscribe
-//! service can act on a click without a database, and a forged, altered or expired token is
-//! refused.
+//! sending office, the day they were issued and (version 3) the language of the variant the
+//! recipient got, signed with HMAC-SHA256, so the unsubscribe service can act on a click
+//! without a database, answer in the reader's language, and refuse a forged, altered or
+//! expired token. Version 2 tokens (no language) stay valid until they expire.
 //!
 //! The key comes from the `INFOFLASH_UNSUBSCRIBE_KEY` environment variable; without it one is
 //! generated once into `state/unsubscribe.key` (mode 0600) so that the main job works out of
@@ -14,7 +15,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::state::StateDir;
-use crate::types::{EmailAddress, OfficeId};
+use crate::types::{EmailAddress, Language, OfficeId};
 
 pub const KEY_ENV: &str = "INFOFLASH_UNSUBSCRIBE_KEY";
 
@@ -50,6 +51,14 @@ impl Key {
         state.unsubscribe_key().map(Key)
     }
 
+    /// What stands for `address` in logs: a keyed hash (12 hex digits), the same for every
+    /// spelling of the address, which nobody without the key can match to an address by
+    /// hashing a list of them.
+    pub fn pseudonym(&self, address: &EmailAddress) -> String {
+        let mac = self.mac(format!("log\n{}", address.key()).as_bytes());
+        mac.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+
     fn mac(&self, payload: &[u8]) -> Vec<u8> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
@@ -57,10 +66,31 @@ impl Key {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// A token for `address` sent by `office` (`None`: the international team) on `issued`.
+    /// A token for `address` sent by `office` (`None`: the international team) on `issued`,
+    /// without a language (version 2): the page it leads to guesses the reader's language.
     pub fn token(&self, office: Option<&OfficeId>, address: &EmailAddress, issued: NaiveDate) -> String {
         let office = office.map_or("", OfficeId::as_str);
-        let payload = format!("2\n{}\n{office}\n{}", issued.format("%Y-%m-%d"), address.key());
+        self.sign(format!("2\n{}\n{office}\n{}", issued.format("%Y-%m-%d"), address.key()))
+    }
+
+    /// A token for `address` sent by `office` on `issued` in a variant in `language`
+    /// (version 3): the unsubscribe pages are shown in that language.
+    pub fn token_in(
+        &self,
+        office: Option<&OfficeId>,
+        language: &Language,
+        address: &EmailAddress,
+        issued: NaiveDate,
+    ) -> String {
+        let office = office.map_or("", OfficeId::as_str);
+        self.sign(format!(
+            "3\n{}\n{office}\n{language}\n{}",
+            issued.format("%Y-%m-%d"),
+            address.key()
+        ))
+    }
+
+    fn sign(&self, payload: String) -> String {
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&payload),
@@ -68,12 +98,13 @@ impl Key {
         )
     }
 
-    /// The office and address a token was made for, if it is genuine and was issued no more
-    /// than [`MAX_AGE_DAYS`] before `today` (an old link in an archived mail stops working
-    /// rather than acting for ever).
-    /// What the token names is parsed here, once: an office id and one mailbox (a token can
-    /// never name a wildcard or a whole domain, since they do not parse as an address).
-    pub fn verify(&self, token: &str, today: NaiveDate) -> Option<(Option<OfficeId>, EmailAddress)> {
+    /// What a token was made for, if it is genuine and was issued no more than
+    /// [`MAX_AGE_DAYS`] before `today` (an old link in an archived mail stops working rather
+    /// than acting for ever).
+    /// What the token names is parsed here, once: an office id, a language and one mailbox (a
+    /// token can never name a wildcard or a whole domain, since they do not parse as an
+    /// address).
+    pub fn verify(&self, token: &str, today: NaiveDate) -> Option<Unsubscriber> {
         let (payload, signature) = token.split_once('.')?;
         let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
@@ -81,8 +112,13 @@ impl Key {
         mac.update(&payload);
         mac.verify_slice(&signature).ok()?;
         let text = String::from_utf8(payload).ok()?;
-        let mut parts = text.splitn(4, '\n');
-        (parts.next()? == "2").then_some(())?;
+        let version = text.split('\n').next()?;
+        let mut parts = match version {
+            "2" => text.splitn(4, '\n'),
+            "3" => text.splitn(5, '\n'),
+            _ => return None,
+        };
+        parts.next()?;
         let issued = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
         let age = (today - issued).num_days();
         (0..=MAX_AGE_DAYS).contains(&age).then_some(())?;
@@ -90,8 +126,26 @@ impl Key {
             "" => None,
             id => Some(id.parse().ok()?),
         };
-        Some((office, parts.next()?.parse().ok()?))
+        let language = match version {
+            "3" => Some(parts.next()?.parse().ok()?),
+            _ => None,
+        };
+        Some(Unsubscriber {
+            office,
+            language,
+            address: parts.next()?.parse().ok()?,
+        })
     }
+}
+
+/// Whom a genuine token names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscriber {
+    /// The office whose list the message came from; `None`: the international team.
+    pub office: Option<OfficeId>,
+    /// The language of the variant the recipient got; `None` in tokens of version 2.
+    pub language: Option<Language>,
+    pub address: EmailAddress,
 }
 
 #[cfg(test)]
@@ -106,7 +160,11 @@ mod tests {
         let token = key.token(Some(&santiago), &"Ann@Example.org".parse().unwrap(), day);
         assert_eq!(
             key.verify(&token, day),
-            Some((Some(santiago), "ann@example.org".parse().unwrap()))
+            Some(Unsubscriber {
+                office: Some(santiago.clone()),
+                language: None,
+                address: "ann@example.org".parse().unwrap()
+            })
         );
         let (p, s) = token.split_once('.').unwrap();
         let forged = format!(
@@ -127,6 +185,34 @@ mod tests {
         assert!(
             token.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
             "not URL-safe: {token}"
+        );
+    }
+
+    #[test]
+    fn a_token_carries_the_language_and_old_tokens_stay_valid() {
+        let key = Key::from_bytes(b"0123456789abcdef0123456789abcdef");
+        let day = NaiveDate::from_ymd_opt(2026, 1, 13).unwrap();
+        let ann: EmailAddress = "ann@example.org".parse().unwrap();
+        let arabic: Language = "ar".parse().unwrap();
+        let v3 = key.token_in(None, &arabic, &ann, day);
+        let found = key.verify(&v3, day).unwrap();
+        assert_eq!(found.language, Some(arabic));
+        assert_eq!((found.office, found.address), (None, ann.clone()));
+        // A version 2 payload signed as older releases did.
+        let v2 = key.sign(format!("2\n2026-01-13\n\n{}", ann.key()));
+        assert_eq!(v2, key.token(None, &ann, day));
+        assert_eq!(key.verify(&v2, day).unwrap().language, None);
+        // A version 3 payload with a language that does not parse is refused, signed or not.
+        assert_eq!(
+            key.verify(
+                &key.sign("3\n2026-01-13\n\nnot a language\nann@example.org".into()),
+                day
+            ),
+            None
+        );
+        assert_eq!(
+            key.verify(&key.sign("4\n2026-01-13\n\nen\nann@example.org".into()), day),
+            None
         );
     }
 

@@ -1,37 +1,54 @@
-//! `infoflash serve`: the small web service behind the links in every email.
+//! `infoflash serve`: the small web service behind the links in every email, made to sit on
+//! the internet (behind an HTTPS proxy).
 //!
 //! - `/archive/…` serves the archive that `build` writes (`OUT/archive/`): the "view in
-//!   browser" pages, the index, the Atom feed and the calendar files.
-//! - `/unsubscribe/{token}`: `GET` shows a page with a button (mail scanners follow links, so
+//!   browser" pages, the index, the Atom feed and the calendar files ([`archive`]: no
+//!   symbolic link is followed, odd paths are 404s).
+//! - `/unsubscribe/{token}`: `GET` shows a page with buttons (mail scanners follow links, so
 //!   a `GET` never unsubscribes); `POST` with `List-Unsubscribe=One-Click` (RFC 8058, what mail
-//!   providers send, and what the button sends) adds the token's address to the suppression
-//!   list. Tokens are checked with the same key `send` signs them with; a forged, altered or
-//!   expired token gets 403 and changes nothing. No page says whether an address is on a list.
-//! - `/preview/` lists the editions in `editions/` and renders any of them from the file as it
-//!   is now, with `check`'s findings above the email, so an editor sees a saved change on reload.
+//!   providers send, and what the buttons send) adds the token's address to the suppression
+//!   list, for the sending office only or for everyone ([`unsubscribe`]). Tokens are checked
+//!   with the key `send` signs them with; a forged, altered or expired token gets 403 and
+//!   changes nothing. No page says whether an address is on a list.
+//! - `/preview/` (only with `--preview`) renders the editions in `editions/` ([`preview`]).
 //!
-//! Requests are limited in body size and in rate; logs never show an address in clear (a
-//! short hash stands for it); Ctrl-C or SIGTERM stops it after the requests in flight.
+//! Every response carries security headers (a strict `Content-Security-Policy` that forbids
+//! framing, `nosniff`, no referrer; `no-store` on the unsubscribe and preview pages).
+//! Requests are limited in body size, in rate per client and route ([`limit`]) and in time
+//! ([`conn`]: header-read and idle timeouts); logs never show an address in clear (a keyed
+//! hash stands for it); Ctrl-C or SIGTERM stops it after the requests in flight.
 //! It owns HTTP only: rendering, checking and the suppression list are the library's.
 
-use std::net::SocketAddr;
+mod archive;
+mod conn;
+mod limit;
+mod preview;
+mod unsubscribe;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+pub use conn::Timeouts;
+pub use preview::TOKEN_ENV as PREVIEW_TOKEN_ENV;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use sha2::{Digest, Sha256};
 
-use crate::deliver::unsubscribe::Key;
-use crate::types::{EditionId, Language};
-
-/// The one body a one-click unsubscribe carries (RFC 8058).
-const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
-/// Bodies above this are refused: the only body we accept is 26 bytes long.
+/// Bodies above this are refused: the longest body we accept (a multipart one-click with
+/// the page's `scope` field) is a few hundred bytes.
 const MAX_BODY: usize = 1024;
+
+/// What pages may load: their own styles and images (and images over HTTPS, which emails
+/// use), nothing else; forms post back here only; no page may be framed (clickjacking an
+/// unsubscribe button).
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -43,6 +60,10 @@ pub enum ServeError {
     },
     #[error("the unsubscribe key cannot be loaded: {0}")]
     Key(String),
+    #[error("the unsubscribe pages' labels cannot be loaded: {0}")]
+    Labels(String),
+    #[error("{0}")]
+    Preview(String),
     #[error("the web service stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -59,21 +80,51 @@ pub struct ServeSettings {
     pub state_dir: PathBuf,
 }
 
+/// How this run of the service is set up (the command line's options).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// Requests a second per client, for each budget (pages; unsubscribes).
+    pub requests_per_second: u32,
+    /// Serve `/preview/`.
+    pub preview: bool,
+    pub timeouts: Timeouts,
+}
+
 struct App {
     settings: ServeSettings,
-    key: Key,
-    limiter: governor::DefaultDirectRateLimiter,
+    key: unsubscribe::KeyWatch,
+    pages: unsubscribe::PageLabels,
+    limits: limit::Limits,
+    preview_token: Option<preview::PreviewToken>,
 }
 
 type Shared = Arc<App>;
 
-/// Serves until Ctrl-C or SIGTERM. `requests_per_second` bounds the whole service.
-pub fn serve(settings: ServeSettings, listen: SocketAddr, requests_per_second: u32) -> Result<(), ServeError> {
-    let key = Key::load(&crate::state::StateDir::new(&settings.state_dir)).map_err(ServeError::Key)?;
-    let rate = std::num::NonZeroU32::new(requests_per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+/// Serves until Ctrl-C or SIGTERM.
+pub fn serve(settings: ServeSettings, options: ServeOptions) -> Result<(), ServeError> {
+    let preview_token = if options.preview {
+        let token = preview::PreviewToken::from_env().map_err(ServeError::Preview)?;
+        if token.is_none() && !options.listen.ip().is_loopback() {
+            return Err(ServeError::Preview(format!(
+                "--preview on {} would show every draft in editions/ to anyone who can reach it: \
+                 set {PREVIEW_TOKEN_ENV} (16+ characters; requests then carry ?token=…), or listen on 127.0.0.1",
+                options.listen
+            )));
+        }
+        token
+    } else {
+        None
+    };
+    let key =
+        unsubscribe::KeyWatch::load(&crate::state::StateDir::new(&settings.state_dir)).map_err(ServeError::Key)?;
+    let pages = unsubscribe::PageLabels::load(&settings.render.templates_dir, &settings.render.network)
+        .map_err(ServeError::Labels)?;
     let app = Arc::new(App {
         key,
-        limiter: governor::RateLimiter::direct(governor::Quota::per_second(rate)),
+        pages,
+        limits: limit::Limits::new(options.requests_per_second.max(1)),
+        preview_token,
         settings,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -81,30 +132,79 @@ pub fn serve(settings: ServeSettings, listen: SocketAddr, requests_per_second: u
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
+        let listener = tokio::net::TcpListener::bind(options.listen)
             .await
-            .map_err(|source| ServeError::Listen { addr: listen, source })?;
+            .map_err(|source| ServeError::Listen {
+                addr: options.listen,
+                source,
+            })?;
         let local = listener.local_addr()?;
+        let routes = if options.preview {
+            "archive, unsubscribe, preview"
+        } else {
+            "archive, unsubscribe"
+        };
         // Printed so that scripts (and tests) know the port when asked for port 0.
-        println!("serving http://{local}/ (archive, unsubscribe, preview); Ctrl-C stops");
-        axum::serve(listener, router(app))
-            .with_graceful_shutdown(stop_signal())
-            .await?;
+        println!("serving http://{local}/ ({routes}); Ctrl-C stops");
+        let forget = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                forget.limits.forget_idle();
+            }
+        });
+        conn::serve(listener, router(app, options.preview), options.timeouts, stop_signal()).await;
         Ok(())
     })
 }
 
-fn router(app: Shared) -> Router {
-    let archive = tower_http::services::ServeDir::new(app.settings.render.out_dir.join("archive"));
-    Router::new()
+fn router(app: Shared, with_preview: bool) -> Router {
+    let root = app.settings.render.out_dir.join("archive");
+    let archive = move |request: axum::extract::Request| archive::answer(root.clone(), request);
+    let mut router = Router::new()
         .route("/", get(|| async { Redirect::permanent("/archive/") }))
-        .route("/unsubscribe/{token}", get(confirm_page).post(unsubscribe))
-        .route("/preview/", get(preview_list))
-        .route("/preview/{edition}", get(preview_edition))
-        .nest_service("/archive", archive)
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
+        )
+        .route("/archive", get(archive.clone()))
+        .route("/archive/", get(archive.clone()))
+        .route("/archive/{*rest}", get(archive));
+    if with_preview {
+        router = router
+            .route("/preview/", get(preview::list))
+            .route("/preview/{edition}", get(preview::edition));
+    }
+    router
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::from_fn_with_state(app.clone(), limit_rate))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(secure))
         .with_state(app)
+}
+
+/// Adds the security headers to every response, whatever answered it (a handler, a
+/// rejection, the rate limit, the fallback).
+async fn secure(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let private = {
+        let path = request.uri().path();
+        path.starts_with("/unsubscribe/") || path.starts_with("/preview/")
+    };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Unsubscribe links carry a token (and preview links a secret): no page passes its URL on.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 async fn stop_signal() {
@@ -131,7 +231,12 @@ async fn limit_rate(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if app.limiter.check().is_err() {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let budget = limit::Budget::of(request.uri().path());
+    if !app.limits.allow(client, budget) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "1")],
@@ -142,179 +247,18 @@ async fn limit_rate(
     next.run(request).await
 }
 
-/// Stands for an address in logs.
-fn anonymous(address: &crate::types::EmailAddress) -> String {
-    let digest = Sha256::digest(address.key().as_bytes());
-    digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
-}
-
-fn page(title: &str, body: &str) -> String {
+/// A page of ours in `language` (`rtl`: written right to left).
+fn page(title: &str, body: &str, language: &str, rtl: bool) -> String {
+    let dir = if rtl { "rtl" } else { "ltr" };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{language}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n\
          <style>body{{font-family:Helvetica,Arial,sans-serif;max-width:640px;margin:3em auto;padding:0 1em;color:#1f2933;line-height:1.5}}\
+         form{{display:inline-block;margin:0 .5em .5em 0}}\
          button{{font-size:1rem;padding:.6em 1.4em;background:#0b5fa5;color:#fff;border:0;border-radius:4px;cursor:pointer}}\
+         button.all{{background:#5c6b7a}}\
          .finding{{font-family:monospace;white-space:pre-wrap}}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n{body}\n</main>\n</body>\n</html>\n",
         title = handlebars::html_escape(title),
+        language = handlebars::html_escape(language),
     )
-}
-
-fn forbidden() -> Response {
-    let body = "<p>This unsubscribe link is not valid: it may have been altered or be too old. \
-                Use the link in a recent email, or write to us.</p>";
-    (StatusCode::FORBIDDEN, Html(page("Link not valid", body))).into_response()
-}
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-async fn confirm_page(State(app): State<Shared>, UrlPath(token): UrlPath<String>) -> Response {
-    if app.key.verify(&token, today()).is_none() {
-        return forbidden();
-    }
-    let token = handlebars::html_escape(&token);
-    let body = format!(
-        "<p>Press the button to stop receiving this newsletter at the address it was sent to.</p>\n\
-         <form method=\"post\" action=\"/unsubscribe/{token}\">\
-         <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-         <button type=\"submit\">Unsubscribe</button></form>"
-    );
-    Html(page("Unsubscribe", &body)).into_response()
-}
-
-async fn unsubscribe(State(app): State<Shared>, UrlPath(token): UrlPath<String>, body: String) -> Response {
-    if body.trim() != ONE_CLICK {
-        return (StatusCode::BAD_REQUEST, format!("the body must be `{ONE_CLICK}`")).into_response();
-    }
-    let Some((office, address)) = app.key.verify(&token, today()) else {
-        tracing::info!("refused an unsubscribe with an invalid token");
-        return forbidden();
-    };
-    let path = app.settings.suppression.clone();
-    let reason = match office {
-        None => "unsubscribed (one-click)".to_string(),
-        Some(office) => format!("unsubscribed (one-click) from the {office} office"),
-    };
-    let who = anonymous(&address);
-    let result =
-        tokio::task::spawn_blocking(move || crate::audience::suppression::append(&path, &address, &reason, today()))
-            .await;
-    match result {
-        Ok(Ok(added)) => {
-            tracing::info!("unsubscribed {who} (new entry: {added})");
-            let body = "<p>You are unsubscribed: you will receive no more of these emails at this address.</p>";
-            Html(page("Unsubscribed", body)).into_response()
-        }
-        other => {
-            tracing::error!("cannot record the unsubscribe of {who}: {other:?}");
-            let body = "<p>Your request could not be recorded just now. Please try again in a minute.</p>";
-            (StatusCode::SERVICE_UNAVAILABLE, Html(page("Please try again", body))).into_response()
-        }
-    }
-}
-
-async fn preview_list(State(app): State<Shared>) -> Response {
-    let mut ids: Vec<String> = std::fs::read_dir(&app.settings.editions_dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.strip_suffix(".toml").map(str::to_string)
-                })
-                .filter(|id| id.parse::<EditionId>().is_ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    ids.sort_by(|a, b| b.cmp(a));
-    let items: String = ids
-        .iter()
-        .map(|id| format!("<li><a href=\"/preview/{id}\">{id}</a></li>\n"))
-        .collect();
-    let body = format!("<p>Editions in <code>editions/</code>, newest first. Each page is rendered from the file as it is now.</p>\n<ul>\n{items}</ul>");
-    Html(page("Preview", &body)).into_response()
-}
-
-#[derive(serde::Deserialize)]
-struct PreviewQuery {
-    lang: Option<String>,
-}
-
-async fn preview_edition(
-    State(app): State<Shared>,
-    UrlPath(edition): UrlPath<String>,
-    Query(query): Query<PreviewQuery>,
-) -> Response {
-    // The id is a slug, so the path cannot leave editions/.
-    let Ok(id) = edition.parse::<EditionId>() else {
-        return (StatusCode::NOT_FOUND, "no such edition").into_response();
-    };
-    let language = query.lang.and_then(|l| l.parse::<Language>().ok());
-    let app2 = app.clone();
-    let rendered = tokio::task::spawn_blocking(move || preview(&app2, &id, language)).await;
-    match rendered {
-        Ok(Ok(html)) => Html(html).into_response(),
-        Ok(Err((status, message))) => (status, Html(page("Preview", &message))).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
-}
-
-/// The edition rendered now, with the findings of `check` in a box above it.
-fn preview(app: &App, id: &EditionId, language: Option<Language>) -> Result<String, (StatusCode, String)> {
-    let settings = &app.settings;
-    let path = settings.editions_dir.join(format!("{id}.toml"));
-    if !path.is_file() {
-        return Err((
-            StatusCode::NOT_FOUND,
-            format!("<p>No edition <code>{id}</code> in editions/.</p>"),
-        ));
-    }
-    let escape = |t: &str| handlebars::html_escape(t);
-    let report = crate::check::check(&path, &settings.edition, &settings.render)
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, escape(&e.to_string())))?;
-    let findings = report.to_string();
-    let findings_html = if findings.trim().is_empty() {
-        "<p>check: no problems.</p>".to_string()
-    } else {
-        format!("<div class=\"finding\">{}</div>", escape(&findings))
-    };
-    let loaded = crate::edition::load(&path, &settings.edition);
-    let (edition, _) = match loaded {
-        Ok(loaded) => loaded,
-        Err(_) => return Ok(page(&format!("Preview of {id}"), &findings_html)),
-    };
-    let templates = settings.render.templates().map_err(|e| {
-        (
-            StatusCode::OK,
-            format!("{findings_html}<p>{}</p>", escape(&e.to_string())),
-        )
-    })?;
-    let language = language
-        .filter(|l| edition.languages.contains(l))
-        .unwrap_or_else(|| edition.language.clone());
-    let variant = crate::render::Variant {
-        language: language.clone(),
-        scope: crate::render::Scope::All,
-    };
-    let labels = templates
-        .labels(&language)
-        .map_err(|e| (StatusCode::OK, escape(&e.to_string())))?;
-    let personal = crate::render::Personal::preview(&settings.render, &edition, &variant, labels);
-    let rendered = crate::render::render(&edition, &variant, &settings.render, &templates, &personal).map_err(|e| {
-        (
-            StatusCode::OK,
-            format!("{findings_html}<p>{}</p>", escape(&e.to_string())),
-        )
-    })?;
-    let languages: String = edition
-        .languages
-        .iter()
-        .map(|l| format!(" <a href=\"/preview/{id}?lang={l}\">{l}</a>"))
-        .collect();
-    let banner = format!(
-        "<div style=\"font-family:Helvetica,Arial,sans-serif;background:#fff8e1;border-bottom:1px solid #e0c36a;padding:12px 16px\">\
-         <strong>Preview of {id}</strong> ({language}) —{languages} · <a href=\"/preview/\">all editions</a>{findings_html}</div>"
-    );
-    Ok(crate::site::archive::after_body(&rendered.html, &banner))
 }

@@ -290,10 +290,15 @@ impl StateDir {
         Ok(RunLock { _files: files, path })
     }
 
+    /// Where the unsubscribe key is kept, for a service that watches it change.
+    pub fn unsubscribe_key_file(&self) -> PathBuf {
+        self.root.join("unsubscribe.key")
+    }
+
     /// The unsubscribe signing key's bytes: read from `unsubscribe.key`, or created there (mode
     /// 0600, 32 random bytes) when missing, so that links stay valid across runs.
     pub fn unsubscribe_key(&self) -> Result<Vec<u8>, String> {
-        let file = self.root.join("unsubscribe.key");
+        let file = self.unsubscribe_key_file();
         if let Ok(bytes) = std::fs::read(&file) {
             if bytes.len() >= 16 {
                 return Ok(bytes);

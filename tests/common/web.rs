@@ -27,6 +27,8 @@ pub struct Service {
     child: Child,
     /// `http://127.0.0.1:PORT`
     pub base: String,
+    /// Where the service's stderr (its log) goes.
+    log: std::path::PathBuf,
 }
 
 impl Service {
@@ -36,15 +38,36 @@ impl Service {
         Service::start_with_rate(dir, key, 10_000)
     }
 
-    /// As [`Service::start`], answering at most `rate` requests a second.
+    /// As [`Service::start`], answering at most `rate` requests a second per client.
     pub fn start_with_rate(dir: &Path, key: Option<&str>, rate: u32) -> Service {
+        Service::start_with(dir, key, &["--rate", &rate.to_string()], &[])
+    }
+
+    /// `infoflash serve ARGS` with `env` set; on 127.0.0.1:0 at 10,000 requests a second
+    /// unless ARGS say `--listen` or `--rate`.
+    pub fn start_with(dir: &Path, key: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Service {
+        Service::try_start(dir, key, args, env).unwrap_or_else(|log| panic!("infoflash serve did not start:\n{log}"))
+    }
+
+    /// As [`Service::start_with`]; `Err` with what it printed when it does not start.
+    pub fn try_start(dir: &Path, key: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Result<Service, String> {
+        let log = dir.join(format!("serve-{}.log", uuid_ish()));
         let mut command = Command::new(env!("CARGO_BIN_EXE_infoflash"));
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--rate", &rate.to_string()])
+            .arg("serve")
+            .args(args)
             .current_dir(dir)
             .env_remove("INFOFLASH_UNSUBSCRIBE_KEY")
+            .env_remove("INFOFLASH_PREVIEW_TOKEN")
+            .env_remove("INFOFLASH_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (option, default) in [("--listen", "127.0.0.1:0"), ("--rate", "10000")] {
+            if !args.contains(&option) {
+                command.args([option, default]);
+            }
+        }
         if let Some(key) = key {
             command.env("INFOFLASH_UNSUBSCRIBE_KEY", key);
         }
@@ -53,13 +76,18 @@ impl Service {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .trim_end_matches('/')
-            .to_string();
-        Service { child, base }
+        let Some(address) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
+            let _ = child.wait();
+            return Err(std::fs::read_to_string(&log).unwrap_or_default());
+        };
+        // A service on all addresses is reached on loopback.
+        let base = address.trim_end_matches('/').replace("0.0.0.0", "127.0.0.1");
+        Ok(Service { child, base, log })
+    }
+
+    /// What the service logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// SIGTERM, as a service manager stops it; the exit code.
@@ -76,4 +104,40 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A name no other service of this test process uses.
+fn uuid_ish() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The regional project: ann is on the international list and on both offices' lists.
+pub fn scoped_project() -> tempfile::TempDir {
+    let dir = built_project();
+    let lists = [
+        ("national-coordinators.csv", "email,name,language,region\nann@example.org,Ann,en,africa\nbob@example.org,Bob,en,africa\n"),
+        ("santiago-office.csv", "email,name,language,region\nann@example.org,Ann,es,latin-america-caribbean\ncarla@example.org,Carla,es,latin-america-caribbean\n"),
+        ("bangkok-office.csv", "email,name,language,region,role\nann@example.org,Ann,en,asia-pacific,teacher\n"),
+    ];
+    for (name, text) in lists {
+        std::fs::write(dir.path().join("recipients").join(name), text).unwrap();
+    }
+    dir
+}
+
+/// `infoflash lists [--office ID] --json`: (suppressed, deliverable).
+pub fn audience(dir: &Path, office: Option<&str>) -> (u64, u64) {
+    let mut args = vec!["lists", "--json"];
+    if let Some(office) = office {
+        args.extend(["--office", office]);
+    }
+    let out = super::infoflash(dir, &args);
+    let json: serde_json::Value = serde_json::from_str(&super::stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", super::stdout(&out), super::stderr(&out)));
+    (
+        json["suppressed"].as_u64().unwrap(),
+        json["deliverable"].as_u64().unwrap(),
+    )
 }
