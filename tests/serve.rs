@@ -707,3 +707,39 @@ fn a_one_click_from_an_office_suppresses_for_that_office_only_and_scope_all_for_
     assert_eq!(common::web::audience(dir.path(), Some("bangkok")), (1, 0));
     assert_eq!(common::web::audience(dir.path(), Some("santiago")), (1, 1));
 }
+
+#[test]
+fn the_link_in_a_sent_message_opens_pages_in_its_language_naming_the_office_in_it() {
+    let project = copy_project(&root());
+    std::fs::write(project.path().join("recipients/suppression.csv"), "email,reason,date\n").unwrap();
+    let sent = std::process::Command::new(env!("CARGO_BIN_EXE_infoflash"))
+        .args([
+            "send",
+            "editions/2026-01-info-flash-22.toml",
+            "--office",
+            "santiago",
+            "--rate",
+            "1000",
+        ])
+        .current_dir(project.path())
+        .env("INFOFLASH_UNSUBSCRIBE_KEY", KEY)
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    let message = eml_files(&project.path().join("outbox"))
+        .into_iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .find(|m| m.contains("Content-Language: es"))
+        .expect("a Spanish message");
+    let token = message
+        .split("/unsubscribe/")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .unwrap()
+        .to_string();
+    let server = Service::start(project.path(), Some(KEY));
+    let (status, page) = get(&format!("{}/unsubscribe/{token}", server.base));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<html lang=\"es\""), "{page}");
+    assert!(page.contains("Oficina Regional de la UNESCO en Santiago"), "{page}");
+}

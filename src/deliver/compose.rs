@@ -191,10 +191,13 @@ impl Sender<'_> {
         format!("<{hex}.{}@{}>", self.edition.id, self.domain())
     }
 
-    pub fn unsubscribe_url(&self, address: &EmailAddress) -> String {
+    /// The one-click link for `address`, whose token names the variant's `language` so that
+    /// the pages it leads to speak it.
+    pub fn unsubscribe_url(&self, address: &EmailAddress, language: &crate::types::Language) -> String {
         let today = chrono::Utc::now().date_naive();
-        crate::links::Links::new(&self.settings.base_url).unsubscribe(&self.key.token(
+        crate::links::Links::new(&self.settings.base_url).unsubscribe(&self.key.token_in(
             self.office.map(|o| &o.id),
+            language,
             address,
             today,
         ))
@@ -360,7 +363,7 @@ pub fn message(
     templates: &Templates,
     labels: &Labels,
 ) -> Result<(Envelope, Vec<u8>, String), RenderError> {
-    let unsubscribe_url = sender.unsubscribe_url(&recipient.email);
+    let unsubscribe_url = sender.unsubscribe_url(&recipient.email, &prepared.rendered.variant.language);
     let (html, text) = match &prepared.bodies {
         Some((html, text)) => {
             let greeting = labels.greeting(recipient.name.as_deref());

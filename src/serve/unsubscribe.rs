@@ -358,8 +358,7 @@ impl<'a> Reader<'a> {
             accept,
             office.map(|o| &o.language),
         );
-        // Offices are configured with one name; it is shown as is in every language.
-        let office_name = office.map(|o| o.name.clone());
+        let office_name = office.map(|o| o.names.name_in(language).to_string());
         Reader {
             language,
             labels,
