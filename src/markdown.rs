@@ -79,10 +79,8 @@ static SANITISER: std::sync::LazyLock<ammonia::Builder<'static>> = std::sync::La
 /// Two changes on the way, so that the HTML part says what the text part says:
 /// - headings go two levels down (`#` is an `h3`): a body sits under its item's `h2`, and a
 ///   reader (or a screen reader) of the email never meets a level that skips one;
-/// - a `<style>` or `<script>` tag typed in the Markdown shows as the text it is, and what
-///   follows it stays Markdown: as HTML, ammonia removes those elements with their content,
-///   and an unclosed `<style>` once took the rest of the item (a registration deadline) out of
-///   the HTML part only. (`check` warns about raw HTML.)
+/// - a stray `<style>` or `<script>` tag shows as the text it is, and what follows it stays
+///   Markdown (see [`content_tags_as_text`]). (`check` warns about raw HTML.)
 pub fn to_html(markdown: &str) -> String {
     let markdown = &content_tags_as_text(markdown);
     let deeper = |level: HeadingLevel| match level {
@@ -112,14 +110,27 @@ pub fn to_html(markdown: &str) -> String {
     SANITISER.clean(&html).to_string().trim_end().replace('\\', "&#92;")
 }
 
-/// The Markdown with every `<style>` and `<script>` tag written as text (`&lt;style>`): HTML
-/// drops those elements with everything inside, and Markdown reads everything after an
-/// unclosed one as part of it, so one stray tag could hide the rest of an item.
+/// The Markdown without `<script>…</script>` and `<style>…</style>` elements (code, never
+/// the editor's text: ammonia would drop them whole anyway), and with any stray tag of those
+/// two written as text (`&lt;style>`): an unclosed one would otherwise swallow the rest of the
+/// item, in Markdown and in HTML, and a registration deadline vanished from the HTML part.
 fn content_tags_as_text(markdown: &str) -> std::borrow::Cow<'_, str> {
-    static CONTENT_TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    static ELEMENTS: std::sync::LazyLock<[regex::Regex; 2]> = std::sync::LazyLock::new(|| {
+        ["script", "style"].map(|tag| {
+            regex::Regex::new(&format!(r"(?is)<{tag}\b[^>]*>.*?</\s*{tag}\s*>")).unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
+    static STRAY_TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?i)<(/?\s*(?:script|style)\b)").unwrap_or_else(|e| panic!("{e}"))
     });
-    CONTENT_TAG.replace_all(markdown, "&lt;$1")
+    if !STRAY_TAG.is_match(markdown) {
+        return std::borrow::Cow::Borrowed(markdown);
+    }
+    let mut text = markdown.to_string();
+    for element in ELEMENTS.iter() {
+        text = element.replace_all(&text, "").into_owned();
+    }
+    std::borrow::Cow::Owned(STRAY_TAG.replace_all(&text, "&lt;$1").into_owned())
 }
 
 /// Markdown → plain text, wrapped to `width` columns: paragraphs separated by a blank line,
@@ -299,7 +310,7 @@ mod tests {
         for md in [
             "Register now.\n\n<style>\n\nDeadline: **20 January**.",
             "Register <style>now. Deadline: **20 January**.",
-            "Register <SCRIPT type=x>now.</script> Deadline: **20 January**.",
+            "Register <SCRIPT type=x>now. Deadline: **20 January**.",
         ] {
             let html = to_html(md);
             assert!(
@@ -341,9 +352,9 @@ mod tests {
     #[test]
     fn removes_scripts_and_event_handlers_from_html() {
         let html = to_html("Hi <script>alert(1)</script> <b onclick=\"x()\">there</b> [x](javascript:alert(1))");
-        // The script tag shows as the text it is; nothing runs.
-        assert!(!html.contains("<script"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        // A whole script element is code: it goes, with its content.
+        assert!(!html.contains("script"), "{html}");
+        assert!(!html.contains("alert(1)"), "{html}");
         assert!(!html.contains("onclick"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
         assert!(html.contains("<b>there</b>"), "{html}");

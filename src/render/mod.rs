@@ -255,6 +255,9 @@ pub fn render(
 ) -> Result<Rendered, RenderError> {
     let labels = templates.labels(&variant.language)?;
     let mut view = EmailView::build(edition, variant, settings, labels, personal);
+    for column in &templates.attributes {
+        view.recipient.attributes.entry(column.clone()).or_default();
+    }
     let mut items = std::mem::take(&mut view.items);
     for item in &mut items {
         let context = ItemContext {

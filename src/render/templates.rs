@@ -65,6 +65,10 @@ pub struct Templates {
     /// Whether any template reads `recipient.…`: then each recipient's message is rendered
     /// on its own instead of substituting the personal parts of one rendering.
     pub uses_recipient: bool,
+    /// The list columns templates name as `recipient.attributes.<column>`: a recipient whose
+    /// list has no such column (or the preview's, which has none) shows it empty, where strict
+    /// mode would stop the build.
+    pub attributes: std::collections::BTreeSet<String>,
     /// The file each registered template came from, for messages.
     files: BTreeMap<String, PathBuf>,
 }
@@ -93,6 +97,10 @@ impl Templates {
         registry.set_dev_mode(false);
         let mut overridden = Vec::new();
         let mut uses_recipient = false;
+        let mut attributes = std::collections::BTreeSet::new();
+        static ATTRIBUTE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"recipient\.attributes\.([A-Za-z0-9_-]+)").unwrap_or_else(|e| panic!("{e}"))
+        });
         let mut files = BTreeMap::new();
         for (name, embedded) in EMBEDDED_TEMPLATES {
             let path = dir.join(name);
@@ -104,6 +112,7 @@ impl Templates {
                 None => (embedded.to_string(), Path::new("<embedded>/templates").join(name)),
             };
             uses_recipient |= text.contains("recipient.");
+            attributes.extend(ATTRIBUTE.captures_iter(&text).map(|c| c[1].to_string()));
             files.insert(registry_name(name), shown.clone());
             registry
                 .register_template_string(&registry_name(name), text)
@@ -146,6 +155,7 @@ impl Templates {
             labels,
             overridden,
             uses_recipient,
+            attributes,
             files,
         })
     }
