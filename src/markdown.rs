@@ -106,8 +106,29 @@ pub fn to_html(markdown: &str) -> String {
     });
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
+    // Column alignment as the `align` attribute ammonia keeps (it drops every `style`).
+    let html = html.replace(" style=\"text-align: ", " align=\"");
     // A literal backslash as a reference, for mrml (see `render::for_mrml`).
-    SANITISER.clean(&html).to_string().trim_end().replace('\\', "&#92;")
+    let clean = SANITISER.clean(&html).to_string().trim_end().replace('\\', "&#92;");
+    table_cells_spaced(&clean)
+}
+
+/// A table's cells with room between them, and words that wrap only between words: the
+/// email's stylesheet lets layout cells break long words anywhere, which split a column
+/// header mid-word on a phone. Added after sanitising, so these styles are ours alone.
+fn table_cells_spaced(html: &str) -> String {
+    static CELL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"<(th|td)((?: align="[a-z]+")?)>"#).unwrap_or_else(|e| panic!("{e}"))
+    });
+    if !html.contains("<table") {
+        return html.to_string();
+    }
+    let html = html.replace("<table>", "<table style=\"border-collapse:collapse;margin:0 0 10px;\">");
+    CELL.replace_all(
+        &html,
+        r#"<$1$2 style="padding:4px 10px 4px 0;vertical-align:top;word-break:normal;overflow-wrap:normal;">"#,
+    )
+    .into_owned()
 }
 
 /// The Markdown without `<script>…</script>` and `<style>…</style>` elements (code, never
@@ -155,6 +176,10 @@ struct TextWriter {
     heading: bool,
     /// A list item's first paragraph continues the item's line instead of starting a block.
     item_opened: bool,
+    /// The table being read: its rows of cells, the header first.
+    table: Option<Vec<Vec<String>>>,
+    /// How many block quotes are open: each line of their text starts with `> `.
+    quotes: usize,
 }
 
 impl TextWriter {
@@ -168,6 +193,60 @@ impl TextWriter {
             links: Vec::new(),
             heading: false,
             item_opened: false,
+            table: None,
+            quotes: 0,
+        }
+    }
+
+    /// A table as text: aligned columns under a rule when they fit the width, otherwise each
+    /// row as `Header: value` lines, one row after another.
+    fn table(&mut self, rows: Vec<Vec<String>>) {
+        let Some((header, body)) = rows.split_first() else {
+            return;
+        };
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let cell = |row: &Vec<String>, c: usize| row.get(c).cloned().unwrap_or_default();
+        let widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                rows.iter()
+                    .map(|r| textwrap::core::display_width(&cell(r, c)))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let indent = "> ".repeat(self.quotes);
+        if !self.out.is_empty() {
+            self.out.push(String::new());
+        }
+        let total = widths.iter().sum::<usize>() + 3 * columns.saturating_sub(1) + indent.len();
+        if total <= self.width {
+            let line = |row: &Vec<String>| {
+                let cells: Vec<String> = (0..columns)
+                    .map(|c| {
+                        let text = cell(row, c);
+                        let pad = widths[c] - textwrap::core::display_width(&text);
+                        format!("{text}{}", " ".repeat(pad))
+                    })
+                    .collect();
+                format!("{indent}{}", cells.join(" | ")).trim_end().to_string()
+            };
+            self.out.push(line(header));
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat((*w).max(1))).collect();
+            self.out.push(format!("{indent}{}", rule.join("-+-")));
+            for row in body {
+                self.out.push(line(row));
+            }
+        } else {
+            for (n, row) in body.iter().enumerate() {
+                if n > 0 {
+                    self.out.push(indent.trim_end().to_string());
+                }
+                for c in 0..columns {
+                    let text = format!("{}: {}", cell(header, c), cell(row, c));
+                    self.out
+                        .extend(wrap(&text, self.width, &format!("{indent}- "), &format!("{indent}  ")));
+                }
+            }
         }
     }
 
@@ -179,19 +258,20 @@ impl TextWriter {
         }
         let text = if self.heading { text.to_uppercase() } else { text };
         // Each open list level indents by two; the marker hangs in the parent's indent.
-        let indent = " ".repeat(self.lists.len().saturating_sub(1) * 2);
+        let quote = "> ".repeat(self.quotes);
+        let indent = format!("{quote}{}", " ".repeat(self.lists.len().saturating_sub(1) * 2));
         let (first, rest) = match self.marker.take() {
             Some(marker) => (
                 format!("{indent}{marker}"),
                 format!("{indent}{}", " ".repeat(marker.len())),
             ),
-            None if self.lists.is_empty() => (String::new(), String::new()),
+            None if self.lists.is_empty() => (quote.clone(), quote.clone()),
             None => (format!("{indent}  "), format!("{indent}  ")),
         };
         // Top-level paragraphs are separated by a blank line; list items stay tight, as in the
         // editions people actually write.
         if !self.out.is_empty() && self.lists.is_empty() {
-            self.out.push(String::new());
+            self.out.push(quote.trim_end().to_string());
         }
         self.out.extend(wrap(&text, self.width, &first, &rest));
     }
@@ -257,6 +337,37 @@ impl TextWriter {
                 Event::End(TagEnd::Image) => {
                     if let Some((url, _)) = self.links.pop() {
                         self.current.push_str(&format!("] <{url}>"));
+                    }
+                }
+                Event::Start(Tag::BlockQuote(_)) => {
+                    self.flush();
+                    self.quotes += 1;
+                }
+                Event::End(TagEnd::BlockQuote(_)) => {
+                    self.flush();
+                    self.quotes = self.quotes.saturating_sub(1);
+                }
+                Event::Start(Tag::Table(_)) => {
+                    self.flush();
+                    self.table = Some(Vec::new());
+                }
+                Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                    if let Some(rows) = self.table.as_mut() {
+                        rows.push(Vec::new());
+                    }
+                }
+                Event::End(TagEnd::TableCell) => {
+                    let text = std::mem::take(&mut self.current)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    if let Some(row) = self.table.as_mut().and_then(|rows| rows.last_mut()) {
+                        row.push(text);
+                    }
+                }
+                Event::End(TagEnd::Table) => {
+                    if let Some(rows) = self.table.take() {
+                        self.table(rows);
                     }
                 }
                 Event::Text(t) | Event::Code(t) => self.current.push_str(&t),
@@ -325,6 +436,40 @@ mod tests {
             );
             assert!(to_text(md, 78).contains("20 January"));
         }
+    }
+
+    #[test]
+    fn a_table_reads_as_aligned_columns_in_text_and_keeps_its_alignment_in_html() {
+        let md = "Results:\n\n| (instructions:u) | mean | range | count |\n|:--|--:|:-:|--:|\n| Regressions ❌ (primary) | 0.6% | [0.1%, 1.8%] | 25 |\n| Improvements | -1.2% | [-3.0%, -0.2%] | 7 |\n\nAfter the table.\nSame paragraph.";
+        let text = to_text(md, 78);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines.contains(&"(instructions:u)         | mean  | range          | count"),
+            "{text}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("Regressions ❌ (primary) | 0.6%")),
+            "{text}"
+        );
+        assert!(text.contains("\n\nAfter the table. Same paragraph."), "{text}");
+        let html = to_html(md);
+        assert!(html.contains("<td align=\"right\" style=\"padding:"), "{html}");
+        assert!(html.contains("<th align=\"center\""), "{html}");
+        // Too wide for the text width: each row as `Header: value` lines.
+        let narrow = to_text(md, 40);
+        assert!(
+            narrow.contains("- (instructions:u): Regressions ❌\n  (primary)\n- mean: 0.6%"),
+            "{narrow}"
+        );
+    }
+
+    #[test]
+    fn a_block_quote_keeps_its_marks_in_text() {
+        let text = to_text("Before.\n\n> Quoted words that go on and on until they wrap onto a second line of the text.\n>\n> Second paragraph.\n\nAfter.", 40);
+        assert!(text.contains("\n> Quoted words"), "{text}");
+        assert!(text.lines().filter(|l| l.starts_with("> ")).count() >= 3, "{text}");
+        assert!(text.contains("\n>\n> Second paragraph."), "{text}");
+        assert!(text.ends_with("\n\nAfter."), "{text}");
     }
 
     #[test]

@@ -455,7 +455,9 @@ fn a_reader_of_an_office_stops_that_offices_mail_then_all_mail_with_the_buttons(
     browser.screenshot("unsubscribe-office-done");
     let text = browser.eval("document.body.innerText");
     assert!(
-        text.as_str().unwrap().contains("UNESCO Regional Office in Santiago"),
+        text.as_str()
+            .unwrap()
+            .contains("Oficina Regional de la UNESCO en Santiago"),
         "{text}"
     );
     assert_eq!(audience(Some("santiago")), (1, 1));

@@ -586,7 +586,7 @@ fn unsubscribe_pages_speak_the_readers_language() {
         office_token("santiago", "o@example.org")
     ));
     assert!(
-        page.contains("lang=\"es\"") && page.contains("UNESCO Regional Office in Santiago"),
+        page.contains("lang=\"es\"") && page.contains("Oficina Regional de la UNESCO en Santiago"),
         "{page}"
     );
     // A refused token gets its page in the browser's language.
@@ -681,7 +681,7 @@ fn a_one_click_from_an_office_suppresses_for_that_office_only_and_scope_all_for_
     );
     let (status, page) = post(&url, "List-Unsubscribe=One-Click");
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("UNESCO Regional Office in Santiago"), "{page}");
+    assert!(page.contains("Oficina Regional de la UNESCO en Santiago"), "{page}");
     let list = suppression(dir.path());
     assert!(list.starts_with("email,reason,date,scope\n"), "{list}");
     assert!(list.contains(",santiago\n"), "{list}");
