@@ -117,35 +117,7 @@ fn edge_recipients() -> Vec<(&'static str, String, &'static str)> {
 fn every_message_of_every_send_meets_the_mail_standards_by_an_independent_checker() {
     // The repository's project (team and both offices; en, fr, es) with the edge list, and the
     // office fixture (en, fr, ar).
-    let sample = copy_project(&root());
-    let national = sample.path().join("recipients/national-coordinators.csv");
-    let mut list = std::fs::read_to_string(&national).unwrap();
-    let columns = list.lines().next().unwrap().matches(',').count();
-    for (email, name, language) in edge_recipients() {
-        // email,name,language then the list's other columns, empty.
-        let name = format!("\"{}\"", name.replace('"', "\"\""));
-        list.push_str(&format!("{email},{name},{language}{}\n", ",".repeat(columns - 2)));
-    }
-    std::fs::write(&national, list).unwrap();
-    let edition = "editions/2026-01-info-flash-22.toml";
-    for extra in [&[][..], &["--office", "bangkok"], &["--office", "santiago"]] {
-        let mut args = vec!["send", edition, "--rate", "100000"];
-        args.extend_from_slice(extra);
-        let out = infoflash(sample.path(), &args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-    }
-    let office = copy_project(&office_project());
-    std::fs::create_dir_all(office.path().join("recipients")).unwrap();
-    std::fs::write(
-        office.path().join("recipients/people.csv"),
-        "email,name,language,region\nsalma@example.org,سلمى,ar,arab-states\nluc@example.org,Luc,fr,africa\nann@example.org,Ann,en,africa\n",
-    )
-    .unwrap();
-    let out = infoflash(office.path(), &["send", OFFICE_EDITION, "--rate", "100000"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-
-    let mut files = eml_files(&sample.path().join("outbox"));
-    files.extend(eml_files(&office.path().join("outbox")));
+    let (sample, _office, files) = send_everything(true);
     assert!(files.len() >= 50, "{} messages", files.len());
     let report = standards(&files);
     let mut problems = Vec::new();
@@ -187,11 +159,22 @@ fn every_message_of_every_send_meets_the_mail_standards_by_an_independent_checke
     }
 }
 
-/// One message of each variant the sample's three sends and the office fixture's send write
-/// (team en/fr/es, both offices, and Arabic): every other message differs only in its
-/// recipient.
-fn one_message_per_variant() -> (Vec<tempfile::TempDir>, Vec<std::path::PathBuf>) {
+/// Sends the repository's project (the team and both offices; en, fr, es), with the edge
+/// recipients when `edge`, and the office fixture (en, fr, ar) to their outboxes; returns both
+/// projects and every message written.
+fn send_everything(edge: bool) -> (tempfile::TempDir, tempfile::TempDir, Vec<std::path::PathBuf>) {
     let sample = copy_project(&root());
+    if edge {
+        let national = sample.path().join("recipients/national-coordinators.csv");
+        let mut list = std::fs::read_to_string(&national).unwrap();
+        let columns = list.lines().next().unwrap().matches(',').count();
+        for (email, name, language) in edge_recipients() {
+            // email,name,language then the list's other columns, empty.
+            let name = format!("\"{}\"", name.replace('"', "\"\""));
+            list.push_str(&format!("{email},{name},{language}{}\n", ",".repeat(columns - 2)));
+        }
+        std::fs::write(&national, list).unwrap();
+    }
     for extra in [&[][..], &["--office", "bangkok"], &["--office", "santiago"]] {
         let mut args = vec!["send", "editions/2026-01-info-flash-22.toml", "--rate", "100000"];
         args.extend_from_slice(extra);
@@ -202,13 +185,21 @@ fn one_message_per_variant() -> (Vec<tempfile::TempDir>, Vec<std::path::PathBuf>
     std::fs::create_dir_all(office.path().join("recipients")).unwrap();
     std::fs::write(
         office.path().join("recipients/people.csv"),
-        "email,name,language,region\nsalma@example.org,سلمى,ar,arab-states\nann@example.org,Ann,en,africa\n",
+        "email,name,language,region\nsalma@example.org,سلمى,ar,arab-states\nluc@example.org,Luc,fr,africa\nann@example.org,Ann,en,africa\n",
     )
     .unwrap();
     let out = infoflash(office.path(), &["send", OFFICE_EDITION, "--rate", "100000"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let mut files = eml_files(&sample.path().join("outbox"));
     files.extend(eml_files(&office.path().join("outbox")));
+    (sample, office, files)
+}
+
+/// One message of each variant the sample's three sends and the office fixture's send write
+/// (team en/fr/es, both offices, and Arabic): every other message differs only in its
+/// recipient.
+fn one_message_per_variant() -> (Vec<tempfile::TempDir>, Vec<std::path::PathBuf>) {
+    let (sample, office, files) = send_everything(false);
     let report = standards(&files);
     let mut seen = std::collections::BTreeSet::new();
     let picked = files
