@@ -483,3 +483,136 @@ fn a_reader_of_an_office_stops_that_offices_mail_then_all_mail_with_the_buttons(
     browser.screenshot("unsubscribe-ar");
     assert_eq!(browser.eval("getComputedStyle(document.body).direction"), "rtl");
 }
+
+/// The official MJML compiler (npm `mjml`), which `./scripts/test` installs under
+/// `target/mjml/`.
+fn official_mjml() -> PathBuf {
+    let path = root().join("target/mjml/node_modules/.bin/mjml");
+    assert!(
+        path.is_file(),
+        "the official MJML compiler is needed: npm install --prefix target/mjml mjml@5 (./scripts/test does this)"
+    );
+    path
+}
+
+const COMPARE: &str = r#"<!DOCTYPE html>
+<html><body><pre id="result">pending</pre>
+<script>
+var a = new Image(), b = new Image(), loaded = 0;
+a.onload = b.onload = function () {
+  if (++loaded < 2) return;
+  var w = Math.max(a.width, b.width), h = Math.max(a.height, b.height);
+  function pixels(img) {
+    var c = document.createElement('canvas'); c.width = w; c.height = h;
+    var x = c.getContext('2d'); x.fillStyle = '#ff00ff'; x.fillRect(0, 0, w, h); x.drawImage(img, 0, 0);
+    return x.getImageData(0, 0, w, h).data;
+  }
+  var p = pixels(a), q = pixels(b), differ = 0;
+  for (var i = 0; i < p.length; i += 4) {
+    if (Math.abs(p[i] - q[i]) > 24 || Math.abs(p[i + 1] - q[i + 1]) > 24 || Math.abs(p[i + 2] - q[i + 2]) > 24) differ++;
+  }
+  document.getElementById('result').textContent = JSON.stringify({ differ: differ, total: w * h, a: [a.width, a.height], b: [b.width, b.height] });
+};
+a.src = 'data:image/png;base64,A'; b.src = 'data:image/png;base64,B';
+</script></body></html>"#;
+
+/// The share of pixels that differ between two screenshots (a pixel outside the smaller one
+/// differs).
+fn differing_pixels(a: &Path, b: &Path, work: &Path, name: &str) -> (f64, serde_json::Value) {
+    use base64::Engine as _;
+    let encode = |p: &Path| base64::engine::general_purpose::STANDARD.encode(std::fs::read(p).unwrap());
+    let page = work.join(format!("compare-{name}.html"));
+    std::fs::write(
+        &page,
+        COMPARE
+            .replacen("base64,A", &format!("base64,{}", encode(a)), 1)
+            .replacen("base64,B", &format!("base64,{}", encode(b)), 1),
+    )
+    .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = chromium_command(&page, profile.path())
+        .arg("--dump-dom")
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no comparison for {name}: {}", String::from_utf8_lossy(&out.stderr)))
+        .replace("&quot;", "\"");
+    let result: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: {e}: {json}"));
+    (
+        result["differ"].as_f64().unwrap() / result["total"].as_f64().unwrap(),
+        result,
+    )
+}
+
+#[test]
+fn the_email_looks_as_the_official_mjml_compiler_renders_it_in_every_language() {
+    let mjml = official_mjml();
+    let work = root().join("target/browser");
+    std::fs::create_dir_all(&work).unwrap();
+    let sample = build_into(&root(), &["editions/2026-01-info-flash-22.toml"]);
+    let office = build_into(&office_project(), &[OFFICE_EDITION, "--language", "ar"]);
+    let variants = [
+        (sample.path().join("2026-01-info-flash-22/en"), "en"),
+        (sample.path().join("2026-01-info-flash-22/fr"), "fr"),
+        (sample.path().join("2026-01-info-flash-22/es"), "es"),
+        (office.path().join("2026-02-office-flash-3/ar"), "ar"),
+    ];
+    let mut report = Vec::new();
+    for (dir, name) in &variants {
+        let official = dir.join("official.html");
+        let compiled = std::process::Command::new(&mjml)
+            .arg(dir.join("email.mjml"))
+            .arg("-o")
+            .arg(&official)
+            .output()
+            .unwrap();
+        assert!(
+            compiled.status.success(),
+            "mjml: {}",
+            String::from_utf8_lossy(&compiled.stderr)
+        );
+        for width in [375, 640] {
+            let ours = measure(
+                &dir.join("email.html"),
+                width,
+                &work,
+                &format!("mjml-ours-{name}-{width}"),
+            );
+            let theirs = measure(&official, width, &work, &format!("mjml-official-{name}-{width}"));
+            if *name == "ar" {
+                // The official rendering of the same MJML is right to left too.
+                assert!(theirs["directions"]["ltr"].is_null(), "{}", theirs["directions"]);
+                assert!(ours["directions"]["ltr"].is_null(), "{}", ours["directions"]);
+            }
+            let shots = root().join("target/screenshots");
+            let (share, detail) = differing_pixels(
+                &shots.join(format!("mjml-ours-{name}-{width}.png")),
+                &shots.join(format!("mjml-official-{name}-{width}.png")),
+                &work,
+                &format!("{name}-{width}"),
+            );
+            report.push(format!(
+                "{name} at {width} px: {:.3}% of pixels differ {detail}",
+                share * 100.0
+            ));
+            assert!(share <= 0.005, "{}", report.join("\n"));
+        }
+    }
+    // The comparison can fail: two languages of the same edition differ well beyond 0.5 %.
+    let shots = root().join("target/screenshots");
+    let (share, _) = differing_pixels(
+        &shots.join("mjml-ours-en-640.png"),
+        &shots.join("mjml-ours-fr-640.png"),
+        &work,
+        "en-fr-640",
+    );
+    assert!(
+        share > 0.005,
+        "the comparison sees no difference between en and fr: {share}"
+    );
+    eprintln!("{}", report.join("\n"));
+}
