@@ -275,3 +275,22 @@ fn a_project_without_a_postal_address_is_warned_and_the_sample_shows_its_own() {
     let sample = infoflash(&root(), &["check", "editions/2026-01-info-flash-22.toml"]);
     assert!(!stdout(&sample).contains("postal_address"), "{}", stdout(&sample));
 }
+
+#[test]
+fn a_session_in_a_zone_whose_city_a_language_does_not_name_is_warned_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    let edition = "[edition]\nseries = \"Info Flash\"\nnumber = 1\ndate = 2026-01-13\nlanguage = \"en\"\ntime_zone = \"Europe/Paris\"\n\n\
+                   [[items]]\nid = \"w\"\nkind = \"invitation\"\ntitle = \"Webinar\"\nbody = \"Join us.\"\n\n\
+                   [[items.sessions]]\nlanguage = \"en\"\ndate = 2026-02-03\nstart = \"10:00\"\nend = \"11:00\"\ntime_zone = \"America/Havana\"\nlink = \"https://example.org/j/1\"\n\n\
+                   [[items.sessions]]\nlanguage = \"fr\"\ndate = 2026-02-04\nstart = \"10:00\"\ntime_zone = \"America/Santiago\"\nlink = \"https://example.org/j/2\"\n";
+    std::fs::write(dir.path().join("editions/2026-01-w-1.toml"), edition).unwrap();
+    let out = infoflash(dir.path(), &["check", "editions/2026-01-w-1.toml"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("2026-01-w-1.toml:14: warning: the `en` variant names the city of America/Havana as `Havana`"),
+        "{text}{}",
+        stderr(&out)
+    );
+    assert!(!text.contains("America/Santiago"), "the tables name Santiago: {text}");
+}
