@@ -752,18 +752,23 @@ impl Config {
 
         let delivery = delivery_settings(raw.delivery.as_ref(), root, &source, &mut report);
         let cal = raw.calendar.unwrap_or_default();
-        let mut weeks_or_days = |field: &Option<Spanned<u32>>, key: &str, default: u32, max: u32| match field {
-            Some(v) if *v.get_ref() == 0 || *v.get_ref() > max => {
-                report.error_at(&source, v.span().start, format!("`{key}` must be between 1 and {max}"));
-                default
-            }
-            Some(v) => *v.get_ref(),
-            None => default,
-        };
+        let mut weeks_or_days =
+            |field: &Option<Spanned<u32>>, key: &str, default: u32, range: std::ops::RangeInclusive<u32>| match field {
+                Some(v) if !range.contains(v.get_ref()) => {
+                    report.error_at(
+                        &source,
+                        v.span().start,
+                        format!("`{key}` must be between {} and {}", range.start(), range.end()),
+                    );
+                    default
+                }
+                Some(v) => *v.get_ref(),
+                None => default,
+            };
         let calendar = CalendarSettings {
             international_days: root.join(cal.international_days.as_deref().unwrap_or(DEFAULT_DAYS_FILE)),
-            days_weeks: weeks_or_days(&cal.days_weeks, "days_weeks", 6, 52),
-            cadence_days: weeks_or_days(&cal.cadence_days, "cadence_days", 14, 366),
+            days_weeks: weeks_or_days(&cal.days_weeks, "days_weeks", 6, 0..=52),
+            cadence_days: weeks_or_days(&cal.cadence_days, "cadence_days", 14, 1..=366),
             days: crate::calendar::days::embedded(),
             custom_days_file: cal.international_days.is_some(),
         };
@@ -771,7 +776,7 @@ impl Config {
             &raw.bounces.unwrap_or_default().soft_bounce_editions,
             "soft_bounce_editions",
             3,
-            100,
+            1..=100,
         );
 
         if report.has_errors() {

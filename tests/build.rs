@@ -492,3 +492,20 @@ fn column_and_image_widths_follow_the_sections_padding_as_the_official_compiler_
         "Outlook cells ignore the padding"
     );
 }
+
+#[test]
+fn the_footer_names_the_editions_own_series_in_both_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::write(
+        dir.path().join("editions/2026-01-digest-1.toml"),
+        "[edition]\nseries = \"Community Digest\"\nnumber = 1\ndate = 2026-01-13\nlanguage = \"en\"\ntime_zone = \"Europe/Paris\"\n\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\nbody = \"Text.\"\n",
+    )
+    .unwrap();
+    let out = build_into(dir.path(), &["editions/2026-01-digest-1.toml"]);
+    let dir = out.path().join("2026-01-digest-1/en");
+    let text = read(&dir.join("email.txt")).replace('\n', " ");
+    assert!(text.contains("You receive Community Digest as a member"), "{text}");
+    assert!(!text.contains("Info Flash"), "{text}");
+    assert!(read(&dir.join("email.html")).contains("You receive Community Digest as a member"));
+}

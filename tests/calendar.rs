@@ -320,3 +320,31 @@ fn calendar_files_parse_independently_at_the_right_instants_with_stable_uids() {
         std::fs::read(again.path().join(file)).unwrap()
     );
 }
+
+#[test]
+fn weeks_zero_computes_no_day_even_one_on_the_editions_own_date() {
+    // 24 January 2026 is the International Day of Education.
+    let text = edition("\n[international_days]\nweeks = 0\n").replace("date = 2026-01-13", "date = 2026-01-24");
+    let built = build_text(&text, "en");
+    assert!(!built.contains("International Day of Education"), "{built}");
+    let default = build_text(&edition("").replace("date = 2026-01-13", "date = 2026-01-24"), "en");
+    assert!(default.contains("International Day of Education"), "{default}");
+}
+
+#[test]
+fn the_settings_may_turn_the_computed_days_off_with_days_weeks_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = std::fs::read_to_string(root().join("infoflash.toml"))
+        .unwrap()
+        .replace("days_weeks = 6", "days_weeks = 0");
+    let settings = if settings.contains("days_weeks = 0") {
+        settings
+    } else {
+        format!("{settings}\n[calendar]\ndays_weeks = 0\n")
+    };
+    std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
+    std::fs::write(dir.path().join("2026-01-days-1.toml"), edition("")).unwrap();
+    let out = build_into(dir.path(), &["2026-01-days-1.toml", "--language", "en"]);
+    let text = std::fs::read_to_string(out.path().join("2026-01-days-1/en/email.txt")).unwrap();
+    assert!(!text.contains("International Day of Education"), "{text}");
+}

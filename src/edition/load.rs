@@ -821,6 +821,11 @@ impl Loader<'_> {
         let (Some(date), Some(language)) = (date, language) else {
             return Some(listed);
         };
+        // `weeks = 0` computes none, as documented (the window would otherwise still hold the
+        // edition's own date).
+        if weeks == 0 {
+            return Some(listed);
+        }
         let until = date + chrono::Duration::days(7 * i64::from(weeks));
         let hide: Vec<&S<String>> = d.map(|d| d.hide.iter().collect()).unwrap_or_default();
         let mut used = vec![false; hide.len()];

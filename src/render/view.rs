@@ -258,6 +258,11 @@ impl EmailView {
         };
         let language = &variant.language;
         let series = pick.text(&edition.series);
+        // The footer says which newsletter this is: the edition's own series.
+        let mut footer_labels = labels.all().clone();
+        if let Some(reason) = footer_labels.get_mut("footer_reason") {
+            *reason = reason.replace("{series}", &series);
+        }
         let number = labels.number(edition.number);
         let subject = match &edition.subject {
             Some(s) => pick.text(s),
@@ -314,7 +319,7 @@ impl EmailView {
             view_online_url: personal.view_online_url.clone(),
             unsubscribe_url: personal.unsubscribe_url.clone(),
             postal_address: settings.postal_address.clone(),
-            labels: labels.all().clone(),
+            labels: footer_labels,
         }
     }
 }
