@@ -267,3 +267,34 @@ fn spamassassin_scores_every_variant_low_and_finds_nothing_wrong_with_content_or
         assert!(fired.is_empty(), "{}: rules scored: {fired:?}", file.display());
     }
 }
+
+#[test]
+fn a_dry_run_shows_the_headers_decoded_as_a_person_reads_them() {
+    let project = copy_project(&root());
+    let out = infoflash(
+        project.path(),
+        &[
+            "send",
+            "editions/2026-01-info-flash-22.toml",
+            "--office",
+            "santiago",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("\nTo: Carmen López <docente.lopez@example.org>\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("\nSubject: Info Flash ASPnet N.º 22: prepárese"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("List-ID: Info Flash quincenal de la ASPnet <santiago.info-flash.example.org>"),
+        "{shown}"
+    );
+    assert!(!shown.contains("=?utf-8?"), "{shown}");
+    assert!(!project.path().join("outbox").exists(), "a dry run writes nothing");
+}

@@ -313,9 +313,7 @@ fn dry_run(
             if shown < 3 {
                 shown += 1;
                 if let Ok(message) = plan.compose(recipient, "") {
-                    let text = String::from_utf8_lossy(&message.bytes);
-                    let headers = text.split("\r\n\r\n").next().unwrap_or_default();
-                    println!("--- message {shown} ---\n{}\n", headers.replace("\r\n", "\n"));
+                    println!("--- message {shown} ---\n{}", readable_headers(&message.bytes));
                 }
             }
         },
@@ -324,6 +322,48 @@ fn dry_run(
         return Err(e.into());
     }
     Ok(summary)
+}
+
+/// A message's headers as a person reads them: encoded words decoded (`To: Carmen López
+/// <…>`, not `=?utf-8?b?…?=`), folded lines joined; the DKIM signature left out.
+fn readable_headers(message: &[u8]) -> String {
+    let Some(parsed) = mail_parser::MessageParser::default().parse(message) else {
+        return String::from_utf8_lossy(message)
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+    };
+    let mut out = String::new();
+    for header in parsed.headers() {
+        let name = header.name();
+        if name.eq_ignore_ascii_case("DKIM-Signature") {
+            continue;
+        }
+        let value = match header.value() {
+            mail_parser::HeaderValue::Text(t) => t.to_string(),
+            mail_parser::HeaderValue::TextList(list) => list.join(", "),
+            mail_parser::HeaderValue::Address(address) => address
+                .iter()
+                .map(|a| match (a.name(), a.address()) {
+                    (Some(name), Some(address)) => format!("{name} <{address}>"),
+                    (None, Some(address)) => address.to_string(),
+                    (name, None) => name.unwrap_or_default().to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => {
+                // Everything else as written, unfolded.
+                let raw = &message[header.offset_start() as usize..header.offset_end() as usize];
+                String::from_utf8_lossy(raw)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        };
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    out
 }
 
 fn send_tests(plan: &Plan<'_>, options: &Options) -> Result<Summary, SendError> {
