@@ -137,12 +137,15 @@ impl Suppression {
                     let added = if scope.is_empty() {
                         suppression.add(email)
                     } else {
-                        scope
-                            .parse::<OfficeId>()
-                            .map_err(|why| {
-                                format!("the scope `{scope}` is not an office id ({why}); leave it empty to suppress for every sender")
-                            })
-                            .and_then(|office| suppression.add_for(email, Some(&office)))
+                        match scope.parse::<OfficeId>() {
+                            Ok(office) => suppression.add_for(email, Some(&office)),
+                            // A scope nobody can read suppresses for every sender: the row
+                            // still says "do not mail", and a send that runs while the file is
+                            // being fixed must not mail the address. It is reported too.
+                            Err(why) => suppression.add(email).and(Err(format!(
+                                "the scope `{scope}` is not an office id ({why}), so the address is suppressed for every sender; write an office id, or leave it empty"
+                            ))),
+                        }
                     };
                     if let Err(why) = added {
                         problems.push(RowProblem::invalid_row(path, line, why));
@@ -525,7 +528,7 @@ mod tests {
     }
 
     #[test]
-    fn a_scope_that_is_not_an_office_id_is_a_problem_not_a_silent_everyone() {
+    fn a_scope_that_is_not_an_office_id_is_reported_and_suppresses_for_every_sender() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("suppression.csv");
         std::fs::write(
@@ -533,9 +536,17 @@ mod tests {
             "email,reason,date,scope\nann@example.org,x,2026-01-01,Not An Office!\n",
         )
         .unwrap();
-        let (_, problems) = Suppression::load(&path).unwrap();
+        let (list, problems) = Suppression::load(&path).unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].to_string().contains(":2"), "{}", problems[0]);
+        let ann: EmailAddress = "Ann@Example.org".parse().unwrap();
+        let santiago: OfficeId = "santiago".parse().unwrap();
+        for sender in [None, Some(&santiago)] {
+            assert!(
+                list.suppresses(&ann, sender),
+                "a row that says suppress is never ignored"
+            );
+        }
     }
 
     #[test]
