@@ -245,40 +245,10 @@ fn form_fields(headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, String)>
     }
     let text = std::str::from_utf8(body).ok()?;
     Some(
-        text.trim()
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (form_decode(name), form_decode(value))
-            })
+        url::form_urlencoded::parse(text.trim().as_bytes())
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
             .collect(),
     )
-}
-
-/// `application/x-www-form-urlencoded` decoding of one name or value.
-fn form_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The named text fields of a `multipart/form-data` body (RFC 7578); `None` when it is not
