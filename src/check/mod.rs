@@ -126,12 +126,28 @@ pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
     report
 }
 
+/// One rule for a missing translation, the one `docs/edition-format.md` promises: the
+/// language's variants show the main-language text instead, which `check` warns about at the
+/// line of what lacks it; an edition with `translations = "required"` makes it an error.
 fn translations(edition: &Edition, language: &Language, report: &mut Report) {
     let file = &edition.path;
-    let hint = format!("the `{language}` variant needs it; add the text or remove `{language}` from `languages`");
+    let (severity, hint) = if edition.translations_required {
+        (
+            Severity::Error,
+            format!("the edition requires translations (`translations = \"required\"`); add the `{language}` text or remove `{language}` from `languages`"),
+        )
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                "the `{language}` variants show the `{}` text instead; add the translation, or set `translations = \"required\"` in [edition] to make this an error",
+                edition.language
+            ),
+        )
+    };
     let mut missing_at = |line: Option<usize>, what: String| {
         report.at(
-            Severity::Error,
+            severity,
             file,
             line,
             format!("{what} has no `{language}` translation: {hint}"),
@@ -139,8 +155,8 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
     };
     let needs = |l: &Option<Localized<String>>| l.as_ref().is_some_and(|l| !l.main.is_empty() && !l.has(language));
     // The series name is a brand and often stays the same; it is not required.
-    if edition.intro.as_ref().is_some_and(|i| !i.has(language)) {
-        missing_at(None, "the edition's intro".into());
+    if let Some(intro) = edition.intro.as_ref().filter(|i| !i.has(language)) {
+        missing_at(Some(intro.main.line), "the edition's intro".into());
     }
     for item in &edition.items {
         let missing = item.untranslated(language);
@@ -150,7 +166,10 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
     }
     if let Some(days) = &edition.days {
         if needs(&days.title) || needs(&days.label) || days.intro.as_ref().is_some_and(|i| !i.has(language)) {
-            missing_at(None, "the international days block (title, label or intro)".into());
+            missing_at(
+                days.intro.as_ref().map(|i| i.main.line),
+                "the international days block (title, label or intro)".into(),
+            );
         }
         for day in days.days.iter().filter(|d| d.calendar.is_none()) {
             let alt = day.image.as_ref().is_some_and(|i| !i.alt.has(language));

@@ -78,6 +78,14 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     eprint!("{warnings}");
+    // French labels around English text is not a French edition: only the edition's languages.
+    if let Some(language) = args.language.iter().find(|l| !edition.languages.contains(l)) {
+        anyhow::bail!(
+            "{}: the edition is not written in `{language}` (its `languages` are {}); add `{language}` to `languages` with its translations, or build one of those",
+            args.edition.display(),
+            edition.languages.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
     let templates = templates?;
     let variants = render::variants(&edition, &args.language, &scope);
     let rendered = render::render_all(&edition, &variants, &config.render, &templates)

@@ -367,7 +367,7 @@ impl Loader<'_> {
         }
 
         self.orphans(
-            &e.translations,
+            &e.translations.by_language,
             "the edition",
             &[
                 ("subject", e.subject.is_some(), &|t: &raw::EditionTranslation| {
@@ -378,7 +378,8 @@ impl Loader<'_> {
                 }),
             ],
         );
-        let translations = self.translations(&e.translations);
+        let translations = self.translations(&e.translations.by_language);
+        let translations_required = e.translations.required.as_ref().is_some_and(|r| *r.get_ref());
         let mut series = Localized::new(self.series(&e.series));
         let mut subject = e
             .subject
@@ -443,6 +444,7 @@ impl Loader<'_> {
             intro,
             items,
             days,
+            translations_required,
         })
     }
 

@@ -101,6 +101,9 @@ pub struct Edition {
     pub intro: Option<Localized<Markdown>>,
     pub items: Vec<Item>,
     pub days: Option<DaysSection>,
+    /// `translations = "required"`: a missing translation is an error, not a fallback to the
+    /// main language.
+    pub translations_required: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,7 +35,57 @@ pub struct Edition {
     #[serde(default)]
     pub intro: Option<Spanned<String>>,
     #[serde(default)]
-    pub translations: Translations<EditionTranslation>,
+    pub translations: EditionTranslations,
+}
+
+/// `[edition] translations`: the texts per language, and whether a missing one is an error.
+/// Written `translations = "required"` (or `"fallback"`, the default) when the edition has no
+/// translated texts of its own, or `required = true` inside `[edition.translations]` when it has.
+#[derive(Debug, Default)]
+pub struct EditionTranslations {
+    pub required: Option<Spanned<bool>>,
+    pub by_language: Translations<EditionTranslation>,
+}
+
+impl<'de> Deserialize<'de> for EditionTranslations {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+
+        struct Policy;
+        impl<'de> Visitor<'de> for Policy {
+            type Value = EditionTranslations;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`\"required\"`, `\"fallback\"`, or a table of translations per language")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let required = match v {
+                    "required" => true,
+                    "fallback" => false,
+                    other => return Err(E::invalid_value(de::Unexpected::Str(other), &self)),
+                };
+                Ok(EditionTranslations {
+                    required: Some(Spanned::new(0..0, required)),
+                    by_language: Translations::new(),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = EditionTranslations::default();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    if key.get_ref() == "required" {
+                        out.required = Some(map.next_value()?);
+                    } else {
+                        let value = map.next_value()?;
+                        out.by_language.insert(key, value);
+                    }
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_any(Policy)
+    }
 }
 
 #[derive(Debug, Deserialize)]
