@@ -15,6 +15,8 @@ use crate::edition::{Edition, Item, Localized, Markdown};
 /// One piece of free text and where its first line is.
 struct Text<'a> {
     what: String,
+    /// The file it is written in: the edition's, or an office's overlay.
+    file: &'a std::path::Path,
     language: &'a str,
     text: &'a str,
     line: usize,
@@ -25,17 +27,18 @@ struct Text<'a> {
 /// Every language's version of a localized text; `place` gives its text, first line and
 /// whether it spans lines.
 fn localized<'a, T>(
-    edition: &'a Edition,
+    (file, main): (&'a std::path::Path, &'a crate::types::Language),
     what: &str,
     l: &'a Localized<T>,
     place: impl Fn(&'a T) -> (&'a str, usize, bool),
 ) -> Vec<Text<'a>> {
-    std::iter::once((edition.language.as_str(), &l.main))
+    std::iter::once((main.as_str(), &l.main))
         .chain(l.translations.iter().map(|(lang, t)| (lang.as_str(), t)))
         .map(|(language, value)| {
             let (text, line, multiline) = place(value);
             Text {
                 what: what.to_string(),
+                file,
                 language,
                 text,
                 line,
@@ -45,12 +48,17 @@ fn localized<'a, T>(
         .collect()
 }
 
-fn localized_markdown<'a>(edition: &'a Edition, what: &str, l: &'a Localized<Markdown>) -> Vec<Text<'a>> {
-    localized(edition, what, l, |md| (md.text.as_str(), md.line, true))
+fn localized_markdown<'a>(
+    written: (&'a std::path::Path, &'a crate::types::Language),
+    what: &str,
+    l: &'a Localized<Markdown>,
+) -> Vec<Text<'a>> {
+    localized(written, what, l, |md| (md.text.as_str(), md.line, true))
 }
 
 fn item_texts<'a>(edition: &'a Edition, item: &'a Item) -> Vec<Text<'a>> {
     let name = format!("item `{}`", item.id);
+    let edition = (edition.file_of(item), edition.language_of(item));
     // Plain strings sit on one line: the item's, or the title's own for the main text.
     let mut texts = localized(edition, &name, &item.title, |t| (t.as_str(), item.line, false));
     if let Some(main) = texts.first_mut() {
@@ -72,7 +80,7 @@ fn item_texts<'a>(edition: &'a Edition, item: &'a Item) -> Vec<Text<'a>> {
 pub fn check(edition: &Edition, report: &mut Report) {
     let mut texts = Vec::new();
     if let Some(intro) = &edition.intro {
-        texts.extend(localized_markdown(edition, "the intro", intro));
+        texts.extend(localized_markdown(edition.intro_written(), "the intro", intro));
     }
     for item in &edition.items {
         texts.extend(item_texts(edition, item));
@@ -101,7 +109,7 @@ fn free_text(edition: &Edition, t: &Text<'_>, report: &mut Report) {
     let mut error = |offset: usize, message: String| {
         report.at(
             Severity::Error,
-            &edition.path,
+            t.file,
             Some(line_at(offset)),
             format!("{}: {message}", t.what),
         );
@@ -177,7 +185,7 @@ fn weekday_name(w: chrono::Weekday) -> String {
 }
 
 fn structured(edition: &Edition, item: &Item, report: &mut Report) {
-    let file = &edition.path;
+    let file = edition.file_of(item);
     let event_end = item
         .dates
         .map(|d| d.ends)

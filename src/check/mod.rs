@@ -13,7 +13,7 @@ use std::path::Path;
 use crate::diagnostics::{Diagnostic, Report, Severity};
 use crate::edition::{self, Edition, EditionError, EditionSettings, Localized};
 use crate::render::{self, message, RenderError, RenderSettings, Rendered};
-use crate::types::Language;
+use crate::types::{Language, Office, Region};
 
 /// Above this many bytes (decimal kilobytes, as Gmail counts) the HTML part gets a warning.
 pub const HTML_WARN_BYTES: usize = 90_000;
@@ -28,10 +28,30 @@ pub fn check(
     edition_settings: &EditionSettings,
     render_settings: &RenderSettings,
 ) -> Result<Report, EditionError> {
-    let (edition, mut report) = match edition::load(path, edition_settings) {
+    check_variants(path, edition_settings, render_settings, None, None)
+}
+
+/// [`check`] for the variants one office sends (its overlay file included) or one region
+/// reads: the same rules, on what those readers get.
+pub fn check_variants(
+    path: &Path,
+    edition_settings: &EditionSettings,
+    render_settings: &RenderSettings,
+    office: Option<&Office>,
+    region: Option<&Region>,
+) -> Result<Report, EditionError> {
+    let (edition, mut report) = match edition::load_for_office(path, edition_settings, office) {
         Ok(loaded) => loaded,
         Err(EditionError::Invalid(report)) => return Ok(report),
         Err(e) => return Err(e),
+    };
+    let scope = match (office, region) {
+        (Some(o), _) => render::Scope::Office {
+            id: o.id.clone(),
+            regions: o.regions.clone(),
+        },
+        (None, Some(r)) => render::Scope::Regions(vec![r.clone()]),
+        (None, None) => render::Scope::All,
     };
     let templates = match render_settings.templates() {
         Ok(t) => t,
@@ -40,7 +60,7 @@ pub fn check(
             return Ok(report.sorted());
         }
     };
-    let variants = render::variants(&edition, &[], &render::Scope::All);
+    let variants = render::variants(&edition, &[], &scope);
     let mut rendered = Vec::new();
     for result in render::render_all(&edition, &variants, render_settings, &templates) {
         match result {
@@ -111,7 +131,7 @@ fn cities(edition: &Edition, templates: &render::Templates, report: &mut Report)
 
 pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
     let mut report = Report::new();
-    for language in edition.languages.iter().filter(|l| **l != edition.language) {
+    for language in &edition.languages {
         translations(edition, language, &mut report);
     }
     dates::check(edition, &mut report);
@@ -130,22 +150,21 @@ pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
 /// language's variants show the main-language text instead, which `check` warns about at the
 /// line of what lacks it; an edition with `translations = "required"` makes it an error.
 fn translations(edition: &Edition, language: &Language, report: &mut Report) {
-    let file = &edition.path;
-    let (severity, hint) = if edition.translations_required {
-        (
-            Severity::Error,
-            format!("the edition requires translations (`translations = \"required\"`); add the `{language}` text or remove `{language}` from `languages`"),
-        )
-    } else {
-        (
-            Severity::Warning,
-            format!(
-                "the `{language}` variants show the `{}` text instead; add the translation, or set `translations = \"required\"` in [edition] to make this an error",
-                edition.language
-            ),
-        )
-    };
-    let mut missing_at = |line: Option<usize>, what: String| {
+    // An office's own items and intro are written in the overlay's language, in its file.
+    let mut missing_at = |file: &Path, main: &Language, line: Option<usize>, what: String| {
+        if main == language {
+            return;
+        }
+        let hint = if edition.translations_required {
+            format!("the edition requires translations (`translations = \"required\"`); add the `{language}` text or remove `{language}` from `languages`")
+        } else {
+            format!("the `{language}` variants show the `{main}` text instead; add the translation, or set `translations = \"required\"` in [edition] to make this an error")
+        };
+        let severity = if edition.translations_required {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         report.at(
             severity,
             file,
@@ -156,15 +175,22 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
     let needs = |l: &Option<Localized<String>>| l.as_ref().is_some_and(|l| !l.main.is_empty() && !l.has(language));
     // The series name is a brand and often stays the same; it is not required.
     if let Some(intro) = edition.intro.as_ref().filter(|i| !i.has(language)) {
-        missing_at(Some(intro.main.line), "the edition's intro".into());
+        let (file, main) = edition.intro_written();
+        missing_at(file, main, Some(intro.main.line), "the edition's intro".into());
     }
     for item in &edition.items {
         let missing = item.untranslated(language);
         if !missing.is_empty() {
-            missing_at(Some(item.line), format!("item `{}` ({})", item.id, missing.join(", ")));
+            missing_at(
+                edition.file_of(item),
+                edition.language_of(item),
+                Some(item.line),
+                format!("item `{}` ({})", item.id, missing.join(", ")),
+            );
         }
     }
-    if let Some(days) = &edition.days {
+    let mut missing_at = |line: Option<usize>, what: String| missing_at(&edition.path, &edition.language, line, what);
+    if let Some(days) = edition.days.as_ref().filter(|_| *language != edition.language) {
         if needs(&days.title) || needs(&days.label) || days.intro.as_ref().is_some_and(|i| !i.has(language)) {
             missing_at(
                 days.intro.as_ref().map(|i| i.main.line),

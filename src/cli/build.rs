@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{configured_language, configured_office, configured_region, EXIT_INVALID};
+use super::{configured_language, configured_region, edition_and_office, EXIT_INVALID};
 use crate::config::Config;
 use crate::diagnostics::Severity;
 use crate::edition::{self, EditionError};
+
 use crate::render::{self, Scope};
 use crate::types::{Language, OfficeId, Region};
 
@@ -23,7 +24,8 @@ pub struct Args {
     /// Build the regional variant: only the items that concern this region
     #[arg(long, value_name = "R", value_parser = parse_region)]
     region: Option<Region>,
-    /// Build a regional office's variants: the items of its regions (see [offices] in infoflash.toml)
+    /// Build a regional office's variants: the items of its regions and its own overlay items
+    /// (editions/<edition>.<office>.toml; see [offices] in infoflash.toml)
     #[arg(long, value_name = "ID", conflicts_with = "region")]
     office: Option<OfficeId>,
 }
@@ -40,24 +42,26 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     for language in &args.language {
         configured_language(config, language)?;
     }
-    let scope = match (&args.region, &args.office) {
-        (Some(region), _) => {
+    let (path, office) = edition_and_office(config, &args.edition, args.office.as_ref())?;
+    let scope = match (&args.region, &office) {
+        (Some(_), Some(office)) => anyhow::bail!(
+            "--region and office `{}` do not go together: an office's edition has its own regions",
+            office.id
+        ),
+        (Some(region), None) => {
             configured_region(config, region)?;
             Scope::Regions(vec![region.clone()])
         }
-        (None, Some(id)) => {
-            let office = configured_office(config, id)?;
-            Scope::Office {
-                id: office.id.clone(),
-                regions: office.regions.clone(),
-            }
-        }
+        (None, Some(office)) => Scope::Office {
+            id: office.id.clone(),
+            regions: office.regions.clone(),
+        },
         (None, None) => Scope::All,
     };
     // Compiling the templates and loading the edition are independent; do both at once.
     let (loaded, templates) = std::thread::scope(|scope| {
         let templates = scope.spawn(|| config.render.templates());
-        let loaded = edition::load(&args.edition, &config.edition);
+        let loaded = edition::load_for_office(&path, &config.edition, office.as_ref());
         (
             loaded,
             templates
@@ -71,7 +75,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             eprint!("{report}");
             eprintln!(
                 "{}: not built; fix the errors above (`infoflash check` lists them too)",
-                args.edition.display()
+                path.display()
             );
             return Ok(ExitCode::from(EXIT_INVALID));
         }
@@ -82,7 +86,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     if let Some(language) = args.language.iter().find(|l| !edition.languages.contains(l)) {
         anyhow::bail!(
             "{}: the edition is not written in `{language}` (its `languages` are {}); add `{language}` to `languages` with its translations, or build one of those",
-            args.edition.display(),
+            path.display(),
             edition.languages.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
         );
     }

@@ -1,14 +1,15 @@
-//! `infoflash check EDITION [--json]`
+//! `infoflash check EDITION [--json] [--office ID | --region R]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::{EXIT_INVALID, EXIT_TROUBLE};
+use super::{configured_region, edition_and_office, EXIT_INVALID, EXIT_TROUBLE};
 use crate::config::Config;
 use crate::diagnostics::{Report, Severity};
 use crate::edition::EditionError;
+use crate::types::{OfficeId, Region};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,6 +18,13 @@ pub struct Args {
     /// Print one JSON object: {"edition", "errors", "warnings", "diagnostics": [...]}
     #[arg(long)]
     json: bool,
+    /// Check a regional office's edition: its variants, with its overlay file
+    /// (editions/<edition>.<office>.toml) if it has one
+    #[arg(long, value_name = "ID")]
+    office: Option<OfficeId>,
+    /// Check the variants one region reads
+    #[arg(long, value_name = "R", conflicts_with = "office")]
+    region: Option<Region>,
 }
 
 #[derive(Serialize)]
@@ -28,7 +36,22 @@ struct JsonReport<'a> {
 }
 
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let report = match crate::check::check(&args.edition, &config.edition, &config.render) {
+    let (path, office) = edition_and_office(config, &args.edition, args.office.as_ref())?;
+    if let Some(region) = &args.region {
+        anyhow::ensure!(
+            office.is_none(),
+            "--region and an office's edition do not go together: an office's edition has its own regions"
+        );
+        configured_region(config, region)?;
+    }
+    let checked = crate::check::check_variants(
+        &path,
+        &config.edition,
+        &config.render,
+        office.as_ref(),
+        args.region.as_ref(),
+    );
+    let report = match checked {
         Ok(report) => report,
         Err(e @ EditionError::Read { .. }) => {
             eprintln!("error: {e}");

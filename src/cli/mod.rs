@@ -173,3 +173,31 @@ fn configured_office<'c>(config: &'c Config, id: &OfficeId) -> anyhow::Result<&'
         }
     })
 }
+
+/// The edition file and office a command works on. An office's overlay file given as the
+/// edition (`editions/2026-01-info-flash-22.santiago.toml`) means that office's edition of
+/// `editions/2026-01-info-flash-22.toml`, as `--office santiago` would.
+fn edition_and_office(
+    config: &Config,
+    path: &std::path::Path,
+    office: Option<&OfficeId>,
+) -> anyhow::Result<(PathBuf, Option<crate::types::Office>)> {
+    let (edition, from_file) = match crate::edition::split_overlay_path(path) {
+        Some((edition, id)) => {
+            let id: OfficeId = id
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("{}: not an edition file name ({e})", path.display()))?;
+            (edition, Some(id))
+        }
+        None => (path.to_path_buf(), None),
+    };
+    let id = match (from_file, office) {
+        (Some(a), Some(b)) if a != *b => anyhow::bail!(
+            "{} is office `{a}`'s overlay, but --office says `{b}`: give the edition file, or leave out --office",
+            path.display()
+        ),
+        (a, b) => a.or_else(|| b.cloned()),
+    };
+    let office = id.map(|id| configured_office(config, &id).cloned()).transpose()?;
+    Ok((edition, office))
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-use super::{configured_office, EXIT_INVALID};
+use super::{edition_and_office, EXIT_INVALID};
 use crate::audience::{self, Filter, Selection, Suppression};
 use crate::config::{Config, MAX_CONNECTIONS};
 use crate::deliver::run::{self, Options, SendError, Summary};
@@ -120,12 +120,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.connections.and_then(std::num::NonZeroU32::new) {
         config.delivery.connections = n;
     }
-    let office = args
-        .office
-        .as_ref()
-        .map(|id| configured_office(&config, id))
-        .transpose()?
-        .cloned();
+    let (edition_path, office) = edition_and_office(&config, &args.edition, args.office.as_ref())?;
     for f in &args.filters {
         f.validate(&config.network).map_err(anyhow::Error::msg)?;
     }
@@ -147,7 +142,7 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             eprintln!("send: stopping: finishing the messages in flight, then recording them");
         }
     });
-    let summary = match run::send(config.send(), &args.edition, &options, &STOP) {
+    let summary = match run::send(config.send(), &edition_path, &options, &STOP) {
         Ok(summary) => summary,
         Err(SendError::Edition(crate::edition::EditionError::Invalid(report))) | Err(SendError::NotReady(report)) => {
             eprint!("{report}");
@@ -236,13 +231,9 @@ struct StatusReport {
 }
 
 pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let office = args
-        .office
-        .as_ref()
-        .map(|id| configured_office(config, id))
-        .transpose()?;
-    let edition_id = args
-        .edition
+    let (edition_path, office) = edition_and_office(config, &args.edition, args.office.as_ref())?;
+    let office = office.as_ref();
+    let edition_id = edition_path
         .file_stem()
         .and_then(|s| s.to_str())
         .ok_or_else(|| anyhow::anyhow!("{} is not an edition file name", args.edition.display()))?

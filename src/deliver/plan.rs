@@ -146,7 +146,7 @@ pub(super) fn load_plan<'a>(
     edition_path: &Path,
     office: Option<&'a Office>,
 ) -> Result<Plan<'a>, SendError> {
-    let (edition, _warnings) = edition::load(edition_path, settings.edition)?;
+    let (edition, _warnings) = edition::load_for_office(edition_path, settings.edition, office)?;
     let templates = settings.render.templates()?;
     let scope = match office {
         Some(o) => Scope::Office {

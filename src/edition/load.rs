@@ -32,8 +32,14 @@ const MAX_DAYS_WEEKS: u32 = 52;
 
 /// Reads and validates the edition at `path`.
 pub fn load(path: &Path, settings: &EditionSettings) -> Result<(Edition, Report), EditionError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    parse(&read_text(path)?, path, settings)
+}
+
+/// The text of an edition (or overlay) file; not UTF-8 is an error in the content, reported
+/// like any other.
+pub(super) fn read_text(path: &Path) -> Result<String, EditionError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
         // Not UTF-8 is a problem with the content, for the editor to fix like any other.
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             let mut report = Report::new();
@@ -43,16 +49,13 @@ pub fn load(path: &Path, settings: &EditionSettings) -> Result<(Edition, Report)
                 None,
                 "the file is not UTF-8: save it as UTF-8 text",
             );
-            return Err(EditionError::Invalid(report));
+            Err(EditionError::Invalid(report))
         }
-        Err(source) => {
-            return Err(EditionError::Read {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
-    parse(&text, path, settings)
+        Err(source) => Err(EditionError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// Validates an edition given as text; `path` names it in messages and gives its id (the file
@@ -445,6 +448,7 @@ impl Loader<'_> {
             items,
             days,
             translations_required,
+            overlay: None,
         })
     }
 
@@ -686,6 +690,7 @@ impl Loader<'_> {
             deadlines,
             links,
             contacts,
+            office: None,
         })
     }
 
@@ -977,4 +982,112 @@ impl Loader<'_> {
             days,
         })
     }
+}
+
+/// Validates an office's overlay file given as text (`path` names it in messages), against the
+/// edition it adds to. The result is an edition of its own: the overlay's items and intro, in
+/// the overlay's language (the office's unless `[office] language` says otherwise), dated and
+/// numbered like `base`, so that `check` reads it with the same rules as any edition and
+/// reports at the overlay's own lines; [`Edition::with_overlay`] joins the two for rendering.
+pub fn parse_overlay(
+    text: &str,
+    path: &Path,
+    settings: &EditionSettings,
+    office: &crate::types::Office,
+    base: &Edition,
+) -> Result<(Edition, Report), EditionError> {
+    let source = Source::new(path, text);
+    let mut loader = Loader {
+        source: &source,
+        settings,
+        report: Report::new(),
+        main: None,
+    };
+    let raw: raw::OverlayFile = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            loader
+                .report
+                .error_at(&source, e.span().map_or(0, |s| s.start), e.message().trim());
+            return Err(EditionError::Invalid(loader.report));
+        }
+    };
+    loader.forbidden_controls(text);
+    let head = raw.office.map(Spanned::into_inner).unwrap_or_default();
+    let language = match &head.language {
+        Some(code) => loader.language(code),
+        None => Some(office.language.clone()),
+    };
+    loader.main = language.clone();
+    loader.orphans(
+        &head.translations,
+        "the office's overlay",
+        &[("intro", head.intro.is_some(), &|t: &raw::OverlayTranslation| {
+            t.intro.is_some()
+        })],
+    );
+    let mut intro = head.intro.as_ref().map(|i| Localized::new(loader.markdown(i)));
+    for (l, t) in loader.translations(&head.translations) {
+        if let (Some(i), Some(intro)) = (&t.intro, intro.as_mut()) {
+            let md = loader.markdown(i);
+            intro.translations.insert(l, md);
+        }
+    }
+    let zone = office.time_zone.unwrap_or(base.time_zone);
+    let mut seen: HashSet<ItemId> = base.items.iter().map(|i| i.id.clone()).collect();
+    let mut items = Vec::new();
+    for item in &raw.items {
+        if let Some(mut item) = loader.item(item, zone) {
+            if !seen.insert(item.id.clone()) {
+                loader.error_line(
+                    item.line,
+                    format!(
+                        "item id `{}` is used twice (here or in {}): ids must be unique in an office's edition",
+                        item.id,
+                        base.path.display()
+                    ),
+                );
+            }
+            item.office = Some(office.id.clone());
+            items.push(item);
+        }
+    }
+    if raw.items.is_empty() && intro.is_none() {
+        loader.report.at(
+            Severity::Warning,
+            path,
+            None,
+            "the overlay adds nothing: give it `[[items]]` or an `[office] intro`, or delete it",
+        );
+    }
+    let language = match language {
+        Some(l) if !loader.report.has_errors() => l,
+        _ => return Err(EditionError::Invalid(loader.report.sorted())),
+    };
+    // The office's variants are the edition's languages; the overlay's own comes first.
+    let mut languages = base.languages.clone();
+    languages.retain(|l| *l != language);
+    languages.insert(0, language.clone());
+    let overlay = Edition {
+        overlay: Some(OfficeOverlay {
+            office: office.id.clone(),
+            path: path.to_path_buf(),
+            language: language.clone(),
+            own_intro: intro.is_some(),
+        }),
+        id: base.id.clone(),
+        path: path.to_path_buf(),
+        series: base.series.clone(),
+        number: base.number,
+        date: base.date,
+        language,
+        languages,
+        time_zone: zone,
+        subject: None,
+        intro,
+        items,
+        days: None,
+        translations_required: base.translations_required,
+    };
+    Ok((overlay, loader.report.sorted()))
 }

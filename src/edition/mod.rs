@@ -31,6 +31,7 @@
 
 mod load;
 pub mod next;
+mod overlay;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -39,7 +40,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 
-pub use load::{load, parse, EditionError};
+pub use load::{load, parse, parse_overlay, EditionError};
+pub use overlay::{load_for_office, load_parts, overlay_path, split_overlay_path, Parts};
 
 /// What an edition is checked against: the network's languages and regions, and the calendar
 /// its *upcoming international days* come from. Built by `config`, read here.
@@ -49,7 +51,7 @@ pub struct EditionSettings {
     pub calendar: crate::calendar::CalendarSettings,
 }
 
-use crate::types::{EditionId, EmailAddress, ItemId, Language, Region, WebUrl};
+use crate::types::{EditionId, EmailAddress, ItemId, Language, OfficeId, Region, WebUrl};
 
 /// A value in the edition's main language with optional translations.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +106,19 @@ pub struct Edition {
     /// `translations = "required"`: a missing translation is an error, not a fallback to the
     /// main language.
     pub translations_required: bool,
+    /// For an office's edition: the overlay file its own items come from.
+    pub overlay: Option<OfficeOverlay>,
+}
+
+/// Where an office's own items come from: `editions/<edition id>.<office id>.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeOverlay {
+    pub office: OfficeId,
+    pub path: PathBuf,
+    /// The language its items are written in: their `main` texts are in it.
+    pub language: Language,
+    /// Whether the intro is the overlay's own.
+    pub own_intro: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +204,9 @@ pub struct Item {
     pub deadlines: Vec<Deadline>,
     pub links: Vec<Link>,
     pub contacts: Vec<Contact>,
+    /// `Some` for an office's own item, from its overlay file: only that office's variants
+    /// show it.
+    pub office: Option<OfficeId>,
 }
 
 impl Item {

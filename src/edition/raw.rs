@@ -265,3 +265,34 @@ pub struct DayTranslation {
     #[serde(default)]
     pub image_alt: Option<String>,
 }
+
+/// An office's overlay file, `editions/<edition id>.<office id>.toml`: the office's own items
+/// and texts, added to the edition for that office's variants only.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlayFile {
+    #[serde(default)]
+    pub office: Option<Spanned<OverlayHead>>,
+    #[serde(default)]
+    pub items: Vec<Spanned<Item>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlayHead {
+    /// The language the overlay is written in; the office's `language` by default.
+    #[serde(default)]
+    pub language: Option<Spanned<String>>,
+    /// Replaces the edition's intro in the office's variants.
+    #[serde(default)]
+    pub intro: Option<Spanned<String>>,
+    #[serde(default)]
+    pub translations: Translations<OverlayTranslation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlayTranslation {
+    #[serde(default)]
+    pub intro: Option<Spanned<String>>,
+}

@@ -124,6 +124,17 @@ impl Scope {
         }
     }
 
+    /// Whether an item belongs in the email: one for these regions, and an office's own item
+    /// only in that office's edition.
+    pub fn shows(&self, item: &crate::edition::Item) -> bool {
+        let office_ok = match (&item.office, self) {
+            (None, _) => true,
+            (Some(own), Scope::Office { id, .. }) => own == id,
+            (Some(_), _) => false,
+        };
+        office_ok && self.includes(&item.regions)
+    }
+
     /// Whether an item or session for these regions belongs in the email.
     pub fn includes(&self, regions: &crate::edition::Regions) -> bool {
         let mine = self.regions();

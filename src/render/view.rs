@@ -271,7 +271,7 @@ impl EmailView {
         let items: Vec<ItemView> = edition
             .items
             .iter()
-            .filter(|item| variant.scope.includes(&item.regions))
+            .filter(|item| variant.scope.shows(item))
             .map(|item| item_view(item, &pick, &settings.network))
             .collect();
         let preheader = items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(" · ");

@@ -59,7 +59,42 @@ impl PreviewToken {
 #[derive(serde::Deserialize)]
 pub struct PreviewQuery {
     lang: Option<String>,
+    region: Option<String>,
+    office: Option<String>,
     token: Option<String>,
+}
+
+/// The variant a preview request asks for, each part as typed (checked against the edition
+/// and the network once both are known).
+#[derive(Debug, Clone, Default)]
+struct Choice {
+    lang: Option<String>,
+    region: Option<String>,
+    office: Option<String>,
+}
+
+impl Choice {
+    /// The query string that selects this variant, with `token` (already a `token=…` pair or
+    /// empty) carried on; `&amp;`-joined for use in an HTML attribute.
+    fn href(&self, id: &EditionId, token: &str) -> String {
+        let mut pairs: Vec<String> = Vec::new();
+        for (key, value) in [("lang", &self.lang), ("office", &self.office), ("region", &self.region)] {
+            if let Some(v) = value {
+                pairs.push(format!(
+                    "{key}={}",
+                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                ));
+            }
+        }
+        if !token.is_empty() {
+            pairs.push(token.to_string());
+        }
+        if pairs.is_empty() {
+            format!("/preview/{id}")
+        } else {
+            format!("/preview/{id}?{}", pairs.join("&amp;"))
+        }
+    }
 }
 
 /// The query the pages' links carry (empty without a token), when the token a request
@@ -85,18 +120,20 @@ pub async fn list(State(app): State<Shared>, Query(query): Query<PreviewQuery>) 
     let Some(token) = admitted(&app, &query) else {
         return refused();
     };
-    let mut ids: Vec<String> = std::fs::read_dir(&app.settings.editions_dir)
+    let names: Vec<String> = std::fs::read_dir(&app.settings.editions_dir)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
                 .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.strip_suffix(".toml").map(str::to_string)
+                    e.file_name()
+                        .to_string_lossy()
+                        .strip_suffix(".toml")
+                        .map(str::to_string)
                 })
-                .filter(|id| id.parse::<EditionId>().is_ok())
                 .collect()
         })
         .unwrap_or_default();
+    let mut ids: Vec<EditionId> = names.iter().filter_map(|n| n.parse().ok()).collect();
     ids.sort_by(|a, b| b.cmp(a));
     let query = if token.is_empty() {
         String::new()
@@ -105,7 +142,22 @@ pub async fn list(State(app): State<Shared>, Query(query): Query<PreviewQuery>) 
     };
     let items: String = ids
         .iter()
-        .map(|id| format!("<li><a href=\"/preview/{id}{query}\">{id}</a></li>\n"))
+        .map(|id| {
+            // An office's overlay (`<id>.<office>.toml`) is previewed as that office's edition.
+            let offices: String = names
+                .iter()
+                .filter_map(|n| n.strip_prefix(&format!("{id}.")))
+                .filter(|o| app.settings.edition.network.offices.keys().any(|k| k.as_str() == *o))
+                .map(|o| {
+                    let choice = Choice {
+                        office: Some(o.to_string()),
+                        ..Choice::default()
+                    };
+                    format!(" · <a href=\"{}\">office {o}</a>", choice.href(id, &token))
+                })
+                .collect();
+            format!("<li><a href=\"/preview/{id}{query}\">{id}</a>{offices}</li>\n")
+        })
         .collect();
     let body = format!("<p>Editions in <code>editions/</code>, newest first. Each page is rendered from the file as it is now.</p>\n<ul>\n{items}</ul>");
     Html(en_page("Preview", &body)).into_response()
@@ -123,9 +175,13 @@ pub async fn edition(
     let Ok(id) = edition.parse::<EditionId>() else {
         return (StatusCode::NOT_FOUND, "no such edition").into_response();
     };
-    let language = query.lang.and_then(|l| l.parse::<Language>().ok());
+    let choice = Choice {
+        lang: query.lang,
+        region: query.region,
+        office: query.office,
+    };
     let app2 = app.clone();
-    let rendered = tokio::task::spawn_blocking(move || preview(&app2, &id, language, &token)).await;
+    let rendered = tokio::task::spawn_blocking(move || preview(&app2, &id, &choice, &token)).await;
     match rendered {
         Ok(Ok(html)) => Html(html).into_response(),
         Ok(Err((status, message))) => (status, Html(en_page("Preview", &message))).into_response(),
@@ -133,10 +189,28 @@ pub async fn edition(
     }
 }
 
-/// The edition rendered now, with the findings of `check` in a box above it; `token` is the
-/// query the page's links carry (empty without a preview token).
-fn preview(app: &App, id: &EditionId, language: Option<Language>, token: &str) -> Result<String, (StatusCode, String)> {
+/// A 404 page saying what the edition does have, for a variant it has not.
+/// `what` is a sentence with `{}` where the value asked for goes.
+fn unknown(what: &str, value: &str, known: impl Iterator<Item = String>) -> (StatusCode, String) {
+    let code = |t: &str| format!("<code>{}</code>", handlebars::html_escape(t));
+    let known: Vec<String> = known.map(|k| code(&k)).collect();
+    (
+        StatusCode::NOT_FOUND,
+        format!(
+            "<p>{}; there are: {}.</p>",
+            what.replace("{}", &code(value)),
+            known.join(", ")
+        ),
+    )
+}
+
+/// The edition rendered now, as the variant `choice` names (language, and an office or a
+/// region), with the findings of `check` for those variants in a box above it; `token` is the
+/// query the page's links carry (empty without a preview token). A variant the edition does
+/// not have is a 404 page, never another variant in its place.
+fn preview(app: &App, id: &EditionId, choice: &Choice, token: &str) -> Result<String, (StatusCode, String)> {
     let settings = &app.settings;
+    let network = &settings.edition.network;
     let path = settings.editions_dir.join(format!("{id}.toml"));
     if !path.is_file() {
         return Err((
@@ -144,8 +218,32 @@ fn preview(app: &App, id: &EditionId, language: Option<Language>, token: &str) -
             format!("<p>No edition <code>{id}</code> in editions/.</p>"),
         ));
     }
+    let office = match &choice.office {
+        None => None,
+        Some(o) => Some(
+            o.parse::<crate::types::OfficeId>()
+                .ok()
+                .and_then(|o| network.offices.get(&o))
+                .ok_or_else(|| unknown("No office {}", o, network.offices.keys().map(|k| k.to_string())))?,
+        ),
+    };
+    let region = match &choice.region {
+        None => None,
+        Some(_) if office.is_some() => {
+            return Err((
+                StatusCode::NOT_FOUND,
+                "<p>An office's edition has its own regions: choose an office or a region, not both.</p>".into(),
+            ))
+        }
+        Some(r) => Some(
+            r.parse::<crate::types::Region>()
+                .ok()
+                .filter(|r| network.knows_region(r))
+                .ok_or_else(|| unknown("No region {}", r, network.regions.keys().map(|k| k.to_string())))?,
+        ),
+    };
     let escape = |t: &str| handlebars::html_escape(t);
-    let report = crate::check::check(&path, &settings.edition, &settings.render)
+    let report = crate::check::check_variants(&path, &settings.edition, &settings.render, office, region.as_ref())
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, escape(&e.to_string())))?;
     let findings = report.to_string();
     let findings_html = if findings.trim().is_empty() {
@@ -153,10 +251,24 @@ fn preview(app: &App, id: &EditionId, language: Option<Language>, token: &str) -
     } else {
         format!("<div class=\"finding\">{}</div>", escape(&findings))
     };
-    let loaded = crate::edition::load(&path, &settings.edition);
+    let loaded = crate::edition::load_for_office(&path, &settings.edition, office);
     let (edition, _) = match loaded {
         Ok(loaded) => loaded,
         Err(_) => return Ok(en_page(&format!("Preview of {id}"), &findings_html)),
+    };
+    let language = match &choice.lang {
+        None => edition.language.clone(),
+        Some(l) => l
+            .parse::<Language>()
+            .ok()
+            .filter(|l| edition.languages.contains(l))
+            .ok_or_else(|| {
+                unknown(
+                    &format!("Edition {id} has no {{}} variant"),
+                    l,
+                    edition.languages.iter().map(|l| l.to_string()),
+                )
+            })?,
     };
     let templates = settings.render.templates().map_err(|e| {
         (
@@ -164,12 +276,17 @@ fn preview(app: &App, id: &EditionId, language: Option<Language>, token: &str) -
             format!("{findings_html}<p>{}</p>", escape(&e.to_string())),
         )
     })?;
-    let language = language
-        .filter(|l| edition.languages.contains(l))
-        .unwrap_or_else(|| edition.language.clone());
+    let scope = match (office, &region) {
+        (Some(o), _) => crate::render::Scope::Office {
+            id: o.id.clone(),
+            regions: o.regions.clone(),
+        },
+        (None, Some(r)) => crate::render::Scope::Regions(vec![r.clone()]),
+        (None, None) => crate::render::Scope::All,
+    };
     let variant = crate::render::Variant {
         language: language.clone(),
-        scope: crate::render::Scope::All,
+        scope,
     };
     let labels = templates
         .labels(&language)
@@ -181,24 +298,56 @@ fn preview(app: &App, id: &EditionId, language: Option<Language>, token: &str) -
             format!("{findings_html}<p>{}</p>", escape(&e.to_string())),
         )
     })?;
-    let and = if token.is_empty() {
-        String::new()
-    } else {
-        format!("&amp;{token}")
-    };
     let alone = if token.is_empty() {
         String::new()
     } else {
         format!("?{token}")
     };
+    let link = |c: Choice, text: &str| format!(" <a href=\"{}\">{}</a>", c.href(id, token), escape(text));
     let languages: String = edition
         .languages
         .iter()
-        .map(|l| format!(" <a href=\"/preview/{id}?lang={l}{and}\">{l}</a>"))
+        .map(|l| {
+            link(
+                Choice {
+                    lang: Some(l.to_string()),
+                    ..choice.clone()
+                },
+                l.as_str(),
+            )
+        })
         .collect();
+    let mut scopes = link(
+        Choice {
+            lang: Some(language.to_string()),
+            ..Choice::default()
+        },
+        "everyone",
+    );
+    for r in network.regions.keys() {
+        scopes += &link(
+            Choice {
+                lang: Some(language.to_string()),
+                region: Some(r.to_string()),
+                office: None,
+            },
+            r.as_str(),
+        );
+    }
+    for o in network.offices.keys() {
+        scopes += &link(
+            Choice {
+                lang: Some(language.to_string()),
+                region: None,
+                office: Some(o.to_string()),
+            },
+            &format!("office {o}"),
+        );
+    }
     let banner = format!(
         "<div style=\"font-family:Helvetica,Arial,sans-serif;background:#fff8e1;border-bottom:1px solid #e0c36a;padding:12px 16px\">\
-         <strong>Preview of {id}</strong> ({language}) —{languages} · <a href=\"/preview/{alone}\">all editions</a>{findings_html}</div>"
+         <strong>Preview of {id}</strong> ({}) — languages:{languages} · readers:{scopes} · <a href=\"/preview/{alone}\">all editions</a>{findings_html}</div>",
+        escape(&variant.id())
     );
     Ok(crate::site::archive::after_body(&rendered.html, &banner))
 }

@@ -34,6 +34,10 @@ pub struct ManifestVariant {
     pub id: String,
     pub language: String,
     pub subject: String,
+    /// For an office's edition, the office's name in the variant's language: the archive
+    /// labels it with that, under the edition's own title.
+    #[serde(default)]
+    pub office: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -56,6 +60,7 @@ struct EntryView {
     href: String,
     subject: String,
     date: String,
+    office: Option<String>,
 }
 
 /// Writes `edition`'s pages into `OUT/archive/` and rebuilds the index and the feed. Returns
@@ -82,10 +87,19 @@ pub fn write_archive(
         .unwrap_or_default();
     for r in rendered {
         variants.retain(|v| v.id != r.variant.id());
+        let office = match &r.variant.scope {
+            crate::render::Scope::Office { id, .. } => settings
+                .network
+                .offices
+                .get(id)
+                .map(|o| o.names.name_in(&r.variant.language).to_string()),
+            _ => None,
+        };
         variants.push(ManifestVariant {
             id: r.variant.id(),
             language: r.variant.language.to_string(),
             subject: r.view.subject.clone(),
+            office,
         });
     }
     variants.sort_by(|a, b| a.id.cmp(&b.id));
@@ -162,6 +176,7 @@ fn index(all: &[Manifest], settings: &RenderSettings, templates: &Templates) -> 
                         href: format!("{}/{}/", m.id, v.id),
                         subject: v.subject.clone(),
                         date: labels.date(m.date),
+                        office: v.office.clone(),
                     })
             })
             .collect();
@@ -216,9 +231,13 @@ fn feed(all: &[Manifest], settings: &RenderSettings) -> String {
         .flat_map(|m| {
             m.variants.iter().map(|v| {
                 let url = links.variant_page(&m.id, &v.id);
+                let title = match &v.office {
+                    Some(office) => format!("{} — {office}", v.subject),
+                    None => v.subject.clone(),
+                };
                 Entry {
                     id: url.clone(),
-                    title: Text::plain(v.subject.clone()),
+                    title: Text::plain(title),
                     updated: stamp(m.date),
                     published: Some(stamp(m.date)),
                     links: vec![link(url, "alternate", Some(&v.language))],
