@@ -197,6 +197,12 @@ fn print_summary(s: &Summary, args: &Args, options: &Options) {
     if let Some(file) = &s.failures_csv {
         println!("not delivered: see {}", file.display());
     }
+    if let Some(index) = &s.published {
+        println!(
+            "published: {} (the pages and calendar files the messages link to; `infoflash serve` answers for them at base_url)",
+            index.display()
+        );
+    }
     if s.interrupted {
         println!(
             "interrupted: run `{}` again to resume",

@@ -28,7 +28,7 @@ use crate::types::{Destination, Office};
 pub(super) struct Plan<'a> {
     pub settings: SendSettings<'a>,
     pub edition: Edition,
-    templates: Templates,
+    pub templates: Templates,
     office: Option<&'a Office>,
     pub variants: BTreeMap<crate::types::Language, (Variant, Prepared)>,
     key: unsubscribe::Key,

@@ -57,6 +57,9 @@ pub enum SendError {
     UnsubscribeKey(String),
     #[error("the DKIM key cannot be used: {0}")]
     Dkim(String),
+    /// The archive pages the messages link to cannot be written: nothing is sent.
+    #[error("nothing was sent: the web archive the messages link to cannot be written ({0})")]
+    Publish(#[from] crate::site::SiteError),
 }
 
 /// A send refused because its earlier runs went to the other kind of destination.
@@ -114,6 +117,8 @@ pub struct Summary {
     #[serde(skip)]
     pub destination: Option<state::Destination>,
     pub failures_csv: Option<PathBuf>,
+    /// The archive index the messages' links lead to, written before the first message.
+    pub published: Option<PathBuf>,
 }
 
 /// Refuses to go on, in another kind of place, with a send whose earlier runs went to the
@@ -190,6 +195,16 @@ pub fn send(
     // Every journal counts, whatever shard layout wrote it: nobody is mailed twice.
     let journals = Journals::with_own(own, &state)?;
     check_destination(&journals, &key, &here, options)?;
+    // Every link in every message must resolve when the first one arrives: the archive pages
+    // and calendar files of the variants this send mails are written before it.
+    let variants: Vec<_> = plan.variants.values().map(|(v, _)| v.clone()).collect();
+    let published = crate::site::archive::publish(
+        &settings.render.out_dir,
+        &plan.edition,
+        &variants,
+        settings.render,
+        &plan.templates,
+    )?;
     let record = RunRecord {
         destination: here.clone(),
         command: options.command.clone(),
@@ -201,6 +216,7 @@ pub fn send(
     let (recorder, writer) = own.start_writer(&key)?;
     let mut summary = Summary {
         destination: Some(here),
+        published: Some(published),
         ..Summary::default()
     };
     let connections = settings.delivery.connections.get() as usize;

@@ -123,6 +123,24 @@ pub fn write_archive(
     Ok(archive.join("index.html"))
 }
 
+/// What `send` does before its first message: renders the archive pages of `variants` (the
+/// ones it will mail) and writes them, with their calendar files, into `OUT/archive/`, so that
+/// every "view in browser" and "Add to calendar" link resolves once `serve` answers at
+/// `base_url`. The pages are stamped with the edition's date, so publishing again writes the
+/// same bytes. Returns the archive's index.
+pub fn publish(
+    out: &Path,
+    edition: &Edition,
+    variants: &[crate::render::Variant],
+    settings: &RenderSettings,
+    templates: &Templates,
+) -> Result<PathBuf, SiteError> {
+    let rendered = crate::render::render_all(edition, variants, settings, templates)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    write_archive(out, edition, &rendered, settings, templates)
+}
+
 fn read_manifest(path: &Path) -> Option<Manifest> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
