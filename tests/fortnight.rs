@@ -92,3 +92,127 @@ fn a_send_refused_for_errors_publishes_nothing() {
         "a refused send publishes nothing"
     );
 }
+
+/// A Postfix bounce (`tests/fixtures/dsn/postfix.eml`) of a message to `recipient`.
+fn hard_bounce(recipient: &str, message_id: &str) -> String {
+    [
+        ("recipient", recipient),
+        ("action", "failed"),
+        ("status", "5.1.1"),
+        (
+            "diagnostic",
+            "smtp; 550 5.1.1 <x>: Recipient address rejected: User unknown",
+        ),
+        ("message_id", message_id),
+        ("date", "Tue, 27 Jan 2026 10:00:00 +0100"),
+        ("subject", "Undelivered Mail Returned to Sender"),
+    ]
+    .iter()
+    .fold(
+        include_str!("fixtures/dsn/postfix.eml").to_string(),
+        |text, (name, value)| text.replace(&format!("{{{name}}}"), value),
+    )
+}
+
+fn lists_json(dir: &Path) -> serde_json::Value {
+    let out = infoflash(dir, &["lists", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn the_whole_fortnight_runs_on_the_sample() {
+    use common::smtp::Sink;
+    let sink = Sink::start(&[]);
+    let dir = copy_project(&root());
+    let p = dir.path();
+    let settings = std::fs::read_to_string(p.join("infoflash.toml")).unwrap()
+        + &format!(
+            "\n[delivery]\nrelay = \"smtp://127.0.0.1:{}\"\nrate = 1000\nconnections = 2\n",
+            sink.port
+        );
+    std::fs::write(p.join("infoflash.toml"), settings).unwrap();
+
+    // `next`: N°23, two weeks on.
+    let out = infoflash(p, &["next", EDITION]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let next = "editions/2026-01-info-flash-23.toml";
+    let text = std::fs::read_to_string(p.join(next)).unwrap_or_else(|e| panic!("{next}: {e}\n{}", stdout(&out)));
+    assert!(
+        text.contains("number = 23") && text.contains("date = 2026-01-27"),
+        "{text}"
+    );
+
+    // An edit by script, as an editor would make it: a news item of this fortnight.
+    let edited = text
+        + r#"
+[[items]]
+id = "fortnight-news"
+kind = "news"
+title = "News of the fortnight"
+body = "Schools of the network share [their projects](https://www.unesco.org/en/aspnet)."
+
+[items.translations.fr]
+title = "Les nouvelles de la quinzaine"
+body = "Les écoles du réseau partagent [leurs projets](https://www.unesco.org/en/aspnet)."
+
+[items.translations.es]
+title = "Las noticias de la quincena"
+body = "Las escuelas de la red comparten [sus proyectos](https://www.unesco.org/en/aspnet)."
+"#;
+    std::fs::write(p.join(next), edited).unwrap();
+    let out = infoflash(p, &["check", next]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // A proof to a colleague: one message per variant, nothing in the journal.
+    let out = infoflash(p, &["send", next, "--test", "colleague@example.org"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let proofs = sink.received();
+    assert_eq!(proofs.len(), 1, "{proofs:?}");
+    assert!(proofs["colleague@example.org"] >= 1);
+
+    // The send: every deliverable recipient exactly once.
+    let deliverable = lists_json(p)["deliverable"].as_u64().unwrap();
+    let out = infoflash(p, &["send", next]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let mut received = sink.received();
+    received.remove("colleague@example.org");
+    assert_eq!(received.len() as u64, deliverable, "{received:?}");
+    assert!(received.values().all(|n| *n == 1), "{received:?}");
+    let out = infoflash(p, &["status", next, "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(status["delivered"].as_u64(), Some(deliverable), "{status}");
+    assert_eq!(status["pending"].as_u64(), Some(0), "{status}");
+
+    // Every link in every delivered message answers from the service.
+    let messages = tempfile::tempdir().unwrap();
+    for (i, m) in sink.messages().iter().enumerate() {
+        std::fs::write(messages.path().join(format!("{i}.eml")), m).unwrap();
+    }
+    let server = Service::start(p, None);
+    let mut broken = Vec::new();
+    for eml in eml_files(messages.path()) {
+        for link in service_links(&eml) {
+            let status = get(&link.replace(BASE_URL, &server.base));
+            if status != 200 {
+                broken.push(format!("{link} → {status}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+
+    // A hard bounce comes back: that reader is suppressed from then on.
+    let bounced = received.keys().next().unwrap().clone();
+    std::fs::write(p.join("bounce.eml"), hard_bounce(&bounced, "<whatever@example.org>")).unwrap();
+    let out = infoflash(p, &["bounces", "import", "bounce.eml"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(lists_json(p)["deliverable"].as_u64(), Some(deliverable - 1));
+    let suppression = std::fs::read_to_string(p.join("recipients/suppression.csv")).unwrap();
+    assert!(suppression.to_lowercase().contains(&bounced), "{suppression}");
+
+    // And the next fortnight starts from this one.
+    let out = infoflash(p, &["next", next]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let out = infoflash(p, &["check", "editions/2026-02-info-flash-24.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
