@@ -62,22 +62,8 @@ pub(super) fn read_text(path: &Path) -> Result<String, EditionError> {
 /// name without `.toml`). Returns the edition with its warnings, or every error found.
 pub fn parse(text: &str, path: &Path, settings: &EditionSettings) -> Result<(Edition, Report), EditionError> {
     let source = Source::new(path, text);
-    let mut loader = Loader {
-        source: &source,
-        settings,
-        report: Report::new(),
-        main: None,
-    };
-    let raw: raw::File = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            loader
-                .report
-                .error_at(&source, e.span().map_or(0, |s| s.start), e.message().trim());
-            return Err(EditionError::Invalid(loader.report));
-        }
-    };
-    loader.forbidden_controls(text);
+    let mut loader = Loader::new(&source, settings);
+    let raw: raw::File = loader.read(text)?;
     let edition = loader.edition(raw);
     match edition {
         Some(edition) if !loader.report.has_errors() => Ok((edition, loader.report.sorted())),
@@ -100,7 +86,32 @@ type OrphanRule<'f, T> = (&'f str, bool, &'f dyn Fn(&T) -> bool);
 /// Spanned values from the TOML parser, reported at their start.
 type S<T> = Spanned<T>;
 
-impl Loader<'_> {
+impl<'a> Loader<'a> {
+    fn new(source: &'a Source, settings: &'a EditionSettings) -> Self {
+        Loader {
+            source,
+            settings,
+            report: Report::new(),
+            main: None,
+        }
+    }
+
+    /// The file's TOML as `T`, with every string checked for control characters; a syntax or
+    /// type error ends the load here, since nothing after it can be trusted.
+    fn read<T: serde::de::DeserializeOwned>(&mut self, text: &str) -> Result<T, EditionError> {
+        match toml::from_str(text) {
+            Ok(raw) => {
+                self.forbidden_controls(text);
+                Ok(raw)
+            }
+            Err(e) => {
+                self.report
+                    .error_at(self.source, e.span().map_or(0, |s| s.start), e.message().trim());
+                Err(EditionError::Invalid(std::mem::take(&mut self.report)))
+            }
+        }
+    }
+
     fn error(&mut self, offset: usize, message: impl Into<String>) {
         self.report.error_at(self.source, offset, message);
     }
@@ -997,22 +1008,8 @@ pub fn parse_overlay(
     base: &Edition,
 ) -> Result<(Edition, Report), EditionError> {
     let source = Source::new(path, text);
-    let mut loader = Loader {
-        source: &source,
-        settings,
-        report: Report::new(),
-        main: None,
-    };
-    let raw: raw::OverlayFile = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            loader
-                .report
-                .error_at(&source, e.span().map_or(0, |s| s.start), e.message().trim());
-            return Err(EditionError::Invalid(loader.report));
-        }
-    };
-    loader.forbidden_controls(text);
+    let mut loader = Loader::new(&source, settings);
+    let raw: raw::OverlayFile = loader.read(text)?;
     let head = raw.office.map(Spanned::into_inner).unwrap_or_default();
     let language = match &head.language {
         Some(code) => loader.language(code),
