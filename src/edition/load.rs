@@ -384,6 +384,10 @@ impl Loader<'_> {
             .subject
             .as_ref()
             .map(|s| Localized::new(self.one_line(s, "subject", "the Subject of every message")));
+        let mut subject_lines = e
+            .subject
+            .as_ref()
+            .map(|s| Localized::new(self.source.line_of(s.span().start)));
         let mut intro = e.intro.as_ref().map(|i| Localized::new(self.markdown(i)));
         for (l, t) in translations {
             if let Some(s) = &t.series {
@@ -394,6 +398,11 @@ impl Loader<'_> {
                 let s = self.one_line(s, "subject", "the Subject of every message");
                 if let Some(subject) = subject.as_mut() {
                     subject.translations.insert(l.clone(), s);
+                }
+                if let (Some(lines), Some(at)) = (subject_lines.as_mut(), &t.subject) {
+                    lines
+                        .translations
+                        .insert(l.clone(), self.source.line_of(at.span().start));
                 }
             }
             if let Some(i) = &t.intro {
@@ -440,6 +449,7 @@ impl Loader<'_> {
             languages,
             time_zone: time_zone?,
             subject,
+            subject_lines,
             intro,
             items,
             days,
@@ -806,7 +816,7 @@ impl Loader<'_> {
         language: Option<&Language>,
     ) -> Option<DaysSection> {
         let empty = raw::Days::default();
-        let listed = self.listed_days(d.unwrap_or(&empty))?;
+        let mut listed = self.listed_days(d.unwrap_or(&empty))?;
         let weeks = match d.and_then(|d| d.weeks.as_ref()) {
             None => self.settings.calendar.days_weeks,
             Some(w) if *w.get_ref() <= MAX_DAYS_WEEKS => *w.get_ref(),
@@ -818,6 +828,7 @@ impl Loader<'_> {
                 return Some(listed);
             }
         };
+        listed.weeks = weeks;
         let (Some(date), Some(language)) = (date, language) else {
             return Some(listed);
         };
@@ -833,10 +844,7 @@ impl Loader<'_> {
         let calendar = &self.settings.calendar;
         for (on, day) in crate::calendar::days::between(&calendar.days, date, until) {
             let english = day.names.get("en").map(String::as_str).unwrap_or_default();
-            let hidden = hide.iter().position(|h| {
-                let h = h.get_ref().trim();
-                h.eq_ignore_ascii_case(&day.link) || h.eq_ignore_ascii_case(english)
-            });
+            let hidden = hide.iter().position(|h| hides(h.get_ref(), day));
             if let Some(i) = hidden {
                 used[i] = true;
                 continue;
@@ -968,11 +976,21 @@ impl Loader<'_> {
                 });
             }
         }
+        let hide = d
+            .hide
+            .iter()
+            .map(|h| Hide {
+                text: h.get_ref().clone(),
+                line: self.source.line_of(h.span().start),
+            })
+            .collect();
         Some(DaysSection {
             title,
             label,
             intro,
             days,
+            weeks: self.settings.calendar.days_weeks,
+            hide,
         })
     }
 }
