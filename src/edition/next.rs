@@ -255,6 +255,15 @@ impl Planner<'_> {
         if new_date.is_none() {
             self.error(None, "`[edition] date` is too far in the future for a next edition");
         }
+        // The items are matched by id in the document's `[[items]]` tables; an inline array of
+        // them is valid TOML but not something this edit can keep the layout of.
+        if let Some(items) = root.get("items").filter(|i| !i.is_array_of_tables()) {
+            let line = self.line_of(items.span());
+            self.error(
+                line,
+                "`next` rewrites `[[items]]` tables: write the items as `[[items]]` tables, not as an inline array",
+            );
+        }
         let (Some(new_number), Some(new_date)) = (new_number, new_date) else {
             return Err(self.errors);
         };
@@ -622,6 +631,15 @@ fn replace(item: &mut TomlItem, new: Value) {
 /// heads the whole list (`# Online regional preparatory meetings.`), so when that entry goes,
 /// the comment moves to the first one kept.
 fn retain(table: &mut Table, key: &str, keep: &[bool]) {
+    // Written inline (`sessions = [{ … }, { … }]`): the same entries, in the same order.
+    if let Some(array) = table.get_mut(key).and_then(TomlItem::as_array_mut) {
+        let mut flags = keep.iter();
+        array.retain(|_| flags.next().copied().unwrap_or(true));
+        if array.is_empty() {
+            table.remove(key);
+        }
+        return;
+    }
     let Some(tables) = table.get_mut(key).and_then(TomlItem::as_array_of_tables_mut) else {
         return;
     };
@@ -913,6 +931,21 @@ date = 2026-02-03
             "{}",
             n.text
         );
+    }
+
+    #[test]
+    fn inline_sessions_lose_their_past_entries_too() {
+        let body = INVITATION
+            .replace(
+                "# The sessions, one per language.\n[[items.sessions]]\nlanguage = \"en\"\ndate = 2026-01-20\n\n[[items.sessions]]\nlanguage = \"fr\"\ndate = 2026-02-03\n",
+                "sessions = [{ language = \"en\", date = 2026-01-20 }, { language = \"fr\", date = 2026-02-03 }]\n",
+            );
+        assert!(body.contains("sessions = ["), "{body}");
+        let n = next(&body);
+        let doc = parsed(&n);
+        let sessions = item(&doc, "webinar").unwrap()["sessions"].as_array().unwrap().clone();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0]["language"].as_str(), Some("fr"));
     }
 
     #[test]
