@@ -237,15 +237,21 @@ impl Planner<'_> {
 
     fn plan(mut self, root: &Table, settings: &EditionSettings, cadence_days: u32) -> Result<(Plan, Report), Report> {
         let edition = self.edition;
-        let number_line = self.line_of(
-            root.get("edition")
-                .and_then(TomlItem::as_table)
-                .and_then(|t| t.get("number"))
-                .and_then(TomlItem::span),
-        );
+        let key_line = |key: &str| {
+            let table = root.get("edition").and_then(TomlItem::as_table);
+            self.line_of(table.and_then(|t| t.get(key)).and_then(TomlItem::span))
+        };
+        let (number_line, date_line) = (key_line("number"), key_line("date"));
         let new_number = edition.number.checked_add(1);
         if new_number.is_none() {
-            self.error(number_line, format!("`number` {} has no next number", edition.number));
+            self.error(
+                number_line,
+                format!(
+                    "`[edition] number` must be between 1 and {} for a next edition, not {}",
+                    u32::MAX - 1,
+                    edition.number
+                ),
+            );
         }
         // TOML dates end with the year 9999.
         let new_date = edition
@@ -253,7 +259,10 @@ impl Planner<'_> {
             .checked_add_days(Days::new(cadence_days.into()))
             .filter(|d| d.year() <= 9999);
         if new_date.is_none() {
-            self.error(None, "`[edition] date` is too far in the future for a next edition");
+            self.error(
+                date_line,
+                "`[edition] date` is too far in the future: the next edition's date cannot be written",
+            );
         }
         // The items are matched by id in the document's `[[items]]` tables; an inline array of
         // them is valid TOML but not something this edit can keep the layout of.
