@@ -98,12 +98,13 @@ impl fmt::Display for DropReason {
 ///
 /// - `[edition]`: `number` + 1, `date` + `cadence_days`. In `subject` and `intro`, in every
 ///   language, the old number written as a number ("N°22", "N.º 22": see
-///   [`numbering`]) becomes the new one; a mention of any other number, or one the file
-///   writes with escapes, is left alone and warned about at its line. The rest is kept.
+///   [`numbering`]) becomes the new one. A mention of another number is left alone (`check`
+///   warns about it); one the file writes with an escape is left alone and warned about at
+///   its line. The rest is kept.
 /// - An item is carried over when one of its deadlines, one of its sessions, or (for an event)
 ///   its last day is on or after the new date D. Its deadlines and sessions before D are
-///   dropped; an invitation whose sessions are all before D is dropped with it. Other items
-///   are dropped.
+///   dropped; an invitation whose sessions are all before D is dropped whole, and so is a
+///   call with no open deadline. Other items are dropped.
 /// - A carried item is relabelled `REMINDER + <its label in capitals>`, in every language (the
 ///   `reminder` label), unless the label already starts with the reminder word. An item with
 ///   no `label` gets its kind's default label; one with `label = ""` (no label shown) gets the
