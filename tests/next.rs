@@ -26,6 +26,14 @@ fn run_next(dir: &Path) -> (std::process::Output, PathBuf) {
     (out, dir.join(NEXT))
 }
 
+/// `infoflash next` on the sample, which must succeed: its output and the file it wrote.
+fn next_ok(dir: &Path) -> (std::process::Output, String) {
+    let (out, path) = run_next(dir);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let text = std::fs::read_to_string(path).unwrap();
+    (out, text)
+}
+
 /// `infoflash check FILE` in `dir`, which must pass (warnings allowed); returns its report.
 fn check_passes(dir: &Path, file: &str) -> String {
     let check = infoflash(dir, &["check", file]);
@@ -69,9 +77,8 @@ fn next_writes_edition_23_two_weeks_later_that_check_accepts() {
 #[test]
 fn open_calls_come_back_as_reminders_in_english_french_and_spanish() {
     let dir = project();
-    let (out, path) = run_next(dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (_, text) = next_ok(dir.path());
+    let doc: toml::Table = toml::from_str(&text).unwrap();
     let items = items(&doc);
     let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(
@@ -108,9 +115,8 @@ fn open_calls_come_back_as_reminders_in_english_french_and_spanish() {
 #[test]
 fn what_is_over_is_left_out() {
     let dir = project();
-    let (out, path) = run_next(dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (out, text) = next_ok(dir.path());
+    let doc: toml::Table = toml::from_str(&text).unwrap();
     // ISO dates sort as text.
     let after = |v: &toml::Value| v.to_string().as_str() >= "2026-01-27";
     for item in items(&doc) {
@@ -158,9 +164,7 @@ fn subjects(doc: &toml::Table) -> Vec<String> {
 #[test]
 fn the_subjects_name_the_new_number_in_every_language_and_check_finds_no_other() {
     let dir = project();
-    let (out, path) = run_next(dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = std::fs::read_to_string(&path).unwrap();
+    let (out, text) = next_ok(dir.path());
     let doc: toml::Table = toml::from_str(&text).unwrap();
     let subjects = subjects(&doc);
     assert!(subjects[0].starts_with("ASPnet Info Flash N°23: "), "{subjects:?}");
@@ -280,9 +284,7 @@ fn next_twice_drops_the_hide_entries_that_would_hide_nothing_and_n24_checks_with
 #[test]
 fn check_of_n23_warns_at_each_past_date_left_in_a_reminders_prose() {
     let dir = project();
-    let (out, path) = run_next(dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = std::fs::read_to_string(&path).unwrap();
+    let (_, text) = next_ok(dir.path());
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
 
     let report = check_passes(dir.path(), NEXT);
