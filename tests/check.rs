@@ -294,3 +294,92 @@ fn a_session_in_a_zone_whose_city_a_language_does_not_name_is_warned_at_its_line
     );
     assert!(!text.contains("America/Santiago"), "the tables name Santiago: {text}");
 }
+
+/// A copy of the sample project (settings and N°22) in a temporary folder, with `edit` applied
+/// to the edition, saved as `name`.
+fn sample_copy(name: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
+    let text = std::fs::read_to_string(sample_edition()).unwrap();
+    std::fs::write(dir.path().join(name), edit(text)).unwrap();
+    dir
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no {needle}"))
+        + 1
+}
+
+#[test]
+fn a_subject_or_title_naming_another_edition_number_is_warned_at_its_line() {
+    // N°22's file made into N°23 by changing only the number: every subject still says N°22.
+    let edit = |text: String| {
+        text.replace("number = 22", "number = 23").replace(
+            "title = \"The Winds of Peace Project\"",
+            "title = \"The Winds of Peace Project (see N°21)\"",
+        )
+    };
+    let name = "2026-01-info-flash-23.toml";
+    let dir = sample_copy(name, edit);
+    let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let out = infoflash(dir.path(), &["check", name]);
+    let report = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "warnings must not fail the check:\n{report}"
+    );
+    for (needle, written) in [
+        ("subject = \"ASPnet Info Flash N°22", "N°22"),
+        ("subject = \"Info Flash ASPnet N°22", "N°22"),
+        ("subject = \"Info Flash ASPnet N.º 22", "N.º 22"),
+        ("(see N°21)", "N°21"),
+    ] {
+        let wanted = format!("{name}:{}: warning: ", line_of(&text, needle));
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with(&wanted) && l.contains(&format!("names \"{written}\", but this is edition 23"))),
+            "{wanted}… {written}:\n{report}"
+        );
+    }
+    // "4th session", "2026", "44 schools" and the like are not edition numbers.
+    assert_eq!(report.matches("but this is edition 23").count(), 4, "{report}");
+}
+
+#[test]
+fn a_reminders_prose_naming_a_date_before_the_edition_is_warned_and_other_items_are_not() {
+    let name = "2026-02-info-flash-23.toml";
+    let dir = sample_copy(name, |text| {
+        text.replace("number = 22", "number = 23")
+            .replace("date = 2026-01-13", "date = 2026-02-16")
+            .replace("N°22", "N°23")
+            .replace("N.º 22", "N.º 23")
+    });
+    let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let out = infoflash(dir.path(), &["check", name]);
+    let report = stdout(&out);
+    // The consultation is a reminder ("REMINDER + CALL FOR PARTICIPATION"): its "15 February
+    // 2026" is now past, in each language.
+    for written in [
+        "**15 February 2026**",
+        "**15 février 2026**",
+        "**15 de febrero de 2026**",
+    ] {
+        let wanted = format!(
+            "{name}:{}: warning: item `right-to-education-consultation`",
+            line_of(&text, written)
+        );
+        assert!(
+            report.lines().any(|l| l.starts_with(&wanted)
+                && l.contains("this reminder's")
+                && l.contains(written.trim_matches('*'))),
+            "{wanted}… {written}:\n{report}"
+        );
+    }
+    // The Santo Domingo roadmap (news, no reminder label) may name its past meeting.
+    assert!(!report.contains("`santo-domingo-roadmap`: this reminder"), "{report}");
+    assert_eq!(report.matches("this reminder's").count(), 3, "{report}");
+}

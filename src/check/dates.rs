@@ -13,20 +13,31 @@ use crate::diagnostics::{Report, Severity};
 use crate::edition::{Edition, Item, Localized, Markdown};
 
 /// One piece of free text and where its first line is.
-struct Text<'a> {
-    what: String,
+pub(super) struct Text<'a> {
+    pub what: String,
     /// The file it is written in: the edition's, or an office's overlay.
-    file: &'a std::path::Path,
-    language: &'a str,
-    text: &'a str,
-    line: usize,
+    pub file: &'a std::path::Path,
+    pub language: &'a str,
+    pub text: &'a str,
+    pub line: usize,
     /// Plain strings (titles) sit on one line; Markdown counts its line breaks.
-    multiline: bool,
+    pub multiline: bool,
+}
+
+impl Text<'_> {
+    /// The line of the file that byte `offset` of the text is on.
+    pub fn line_at(&self, offset: usize) -> usize {
+        if self.multiline {
+            self.line + self.text[..offset.min(self.text.len())].matches('\n').count()
+        } else {
+            self.line
+        }
+    }
 }
 
 /// Every language's version of a localized text; `place` gives its text, first line and
 /// whether it spans lines.
-fn localized<'a, T>(
+pub(super) fn localized<'a, T>(
     (file, main): (&'a std::path::Path, &'a crate::types::Language),
     what: &str,
     l: &'a Localized<T>,
@@ -48,7 +59,7 @@ fn localized<'a, T>(
         .collect()
 }
 
-fn localized_markdown<'a>(
+pub(super) fn localized_markdown<'a>(
     written: (&'a std::path::Path, &'a crate::types::Language),
     what: &str,
     l: &'a Localized<Markdown>,
@@ -93,18 +104,51 @@ pub fn check(edition: &Edition, report: &mut Report) {
     }
 }
 
+/// A carried item's prose (body, eligibility, session notes) that names a date before the
+/// edition's: "register by 15 January 2026" was true in the edition it was written for, and
+/// `next` moves the item on without touching its prose. `carried` says which items came back
+/// from an earlier edition (`check` takes those with a reminder label). Warnings: the editor
+/// may mean a past date on purpose ("held on 12 November 2025").
+pub fn carried_prose(edition: &Edition, carried: impl Fn(&Item) -> bool, report: &mut Report) {
+    for item in edition.items.iter().filter(|i| carried(i)) {
+        let name = format!("item `{}`", item.id);
+        let written = (edition.file_of(item), edition.language_of(item));
+        let mut texts = localized_markdown(written, &name, &item.body);
+        if let Some(e) = &item.eligibility {
+            texts.extend(localized_markdown(written, &name, e));
+        }
+        for note in item.sessions.iter().filter_map(|s| s.note.as_ref()) {
+            texts.extend(localized_markdown(written, &name, note));
+        }
+        for t in &texts {
+            for m in mentions::find_dates(t.text, t.language, edition.date) {
+                let Some(date) = m.date.filter(|d| *d < edition.date) else {
+                    continue;
+                };
+                report.at(
+                    Severity::Warning,
+                    t.file,
+                    Some(t.line_at(m.range.start)),
+                    format!(
+                        "{}: this reminder's `{}` text still says \"{}\" ({}), before the edition's date ({}); update or remove it",
+                        t.what,
+                        t.language,
+                        m.written,
+                        long(date),
+                        long(edition.date)
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn long(date: NaiveDate) -> String {
     date.format("%A %-d %B %Y").to_string()
 }
 
 fn free_text(edition: &Edition, t: &Text<'_>, report: &mut Report) {
-    let line_at = |offset: usize| {
-        if t.multiline {
-            t.line + t.text[..offset].matches('\n').count()
-        } else {
-            t.line
-        }
-    };
+    let line_at = |offset: usize| t.line_at(offset);
     let dates = mentions::find_dates(t.text, t.language, edition.date);
     let mut error = |offset: usize, message: String| {
         report.at(

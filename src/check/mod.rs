@@ -1,12 +1,14 @@
 //! `check`: everything an editor should fix before an edition goes out, in one report.
 //!
 //! Owns the rules that need more than one field or the rendered output: missing translations
-//! for the languages the edition is built in, dates (`dates`), mrml's warnings, and the size
+//! for the languages the edition is built in, dates (`dates`, including past dates left in a
+//! reminder's prose), edition numbers (`numbers`), mrml's warnings, and the size
 //! of the HTML part as it will be encoded (Gmail clips messages above about 102 KB). Format errors, dead links and
 //! malformed addresses come from the edition loader, which this module runs first. It must not
 //! write files.
 
 mod dates;
+mod numbers;
 
 use std::path::Path;
 
@@ -70,6 +72,8 @@ pub fn check_variants(
     }
     report.extend(findings(&edition, &rendered));
     cities(&edition, &templates, &mut report);
+    numbers::check(&edition, &templates, &mut report);
+    dates::carried_prose(&edition, |item| is_reminder(&edition, item, &templates), &mut report);
     if render_settings.postal_address.is_none() {
         report.at(
             Severity::Warning,
@@ -103,11 +107,31 @@ pub fn render_problem(error: &RenderError, edition_path: &Path) -> Diagnostic {
     }
 }
 
+/// Whether `item` came back from an earlier edition: its label starts with the `reminder`
+/// word of the label tables (as `next` writes it: "REMINDER + CALL FOR PARTNERS", "RAPPEL + …"),
+/// in the main language or in a translation.
+fn is_reminder(edition: &Edition, item: &edition::Item, templates: &render::Templates) -> bool {
+    let Some(label) = &item.label else { return false };
+    let starts = |language: &Language, text: &str| {
+        let word = templates
+            .labels(language)
+            .map_or("REMINDER", |l| l.get("reminder"))
+            .to_uppercase();
+        let text = text.trim().to_uppercase();
+        !word.is_empty() && text.starts_with(&word)
+    };
+    starts(&edition.language, &label.main) || label.translations.iter().any(|(l, t)| starts(l, t))
+}
+
 /// The rules that look at the whole edition and at its rendered variants.
 /// A session's time shows its city in the reader's language ("(Santiago du Chili)"): a zone
 /// a label table does not name shows its IANA city instead, which the editor should know.
 fn cities(edition: &Edition, templates: &render::Templates, report: &mut Report) {
-    for session in edition.items.iter().flat_map(|i| &i.sessions) {
+    for (item, session) in edition
+        .items
+        .iter()
+        .flat_map(|i| i.sessions.iter().map(move |s| (i, s)))
+    {
         for language in &edition.languages {
             let Ok(labels) = templates.labels(language) else {
                 continue;
@@ -115,7 +139,7 @@ fn cities(edition: &Edition, templates: &render::Templates, report: &mut Report)
             if session.start.is_some() && labels.city_name(session.time_zone).is_none() {
                 report.at(
                     Severity::Warning,
-                    &edition.path,
+                    edition.file_of(item),
                     Some(session.line),
                     format!(
                         "the `{language}` variant names the city of {} as `{}`: add `\"city {}\" = \"…\"` to templates/labels/{language}.toml",

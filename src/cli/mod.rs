@@ -58,7 +58,7 @@ enum Command {
     Build(build::Args),
     /// Report problems in an edition (exit 1 if there are errors; warnings do not fail)
     Check(check::Args),
-    /// Write the next edition's file: number + 1, date + the cadence, open calls carried over as reminders
+    /// Write the next edition's file: number + 1, date + the cadence, what is still ahead carried over as reminders
     Next(next::Args),
     /// Read recipient lists: count valid, invalid, duplicate, suppressed and deliverable rows
     Lists(lists::Args),

@@ -1,5 +1,6 @@
-//! `infoflash next EDITION [--out PATH]`: writes the next edition's file from this one (the
-//! rules are `edition::next`'s). It never overwrites a file.
+//! `infoflash next EDITION [--out PATH]`: loads and validates the edition, then writes the next
+//! edition's file from it (the rules are `edition::next`'s, the labels the renderer's tables).
+//! It never overwrites a file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,20 +10,31 @@ use anyhow::Context;
 
 use super::EXIT_INVALID;
 use crate::config::Config;
-use crate::edition::next::{next_edition, DefaultLabels, Next};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::edition::next::{next_edition, Next};
+use crate::edition::{self, EditionError};
+use crate::types::Language;
 
 #[derive(Debug, clap::Args)]
 // The variant's doc comment in `cli/mod.rs` is the short help and replaces any `long_about`
 // set here, so the details go after the options, in `--help` only.
 #[command(
     after_help = "Example:\n  infoflash next editions/2026-01-info-flash-22.toml\n  infoflash check editions/2026-01-info-flash-23.toml",
-    after_long_help = "Writes the next edition's file from EDITION: `number` + 1, `date` + the cadence \
-        (`cadence_days` under [calendar] in infoflash.toml, 14 by default), and the rest of \
-        [edition] as it was: rewrite the intro and subject.\n\n\
-        Items with a deadline still open on the new date are carried over and relabelled as \
-        reminders (\"REMINDER + CALL FOR PARTICIPATION\", \"RAPPEL + …\", \"RECORDATORIO + …\"), \
-        without their past deadlines and sessions. Items with no open deadline are dropped, and so \
-        is an invitation whose sessions are all over; past international days go too.\n\n\
+    after_long_help = "Writes the next edition's file from EDITION, as `infoflash check` loads it (a file \
+        with errors has no next edition): `number` + 1, `date` + the cadence (`cadence_days` under \
+        [calendar] in infoflash.toml, 14 by default). In the subject and intro, in every language, the \
+        old number becomes the new one (\"N°22\" → \"N°23\", \"N.º 22\" → \"N.º 23\"); the rest of \
+        [edition] is kept as written: rewrite the intro.\n\n\
+        An item is carried over when something is still ahead on the new date: a deadline, a session \
+        or (for an event) its last day, so an invitation whose sessions are after the new date is \
+        kept even without a deadline. It is relabelled as a reminder (\"REMINDER + CALL FOR \
+        PARTICIPATION\", \"RAPPEL + …\", \"RECORDATORIO + …\", from the same label tables as the \
+        emails), without its past deadlines and sessions. Other items are dropped, with why. Past \
+        listed international days go too, and so do `hide` entries that would hide nothing in the \
+        new edition's weeks.\n\n\
+        Places that still name the old number (a comment, a carried title: \"as announced in \
+        N°22\") are kept and warned about at their line. `check` on the new file then warns about \
+        a subject or title naming another number and about past dates left in a reminder's prose.\n\n\
         The new file is named like EDITION with the new year-month and number \
         (2026-01-info-flash-22.toml → 2026-01-info-flash-23.toml). An existing file is never \
         overwritten.\n\n\
@@ -39,11 +51,28 @@ pub struct Args {
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.edition)
         .with_context(|| format!("cannot read the edition file {}", args.edition.display()))?;
-    let labels = default_labels(config)?;
-    let next = match next_edition(&text, &args.edition, config.edition.calendar.cadence_days, &labels) {
+    // The plan is made on the validated edition: a file `check` refuses has no next one.
+    let edition = match edition::parse(&text, &args.edition, &config.edition) {
+        Ok((edition, _)) => edition,
+        Err(EditionError::Invalid(report)) => {
+            eprint!("{report}");
+            eprintln!(
+                "error: {} has {} error(s): fix them (`infoflash check` explains) and run again",
+                args.edition.display(),
+                report.count(Severity::Error)
+            );
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // The renderer's own label tables (the project's, else the embedded ones).
+    let templates = config.render.templates().context("cannot load the label tables")?;
+    let labels = |language: &Language, key: &str| templates.labels(language).ok().map(|l| l.get(key).to_string());
+    let cadence = config.edition.calendar.cadence_days;
+    let next = match next_edition(&edition, &text, &config.edition, cadence, &labels) {
         Ok(next) => next,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Err(report) => {
+            eprint!("{report}");
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
@@ -68,19 +97,8 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     file.write_all(next.text.as_bytes())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    print_summary(&next, &path, config.edition.calendar.cadence_days);
+    print_summary(&next, &path, cadence);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The kind labels of every configured language, from the project's label tables or the
-/// embedded ones, exactly as the emails will show them.
-fn default_labels(config: &Config) -> anyhow::Result<DefaultLabels> {
-    let templates = config.render.templates().context("cannot load the label tables")?;
-    let mut labels = DefaultLabels::new();
-    for language in &config.network.languages {
-        labels.insert(language.as_str(), templates.labels(language)?.all().clone());
-    }
-    Ok(labels)
 }
 
 fn print_summary(next: &Next, path: &Path, cadence_days: u32) {
@@ -113,8 +131,36 @@ fn print_summary(next: &Next, path: &Path, cadence_days: u32) {
     if next.past_days > 0 {
         println!("Past international days dropped: {}", next.past_days);
     }
+    if !next.stale_hides.is_empty() {
+        println!(
+            "`hide` entries dropped (they would hide nothing now): {}",
+            next.stale_hides.join(", ")
+        );
+    }
+    if next.renumbered > 0 {
+        println!(
+            "N°{} → N°{} in the subject and intro: {} place(s).",
+            next.number - 1,
+            next.number,
+            next.renumbered
+        );
+    }
+    if !next.warnings.is_empty() {
+        println!("To look at:");
+        for d in next.warnings.iter() {
+            // Written elsewhere with --out: the lines are the same, the file is that one.
+            let file = if d.file == next.path { path } else { &d.file };
+            println!(
+                "{}",
+                Diagnostic {
+                    file: file.to_path_buf(),
+                    ..d.clone()
+                }
+            );
+        }
+    }
     println!(
-        "Next: rewrite the intro and subject, add this edition's items, then run `infoflash check {}`.",
+        "Next: rewrite the intro, add this edition's items, then run `infoflash check {}`.",
         path.display()
     );
 }

@@ -399,6 +399,10 @@ impl<'a> Loader<'a> {
             .subject
             .as_ref()
             .map(|s| Localized::new(self.one_line(s, "subject", "the Subject of every message")));
+        let mut subject_lines = e
+            .subject
+            .as_ref()
+            .map(|s| Localized::new(self.source.line_of(s.span().start)));
         let mut intro = e.intro.as_ref().map(|i| Localized::new(self.markdown(i)));
         for (l, t) in translations {
             if let Some(s) = &t.series {
@@ -409,6 +413,11 @@ impl<'a> Loader<'a> {
                 let s = self.one_line(s, "subject", "the Subject of every message");
                 if let Some(subject) = subject.as_mut() {
                     subject.translations.insert(l.clone(), s);
+                }
+                if let (Some(lines), Some(at)) = (subject_lines.as_mut(), &t.subject) {
+                    lines
+                        .translations
+                        .insert(l.clone(), self.source.line_of(at.span().start));
                 }
             }
             if let Some(i) = &t.intro {
@@ -455,6 +464,7 @@ impl<'a> Loader<'a> {
             languages,
             time_zone: time_zone?,
             subject,
+            subject_lines,
             intro,
             items,
             days,
@@ -824,7 +834,7 @@ impl<'a> Loader<'a> {
         language: Option<&Language>,
     ) -> Option<DaysSection> {
         let empty = raw::Days::default();
-        let listed = self.listed_days(d.unwrap_or(&empty))?;
+        let mut listed = self.listed_days(d.unwrap_or(&empty))?;
         let weeks = match d.and_then(|d| d.weeks.as_ref()) {
             None => self.settings.calendar.days_weeks,
             Some(w) if *w.get_ref() <= MAX_DAYS_WEEKS => *w.get_ref(),
@@ -836,6 +846,7 @@ impl<'a> Loader<'a> {
                 return Some(listed);
             }
         };
+        listed.weeks = weeks;
         let (Some(date), Some(language)) = (date, language) else {
             return Some(listed);
         };
@@ -851,10 +862,7 @@ impl<'a> Loader<'a> {
         let calendar = &self.settings.calendar;
         for (on, day) in crate::calendar::days::between(&calendar.days, date, until) {
             let english = day.names.get("en").map(String::as_str).unwrap_or_default();
-            let hidden = hide.iter().position(|h| {
-                let h = h.get_ref().trim();
-                h.eq_ignore_ascii_case(&day.link) || h.eq_ignore_ascii_case(english)
-            });
+            let hidden = hide.iter().position(|h| hides(h.get_ref(), day));
             if let Some(i) = hidden {
                 used[i] = true;
                 continue;
@@ -986,11 +994,21 @@ impl<'a> Loader<'a> {
                 });
             }
         }
+        let hide = d
+            .hide
+            .iter()
+            .map(|h| Hide {
+                text: h.get_ref().clone(),
+                line: self.source.line_of(h.span().start),
+            })
+            .collect();
         Some(DaysSection {
             title,
             label,
             intro,
             days,
+            weeks: self.settings.calendar.days_weeks,
+            hide,
         })
     }
 }
@@ -1081,6 +1099,7 @@ pub fn parse_overlay(
         languages,
         time_zone: zone,
         subject: None,
+        subject_lines: None,
         intro,
         items,
         days: None,

@@ -31,6 +31,7 @@
 
 mod load;
 pub mod next;
+pub mod numbering;
 mod overlay;
 mod raw;
 
@@ -100,6 +101,8 @@ pub struct Edition {
     pub time_zone: Tz,
     /// Overrides the default subject line ("{series} N°{number}").
     pub subject: Option<Localized<String>>,
+    /// The line of `subject` in each language, for messages about it.
+    pub subject_lines: Option<Localized<usize>>,
     pub intro: Option<Localized<Markdown>>,
     pub items: Vec<Item>,
     pub days: Option<DaysSection>,
@@ -308,6 +311,24 @@ pub struct DaysSection {
     pub label: Option<Localized<String>>,
     pub intro: Option<Localized<Markdown>>,
     pub days: Vec<Day>,
+    /// How many weeks after the edition's date the computed days reach (0: none).
+    pub weeks: u32,
+    /// The `hide` entries as written, with their lines (`next` drops the stale ones).
+    pub hide: Vec<Hide>,
+}
+
+/// One `[international_days] hide` entry: a computed day's link or English name.
+#[derive(Debug, Clone)]
+pub struct Hide {
+    pub text: String,
+    pub line: usize,
+}
+
+/// Whether a `hide` entry hides `day`: it is the day's link or English name, in any case.
+pub fn hides(entry: &str, day: &crate::calendar::days::InternationalDay) -> bool {
+    let h = entry.trim();
+    let english = day.names.get("en").map(String::as_str).unwrap_or_default();
+    h.eq_ignore_ascii_case(&day.link) || h.eq_ignore_ascii_case(english)
 }
 
 #[derive(Debug, Clone)]
