@@ -163,6 +163,7 @@ body = "Las escuelas de la red comparten [sus proyectos](https://www.unesco.org/
     std::fs::write(p.join(next), edited).unwrap();
     let out = infoflash(p, &["check", next]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains(" 0 error(s)"), "{}", stdout(&out));
 
     // A proof to a colleague: one message per variant, nothing in the journal.
     let out = infoflash(p, &["send", next, "--test", "colleague@example.org"]);
