@@ -294,3 +294,54 @@ fn a_session_in_a_zone_whose_city_a_language_does_not_name_is_warned_at_its_line
     );
     assert!(!text.contains("America/Santiago"), "the tables name Santiago: {text}");
 }
+
+#[test]
+fn a_link_to_be_announced_is_a_warning_at_its_line_in_check_and_stops_send() {
+    let edition = "tests/fixtures/format/2026-03-community-7.toml";
+    let out = infoflash(&root(), &["check", edition]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a draft may hold links to be announced:\n{text}"
+    );
+    let warned = |line: usize| {
+        text.lines().any(|l| {
+            l.starts_with(&format!("{edition}:{line}: warning:")) && l.contains("still to be announced (`tba`)")
+        })
+    };
+    // The session's `link`, the item's `[[items.links]]`, the event row.
+    for line in [45, 50, 65] {
+        assert!(warned(line), "no warning at line {line}:\n{text}");
+    }
+
+    let project = copy_project(&root());
+    std::fs::copy(
+        root().join(edition),
+        project.path().join("editions/2026-03-community-7.toml"),
+    )
+    .unwrap();
+    let send = infoflash(project.path(), &["send", "editions/2026-03-community-7.toml"]);
+    let err = stderr(&send);
+    assert_eq!(send.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("2026-03-community-7.toml:45: error: the link is still to be announced"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was sent"), "{err}");
+    assert!(
+        !project.path().join("outbox").exists() || walk_files(&project.path().join("outbox")) == 0,
+        "a message left"
+    );
+}
+
+fn walk_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().path())
+                .map(|p| if p.is_dir() { walk_files(&p) } else { 1 })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -48,7 +48,7 @@ pub fn check(
             Err(e) => report.push(render_problem(&e, path)),
         }
     }
-    report.extend(findings(&edition, &rendered));
+    report.extend(findings_for(&edition, &rendered, Stage::Draft));
     cities(&edition, &templates, &mut report);
     if render_settings.postal_address.is_none() {
         report.at(
@@ -109,8 +109,23 @@ fn cities(edition: &Edition, templates: &render::Templates, report: &mut Report)
     }
 }
 
+/// Whom the findings are for: an editor checking a draft, or a send (and the build that
+/// says what a send would refuse). They differ only where a draft may be unfinished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Draft,
+    Send,
+}
+
+/// What stands between the edition and its send: every rule, with the ones a draft may break
+/// (a link still to be announced) as errors.
 pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
+    findings_for(edition, rendered, Stage::Send)
+}
+
+fn findings_for(edition: &Edition, rendered: &[Rendered], stage: Stage) -> Report {
     let mut report = Report::new();
+    pending_links(edition, stage, &mut report);
     for language in edition.languages.iter().filter(|l| **l != edition.language) {
         translations(edition, language, &mut report);
     }
@@ -124,6 +139,24 @@ pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
         }
     }
     report
+}
+
+/// Links written `"tba"`: readers see "link to be announced", fine while the edition is a
+/// draft; a send would go out with the address missing for good.
+fn pending_links(edition: &Edition, stage: Stage, report: &mut Report) {
+    for line in edition.pending_links() {
+        let (severity, message) = match stage {
+            Stage::Draft => (
+                Severity::Warning,
+                "the link is still to be announced (`tba`): readers see \"link to be announced\"; give the address before sending (`send` refuses it)",
+            ),
+            Stage::Send => (
+                Severity::Error,
+                "the link is still to be announced (`tba`): give its address before sending",
+            ),
+        };
+        report.at(severity, &edition.path, Some(line), message);
+    }
 }
 
 fn translations(edition: &Edition, language: &Language, report: &mut Report) {

@@ -252,6 +252,14 @@ impl Loader<'_> {
         self.parsed(value, |s| s.parse::<WebUrl>())
     }
 
+    /// A link that may still be to be announced: `"tba"` (any case) instead of an address.
+    fn href(&mut self, value: &S<String>) -> Option<Href> {
+        if value.get_ref().trim().eq_ignore_ascii_case(Href::TBA) {
+            return Some(Href::Tba);
+        }
+        self.url(value).map(Href::Url)
+    }
+
     fn zone(&mut self, value: &S<String>) -> Option<Tz> {
         self.parsed(value, calendar::parse_zone)
     }
@@ -315,6 +323,16 @@ impl Loader<'_> {
             out.push((language, value));
         }
         out
+    }
+
+    /// The entries of a translation table whose language [`Self::translations`] accepts,
+    /// without reporting the others again.
+    fn valid_translations<'t, T>(&self, table: &'t raw::Translations<T>) -> Vec<(Language, &'t T)> {
+        table
+            .iter()
+            .filter_map(|(code, value)| Some((code.get_ref().parse::<Language>().ok()?, value)))
+            .filter(|(l, _)| self.settings.network.knows_language(l) && Some(l) != self.main.as_ref())
+            .collect()
     }
 
     /// Reports translated fields whose main-language field is missing: they would never be
@@ -429,6 +447,7 @@ impl Loader<'_> {
             date,
             language.as_ref(),
         );
+        let (subtitle, greeting, closing) = self.edition_texts(&e);
 
         Some(Edition {
             id: id?,
@@ -441,6 +460,9 @@ impl Loader<'_> {
             time_zone: time_zone?,
             subject,
             intro,
+            subtitle,
+            greeting,
+            closing,
             items,
             days,
         })
@@ -500,6 +522,7 @@ impl Loader<'_> {
                     "news" => Some(ItemKind::News),
                     "event" => Some(ItemKind::Event),
                     "information" => Some(ItemKind::Information),
+                    "events" => Some(ItemKind::Events),
                     _ => {
                         self.error(
                             raw.kind.span().start,
@@ -652,7 +675,7 @@ impl Loader<'_> {
             .filter_map(|l| {
                 let line = self.source.line_of(l.span().start);
                 let l = l.get_ref();
-                let url = self.url(&l.url);
+                let url = self.href(&l.url);
                 let text = self.localized_text(&l.text, &l.translations);
                 Some(Link { text, url: url?, line })
             })
@@ -668,12 +691,15 @@ impl Loader<'_> {
             })
             .collect();
 
+        let events = self.event_rows(raw, line, zone);
+        let title_link = raw.title_link.as_ref().and_then(|l| self.url(l));
         Some(Item {
             id: id?,
             line,
             kind: kind?,
             label,
             title_line: self.source.line_of(raw.title.span().start),
+            title_link,
             title,
             body,
             regions,
@@ -684,6 +710,7 @@ impl Loader<'_> {
             deadlines,
             links,
             contacts,
+            events,
         })
     }
 
@@ -774,10 +801,11 @@ impl Loader<'_> {
                 "give the session a `name`, a `language` or a `region`, so readers know which one it is",
             );
         }
+        let also_in = self.also_in(s, language.as_ref());
         let link = match &s.link {
             Some(url) => Some(Link {
                 text: link_text,
-                url: self.url(url)?,
+                url: self.href(url)?,
                 line: self.source.line_of(url.span().start),
             }),
             None => None,
@@ -785,6 +813,7 @@ impl Loader<'_> {
         Some(Session {
             name,
             language,
+            also_in,
             region,
             date: date?,
             start,
@@ -974,5 +1003,353 @@ impl Loader<'_> {
             intro,
             days,
         })
+    }
+
+    /// The edition's subtitle, greeting and closing, with their translations.
+    #[allow(clippy::type_complexity)]
+    fn edition_texts(
+        &mut self,
+        e: &raw::Edition,
+    ) -> (
+        Option<Localized<String>>,
+        Option<Localized<String>>,
+        Option<Localized<Markdown>>,
+    ) {
+        self.orphans(
+            &e.translations,
+            "the edition",
+            &[
+                ("subtitle", e.subtitle.is_some(), &|t: &raw::EditionTranslation| {
+                    t.subtitle.is_some()
+                }),
+                ("greeting", e.greeting.is_some(), &|t: &raw::EditionTranslation| {
+                    t.greeting.is_some()
+                }),
+                ("closing", e.closing.is_some(), &|t: &raw::EditionTranslation| {
+                    t.closing.is_some()
+                }),
+            ],
+        );
+        let line = |this: &mut Self, value: &S<String>, key: &str| {
+            let text = value.get_ref().trim().to_string();
+            if text.is_empty() {
+                this.error(
+                    value.span().start,
+                    format!("`{key}` is empty: leave it out for the default"),
+                );
+            }
+            text
+        };
+        let mut subtitle = e.subtitle.as_ref().map(|v| Localized::new(line(self, v, "subtitle")));
+        let mut greeting = e.greeting.as_ref().map(|v| Localized::new(line(self, v, "greeting")));
+        let mut closing = e.closing.as_ref().map(|c| Localized::new(self.markdown(c)));
+        // `edition()` has reported the table's bad languages already.
+        for (l, t) in self.valid_translations(&e.translations) {
+            if let (Some(x), Some(v)) = (subtitle.as_mut(), &t.subtitle) {
+                x.translations.insert(l.clone(), line(self, v, "subtitle"));
+            }
+            if let (Some(x), Some(v)) = (greeting.as_mut(), &t.greeting) {
+                x.translations.insert(l.clone(), line(self, v, "greeting"));
+            }
+            if let Some(v) = &t.closing {
+                let md = self.markdown(v);
+                if let Some(x) = closing.as_mut() {
+                    x.translations.insert(l.clone(), md);
+                }
+            }
+        }
+        (subtitle, greeting, closing)
+    }
+
+    /// The other languages a session can be followed in: configured, not the language it is
+    /// held in, none twice.
+    fn also_in(&mut self, s: &raw::Session, language: Option<&Language>) -> Vec<Language> {
+        let Some(list) = &s.also_in else { return Vec::new() };
+        if s.language.is_none() {
+            self.error(
+                list.span().start,
+                "`also_in` needs `language`, the language the session is held in",
+            );
+        }
+        let mut out: Vec<Language> = Vec::new();
+        for code in list.get_ref() {
+            let Some(l) = self.language(code) else { continue };
+            if Some(&l) == language {
+                self.error(
+                    code.span().start,
+                    format!("`{l}` is the session's own `language`: list only the other languages in `also_in`"),
+                );
+            } else if out.contains(&l) {
+                self.error(code.span().start, format!("language `{l}` is listed twice"));
+            } else {
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    /// The rows of an event list (`kind = "events"`, which needs at least one).
+    fn event_rows(&mut self, item: &raw::Item, line: usize, default_zone: Tz) -> Vec<EventRow> {
+        let is_list = item.kind.get_ref() == "events";
+        if !is_list {
+            if let Some(first) = item.events.first() {
+                self.error(
+                    first.span().start,
+                    "`[[items.events]]` belong to items of kind `events` only",
+                );
+            }
+            return Vec::new();
+        }
+        if item.events.is_empty() {
+            self.error_line(line, "an event list needs at least one `[[items.events]]`");
+        }
+        if !item.sessions.is_empty() {
+            self.error_line(
+                line,
+                "an event list has no sessions: give each event its own `[[items.events]]` row",
+            );
+        }
+        item.events
+            .iter()
+            .filter_map(|row| self.event_row(row, default_zone))
+            .collect()
+    }
+
+    fn event_row(&mut self, spanned: &S<raw::EventRow>, default_zone: Tz) -> Option<EventRow> {
+        let line = self.source.line_of(spanned.span().start);
+        let r = spanned.get_ref();
+        let title = r.title.get_ref().trim().to_string();
+        if title.is_empty() {
+            self.error(r.title.span().start, "the event's title is empty");
+        }
+        let date = r.date.as_ref().and_then(|d| self.date(d, "date"));
+        let starts = r.starts.as_ref().and_then(|d| self.date(d, "starts"));
+        let ends = r.ends.as_ref().and_then(|d| self.date(d, "ends"));
+        let dates = match (&r.date, &r.starts) {
+            (Some(d), Some(_)) => {
+                self.error(
+                    d.span().start,
+                    "give an event either `date` or `starts` (and `ends`), not both",
+                );
+                None
+            }
+            (Some(_), None) if r.ends.is_some() => {
+                let at = r.ends.as_ref().map_or(0, |e| e.span().start);
+                self.error(at, "`ends` goes with `starts`: write `starts` instead of `date`");
+                None
+            }
+            (Some(_), None) => date.map(|d| DateRange { starts: d, ends: d }),
+            (None, Some(_)) => {
+                let starts = starts?;
+                let ends = ends.unwrap_or(starts);
+                if ends < starts {
+                    let at = r.ends.as_ref().map_or(0, |e| e.span().start);
+                    self.error(at, format!("the event ends ({ends}) before it starts ({starts})"));
+                }
+                Some(DateRange { starts, ends })
+            }
+            (None, None) => {
+                self.error_line(line, "the event needs a `date` (or `starts` and `ends`)");
+                None
+            }
+        };
+        let zone = match &r.time_zone {
+            Some(z) => self.zone(z),
+            None => Some(default_zone),
+        };
+        let start_time = r.start.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
+        let end_time = r.end.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
+        if r.end.is_some() && r.start.is_none() {
+            self.error_line(line, "the event has an `end` but no `start`");
+        }
+        if r.start.is_some() && dates.is_some_and(|d| d.starts != d.ends) {
+            self.error_line(line, "a time belongs to a one-day event: use `date` with `start`");
+        }
+        let mut instant = |t: Option<chrono::NaiveTime>, at: Option<&S<String>>| {
+            let (t, d, zone) = (t?, dates?, zone?);
+            calendar::zoned(d.starts, t, zone)
+                .map_err(|e| self.error(at.map_or(spanned.span().start, |a| a.span().start), e))
+                .ok()
+        };
+        let start = instant(start_time, r.start.as_ref());
+        let end = instant(end_time, r.end.as_ref());
+        if let (Some(a), Some(b)) = (start, end) {
+            if b <= a {
+                self.error_line(
+                    line,
+                    format!(
+                        "the event ends ({}) before it starts ({})",
+                        b.format("%H:%M"),
+                        a.format("%H:%M")
+                    ),
+                );
+            }
+        }
+        self.orphans(
+            &r.translations,
+            "the event",
+            &[("place", r.place.is_some(), &|t: &raw::EventRowTranslation| {
+                t.place.is_some()
+            })],
+        );
+        let mut title = Localized::new(title);
+        let mut place = r
+            .place
+            .as_ref()
+            .map(|p| Localized::new(self.one_line(p, "place", "the event list's row")));
+        for (l, t) in self.translations(&r.translations) {
+            if let Some(v) = &t.title {
+                title.translations.insert(l.clone(), v.trim().to_string());
+            }
+            if let (Some(x), Some(v)) = (place.as_mut(), &t.place) {
+                x.translations.insert(l.clone(), v.clone());
+            }
+        }
+        let link = match &r.link {
+            Some(l) => Some(self.href(l)?),
+            None => None,
+        };
+        let region = match &r.region {
+            Some(id) => Some(self.region(id)?),
+            None => None,
+        };
+        Some(EventRow {
+            title,
+            dates: dates?,
+            start,
+            end,
+            time_zone: zone?,
+            place,
+            link,
+            region,
+            line,
+        })
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    //! The format's greeting, subtitle, closing, `also_in`, `"tba"` links, linked titles and
+    //! event lists, read from text.
+
+    use super::*;
+    use crate::types::{Names, Network};
+
+    fn settings() -> EditionSettings {
+        let language = |c: &str| c.parse::<Language>().unwrap();
+        let regions = ["africa", "europe"]
+            .iter()
+            .map(|r| {
+                (
+                    r.parse::<Region>().unwrap(),
+                    Names {
+                        name: r.to_string(),
+                        translations: BTreeMap::new(),
+                    },
+                )
+            })
+            .collect();
+        EditionSettings {
+            network: std::sync::Arc::new(Network {
+                languages: vec![language("en"), language("fr"), language("ar")],
+                fallback_language: language("en"),
+                regions,
+                offices: BTreeMap::new(),
+            }),
+            calendar: calendar::CalendarSettings {
+                international_days: PathBuf::from("days.csv"),
+                days_weeks: 0,
+                cadence_days: 14,
+                custom_days_file: false,
+                days: std::sync::Arc::new(Vec::new()),
+            },
+        }
+    }
+
+    const HEAD: &str = "[edition]\nseries = \"Digest\"\nnumber = 1\ndate = 2026-03-03\nlanguage = \"en\"\nlanguages = [\"en\", \"fr\"]\ntime_zone = \"Europe/Paris\"\n";
+
+    fn load(text: &str) -> Result<Edition, String> {
+        parse(text, Path::new("2026-03-digest-1.toml"), &settings())
+            .map(|(e, _)| e)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn greeting_subtitle_and_closing_are_read_with_their_translations() {
+        let e = load(&format!(
+            "{HEAD}greeting = \"Dear all,\"\nsubtitle = \"Jointly organized\"\nclosing = \"**Team**\"\n[edition.translations.fr]\ngreeting = \"Bonjour à tous,\"\nclosing = \"**Équipe**\"\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\n"
+        ))
+        .unwrap();
+        let fr = "fr".parse().unwrap();
+        assert_eq!(e.greeting.as_ref().unwrap().get(&fr), "Bonjour à tous,");
+        assert_eq!(e.subtitle.as_ref().unwrap().get(&fr), "Jointly organized");
+        assert_eq!(e.closing.as_ref().unwrap().get(&fr).text, "**Équipe**");
+        assert_eq!(e.closing.as_ref().unwrap().main.line, 10);
+    }
+
+    #[test]
+    fn a_translated_greeting_needs_the_main_one_and_may_not_be_empty() {
+        let orphan = load(&format!(
+            "{HEAD}[edition.translations.fr]\ngreeting = \"Bonjour,\"\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\n"
+        ))
+        .unwrap_err();
+        assert!(orphan.contains("has no `greeting` in the main language"), "{orphan}");
+        let empty = load(&format!(
+            "{HEAD}greeting = \" \"\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\n"
+        ))
+        .unwrap_err();
+        assert!(empty.contains("2026-03-digest-1.toml:8:"), "{empty}");
+        assert!(empty.contains("`greeting` is empty"), "{empty}");
+    }
+
+    #[test]
+    fn tba_links_load_and_are_listed_with_their_lines() {
+        let e = load(&format!(
+            "{HEAD}[[items]]\nid = \"w\"\nkind = \"invitation\"\ntitle = \"W\"\ntitle_link = \"https://example.org/w\"\n[[items.sessions]]\nlanguage = \"en\"\nalso_in = [\"fr\", \"ar\"]\ndate = 2026-03-20\nlink = \"TBA\"\n[[items.links]]\ntext = \"Programme\"\nurl = \"https://example.org/p\"\n"
+        ))
+        .unwrap();
+        let item = &e.items[0];
+        assert_eq!(
+            item.title_link.as_ref().map(|u| u.as_str()),
+            Some("https://example.org/w")
+        );
+        let session = &item.sessions[0];
+        assert!(session.link.as_ref().unwrap().url.is_tba());
+        let codes: Vec<&str> = session.also_in.iter().map(Language::as_str).collect();
+        assert_eq!(codes, ["fr", "ar"]);
+        assert!(!item.links[0].url.is_tba());
+        assert_eq!(e.pending_links(), vec![17]);
+    }
+
+    #[test]
+    fn event_rows_load_with_dates_times_and_regions() {
+        let e = load(&format!(
+            "{HEAD}[[items]]\nid = \"agenda\"\nkind = \"events\"\ntitle = \"Agenda\"\n[[items.events]]\ndate = 2026-03-20\nstart = \"18:00\"\ntitle = \"Meet-up\"\nlink = \"tba\"\n[[items.events]]\nstarts = 2026-03-24\nends = 2026-03-26\ntitle = \"Forum\"\nplace = \"Nairobi\"\nregion = \"africa\"\n"
+        ))
+        .unwrap();
+        let rows = &e.items[0].events;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].start.unwrap().to_rfc3339(), "2026-03-20T18:00:00+01:00");
+        assert_eq!(rows[0].dates.starts, rows[0].dates.ends);
+        assert_eq!(rows[1].dates.ends.to_string(), "2026-03-26");
+        assert_eq!(rows[1].region.as_ref().map(Region::as_str), Some("africa"));
+        assert_eq!(e.pending_links(), vec![12]);
+    }
+
+    #[test]
+    fn event_rows_refuse_both_date_forms_a_time_over_several_days_and_an_unknown_region() {
+        let err = load(&format!(
+            "{HEAD}[[items]]\nid = \"agenda\"\nkind = \"events\"\ntitle = \"Agenda\"\n[[items.events]]\ndate = 2026-03-20\nstarts = 2026-03-20\ntitle = \"A\"\n[[items.events]]\nstarts = 2026-03-24\nends = 2026-03-26\nstart = \"10:00\"\ntitle = \"B\"\n[[items.events]]\ndate = 2026-03-27\ntitle = \"C\"\nregion = \"mars\"\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains(":13:") && err.contains("either `date` or `starts`"),
+            "{err}"
+        );
+        assert!(
+            err.contains(":16:") && err.contains("a time belongs to a one-day event"),
+            "{err}"
+        );
+        assert!(err.contains(":24:") && err.contains("unknown region `mars`"), "{err}");
     }
 }
