@@ -519,6 +519,12 @@ fn the_footer_names_the_editions_own_series_in_both_parts() {
 /// linked title and an event list of 62 rows over the five regions.
 const FORMAT_EDITION: &str = "tests/fixtures/format/2026-03-community-7.toml";
 
+/// The event list's table in an email's HTML.
+fn events_table(html: &str) -> &str {
+    let table = &html[html.find("class=\"if-events\"").unwrap()..];
+    &table[..table.find("</table>").unwrap()]
+}
+
 fn format_build(args: &[&str]) -> tempfile::TempDir {
     let mut all = vec![FORMAT_EDITION];
     all.extend_from_slice(args);
@@ -666,8 +672,7 @@ fn an_item_title_may_be_a_link_in_both_parts() {
 fn an_event_list_has_one_row_and_one_calendar_file_per_event_and_one_contents_entry() {
     let out = format_build(&["--language", "en"]);
     let html = variant_file(&out, "en", "email.html");
-    let table = &html[html.find("class=\"if-events\"").unwrap()..];
-    let table = &table[..table.find("</table>").unwrap()];
+    let table = events_table(&html);
     assert_eq!(table.matches("<tr>").count(), 62);
     assert!(table.contains(
         "<a href=\"https://community.example.org/events/18\"><strong>Community event 18: asia pacific gathering</strong></a><br />Bangkok, Thailand"
@@ -713,8 +718,7 @@ fn an_event_list_has_one_row_and_one_calendar_file_per_event_and_one_contents_en
 fn a_regional_build_keeps_only_its_regions_events_and_those_for_every_region() {
     let out = format_build(&["--language", "en", "--region", "latin-america-caribbean"]);
     let html = variant_file(&out, "en-latin-america-caribbean", "email.html");
-    let table = &html[html.find("class=\"if-events\"").unwrap()..];
-    let table = &table[..table.find("</table>").unwrap()];
+    let table = events_table(&html);
     // 12 of the 60 numbered rows, the regional forum and the worldwide meet-up.
     assert_eq!(table.matches("<tr>").count(), 14, "{table}");
     assert!(table.contains("Worldwide online meet-up") && table.contains("Regional forum"));

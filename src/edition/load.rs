@@ -97,6 +97,21 @@ type OrphanRule<'f, T> = (&'f str, bool, &'f dyn Fn(&T) -> bool);
 /// Spanned values from the TOML parser, reported at their start.
 type S<T> = Spanned<T>;
 
+/// The time keys of a session or an event row, with where to report a problem.
+struct Timed<'r> {
+    date: Option<NaiveDate>,
+    start: Option<&'r S<String>>,
+    end: Option<&'r S<String>>,
+    time_zone: Option<&'r S<String>>,
+    /// The line of its table.
+    line: usize,
+    /// Where a problem with no key of its own is reported.
+    at: usize,
+}
+
+/// A zone, and the exact start and end when the times are given.
+type Times = (Option<Tz>, Option<chrono::DateTime<Tz>>, Option<chrono::DateTime<Tz>>);
+
 impl Loader<'_> {
     fn error(&mut self, offset: usize, message: impl Into<String>) {
         self.report.error_at(self.source, offset, message);
@@ -729,38 +744,19 @@ impl Loader<'_> {
         let date = self.date(&s.date, "date");
         let language = s.language.as_ref().and_then(|l| self.language(l));
         let region = s.region.as_ref().and_then(|r| self.region(r));
-        let zone = match &s.time_zone {
-            Some(z) => self.zone(z),
-            None => Some(default_zone),
-        };
-        let start_time = s.start.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
-        let end_time = s.end.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
-        if s.end.is_some() && s.start.is_none() {
-            self.error_line(line, "the session has an `end` but no `start`");
-        }
-        let mut instant = |t: Option<chrono::NaiveTime>, at: Option<&S<String>>| -> Option<chrono::DateTime<Tz>> {
-            let (t, date, zone) = (t?, date?, zone?);
-            calendar::zoned(date, t, zone)
-                .map_err(|e| {
-                    let at = at.map_or(spanned.span().start, |a| a.span().start);
-                    self.error(at, format!("a session of item `{item}`: {e}"))
-                })
-                .ok()
-        };
-        let start = instant(start_time, s.start.as_ref());
-        let end = instant(end_time, s.end.as_ref());
-        if let (Some(a), Some(b)) = (start, end) {
-            if b <= a {
-                self.error_line(
-                    line,
-                    format!(
-                        "the session ends ({}) before it starts ({})",
-                        b.format("%H:%M"),
-                        a.format("%H:%M")
-                    ),
-                );
-            }
-        }
+        let (zone, start, end) = self.times(
+            Timed {
+                date,
+                start: s.start.as_ref(),
+                end: s.end.as_ref(),
+                time_zone: s.time_zone.as_ref(),
+                line,
+                at: spanned.span().start,
+            },
+            default_zone,
+            "session",
+            &format!("a session of item `{item}`: "),
+        );
 
         self.orphans(
             &s.translations,
@@ -1088,6 +1084,42 @@ impl Loader<'_> {
         out
     }
 
+    /// The zone and the exact start and end of a session or event row: an `end` needs a
+    /// `start` and comes after it, and both must exist in the zone (`what`: `session` or
+    /// `event`; `prefix` opens a message about the zone).
+    fn times(&mut self, t: Timed<'_>, default_zone: Tz, what: &str, prefix: &str) -> Times {
+        let zone = match t.time_zone {
+            Some(z) => self.zone(z),
+            None => Some(default_zone),
+        };
+        let start_time = t.start.and_then(|v| self.parsed(v, calendar::parse_time));
+        let end_time = t.end.and_then(|v| self.parsed(v, calendar::parse_time));
+        if t.end.is_some() && t.start.is_none() {
+            self.error_line(t.line, format!("the {what} has an `end` but no `start`"));
+        }
+        let mut instant = |time: Option<chrono::NaiveTime>, value: Option<&S<String>>| {
+            let (time, date, zone) = (time?, t.date?, zone?);
+            calendar::zoned(date, time, zone)
+                .map_err(|e| self.error(value.map_or(t.at, |v| v.span().start), format!("{prefix}{e}")))
+                .ok()
+        };
+        let start = instant(start_time, t.start);
+        let end = instant(end_time, t.end);
+        if let (Some(a), Some(b)) = (start, end) {
+            if b <= a {
+                self.error_line(
+                    t.line,
+                    format!(
+                        "the {what} ends ({}) before it starts ({})",
+                        b.format("%H:%M"),
+                        a.format("%H:%M")
+                    ),
+                );
+            }
+        }
+        (zone, start, end)
+    }
+
     /// The rows of an event list (`kind = "events"`, which needs at least one).
     fn event_rows(&mut self, item: &raw::Item, line: usize, default_zone: Tz) -> Vec<EventRow> {
         let is_list = item.kind.get_ref() == "events";
@@ -1153,38 +1185,22 @@ impl Loader<'_> {
                 None
             }
         };
-        let zone = match &r.time_zone {
-            Some(z) => self.zone(z),
-            None => Some(default_zone),
-        };
-        let start_time = r.start.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
-        let end_time = r.end.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
-        if r.end.is_some() && r.start.is_none() {
-            self.error_line(line, "the event has an `end` but no `start`");
-        }
         if r.start.is_some() && dates.is_some_and(|d| d.starts != d.ends) {
             self.error_line(line, "a time belongs to a one-day event: use `date` with `start`");
         }
-        let mut instant = |t: Option<chrono::NaiveTime>, at: Option<&S<String>>| {
-            let (t, d, zone) = (t?, dates?, zone?);
-            calendar::zoned(d.starts, t, zone)
-                .map_err(|e| self.error(at.map_or(spanned.span().start, |a| a.span().start), e))
-                .ok()
-        };
-        let start = instant(start_time, r.start.as_ref());
-        let end = instant(end_time, r.end.as_ref());
-        if let (Some(a), Some(b)) = (start, end) {
-            if b <= a {
-                self.error_line(
-                    line,
-                    format!(
-                        "the event ends ({}) before it starts ({})",
-                        b.format("%H:%M"),
-                        a.format("%H:%M")
-                    ),
-                );
-            }
-        }
+        let (zone, start, end) = self.times(
+            Timed {
+                date: dates.map(|d| d.starts),
+                start: r.start.as_ref(),
+                end: r.end.as_ref(),
+                time_zone: r.time_zone.as_ref(),
+                line,
+                at: spanned.span().start,
+            },
+            default_zone,
+            "event",
+            "",
+        );
         self.orphans(
             &r.translations,
             "the event",

@@ -233,6 +233,15 @@ impl Pick<'_> {
         Rich::from(l.get(&self.variant.language))
     }
 
+    /// Whether a session or event row for `region` (`None`: every region) is in the variant.
+    fn concerns(&self, region: Option<&crate::types::Region>) -> bool {
+        region.is_none_or(|r| {
+            self.variant
+                .scope
+                .includes(&crate::edition::Regions::Only(vec![r.clone()]))
+        })
+    }
+
     fn session_when(&self, s: &Session) -> String {
         let date = self.labels.date(s.date);
         match (s.start, s.end) {
@@ -429,21 +438,12 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
         .sessions
         .iter()
         .enumerate()
-        .filter(|(_, s)| match &s.region {
-            Some(region) => pick
-                .variant
-                .scope
-                .includes(&crate::edition::Regions::Only(vec![region.clone()])),
-            None => true,
-        })
+        .filter(|(_, s)| pick.concerns(s.region.as_ref()))
         .map(|(index, s)| {
             let heading = match (&s.name, &s.language, &s.region) {
                 (Some(name), _, _) => pick.text(name),
-                (None, Some(l), _) => labels.get(&format!("lang_{l}")).to_uppercase(),
-                (None, None, Some(r)) => network
-                    .regions
-                    .get(r)
-                    .map_or_else(|| r.to_string(), |r| r.name_in(language).to_string()),
+                (None, Some(l), _) => language_name(labels, l).to_uppercase(),
+                (None, None, Some(r)) => region_name(network, r, language),
                 (None, None, None) => String::new(),
             };
             let link = s.link.as_ref().map(|l| {
@@ -566,6 +566,14 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
     }
 }
 
+/// A region's name in the reader's language.
+fn region_name(network: &Network, region: &crate::types::Region, language: &Language) -> String {
+    network
+        .regions
+        .get(region)
+        .map_or_else(|| region.to_string(), |r| r.name_in(language).to_string())
+}
+
 /// A language's name in the reader's language ("Anglais").
 fn language_name(labels: &Labels, language: &Language) -> String {
     labels.get(&format!("lang_{language}")).to_string()
@@ -585,13 +593,7 @@ fn event_views(item: &Item, pick: &Pick<'_>, network: &Network) -> Vec<EventView
     item.events
         .iter()
         .enumerate()
-        .filter(|(_, e)| match &e.region {
-            Some(region) => pick
-                .variant
-                .scope
-                .includes(&crate::edition::Regions::Only(vec![region.clone()])),
-            None => true,
-        })
+        .filter(|(_, e)| pick.concerns(e.region.as_ref()))
         .map(|(index, e)| {
             let title = pick.text(&e.title);
             let place = e.place.as_ref().map(|p| pick.text(p));
@@ -614,12 +616,7 @@ fn event_views(item: &Item, pick: &Pick<'_>, network: &Network) -> Vec<EventView
                     String::new()
                 },
                 place,
-                region: e.region.as_ref().map(|r| {
-                    network
-                        .regions
-                        .get(r)
-                        .map_or_else(|| r.to_string(), |r| r.name_in(language).to_string())
-                }),
+                region: e.region.as_ref().map(|r| region_name(network, r, language)),
                 calendar_url: calendar_url.unwrap_or_default(),
                 invite,
             }
