@@ -191,8 +191,12 @@ fn runs_on_embedded_defaults_in_an_empty_folder() {
 
 /// The sample rendered through the library, for snapshots.
 fn render_sample(language: &str) -> render::Rendered {
+    render_edition(&sample_edition(), language)
+}
+
+fn render_edition(path: &Path, language: &str) -> render::Rendered {
     let config = Config::load(&root().join("infoflash.toml")).unwrap();
-    let (edition, _) = infoflash::edition::load(&sample_edition(), &config.edition).unwrap();
+    let (edition, _) = infoflash::edition::load(path, &config.edition).unwrap();
     let templates = config.render.templates().unwrap();
     let variant = render::Variant {
         language: language.parse().unwrap(),
@@ -508,4 +512,244 @@ fn the_footer_names_the_editions_own_series_in_both_parts() {
     assert!(text.contains("You receive Community Digest as a member"), "{text}");
     assert!(!text.contains("Info Flash"), "{text}");
     assert!(read(&dir.join("email.html")).contains("You receive Community Digest as a member"));
+}
+
+/// The edition that uses every addition of the format's issue 14: greeting, subtitle and
+/// closing per language, a session followed in other languages, links to be announced, a
+/// linked title and an event list of 62 rows over the five regions.
+const FORMAT_EDITION: &str = "tests/fixtures/format/2026-03-community-7.toml";
+
+/// The event list's table in an email's HTML.
+fn events_table(html: &str) -> &str {
+    let table = &html[html.find("class=\"if-events\"").unwrap()..];
+    &table[..table.find("</table>").unwrap()]
+}
+
+fn format_build(args: &[&str]) -> tempfile::TempDir {
+    let mut all = vec![FORMAT_EDITION];
+    all.extend_from_slice(args);
+    build_into(&root(), &all)
+}
+
+fn variant_file(out: &tempfile::TempDir, variant: &str, file: &str) -> String {
+    read(&out.path().join("2026-03-community-7").join(variant).join(file))
+}
+
+#[test]
+fn the_editions_greeting_subtitle_and_closing_reach_every_language_and_the_closing_is_not_in_the_contents() {
+    let out = format_build(&[]);
+    for (variant, greeting, subtitle, closing) in [
+        (
+            "en",
+            "Dear National Coordinators, Dear Teachers and Students,",
+            "Jointly organized by the network and its partners",
+            "The Community Team",
+        ),
+        (
+            "fr",
+            "Chers coordinateurs nationaux, chers enseignants et élèves,",
+            "Organisé conjointement par le réseau et ses partenaires",
+            "L’équipe de la communauté",
+        ),
+        (
+            "ar",
+            "السادة المنسقون الوطنيون، السادة المعلمون والطلاب،",
+            "بتنظيم مشترك بين الشبكة وشركائها",
+            "فريق المجتمع",
+        ),
+    ] {
+        let text = variant_file(&out, variant, "email.txt");
+        let html = variant_file(&out, variant, "email.html");
+        for part in [&text, &html] {
+            assert!(part.contains(greeting), "{variant}: no greeting:\n{part}");
+            assert!(part.contains(subtitle), "{variant}: no subtitle");
+            assert!(part.contains(closing), "{variant}: no closing");
+        }
+        assert!(!text.contains("Dear colleague") && !text.contains("Madame, Monsieur"));
+        // The subtitle is under the title, the closing after every item, before the footer.
+        let at = |part: &str, what: &str| part.find(what).unwrap_or_else(|| panic!("{variant}: no {what}"));
+        assert!(at(&text, "Community Digest") < at(&text, subtitle) && at(&text, subtitle) < at(&text, greeting));
+        let last_event = "<https://community.example.org/events/60>";
+        assert!(
+            at(&text, last_event) < at(&text, closing),
+            "{variant}: closing before the items"
+        );
+        assert!(at(&html, "events/60") < at(&html, closing) && at(&html, closing) < at(&html, "unsubscribe"));
+        let toc = &html[at(&html, "if-toc")..];
+        let toc = &toc[..toc.find("</ul>").unwrap()];
+        assert!(!toc.contains(closing), "{variant}: the closing is in the contents");
+        assert_eq!(toc.matches("<li>").count(), 3, "{variant}: {toc}");
+    }
+    // Right to left: the Arabic text part keeps every line reading from the right.
+    let ar = variant_file(&out, "ar", "email.txt");
+    assert!(ar.lines().filter(|l| !l.is_empty()).all(|l| l.starts_with('\u{200f}')));
+}
+
+#[test]
+fn without_an_editions_greeting_readers_get_the_label_tables_polite_one() {
+    let out = build_into(&root(), &["editions/2026-01-info-flash-22.toml", "--language", "en,fr"]);
+    let en = read(&out.path().join("2026-01-info-flash-22/en/email.txt"));
+    let fr = read(&out.path().join("2026-01-info-flash-22/fr/email.txt"));
+    assert!(en.contains("\nDear colleague,\n"), "{en}");
+    assert!(fr.contains("\nMadame, Monsieur,\n"), "{fr}");
+}
+
+#[test]
+fn a_session_names_the_languages_it_can_be_followed_in_in_the_readers_language() {
+    let out = format_build(&[]);
+    for (variant, label, names) in [
+        ("en", "Also in: ", "French, Spanish, Arabic"),
+        ("fr", "Également en : ", "Français, Espagnol, Arabe"),
+        ("ar", "متاحة أيضًا بـ: ", "الفرنسية، الإسبانية، العربية"),
+    ] {
+        let line = format!("{label}{names}");
+        assert!(variant_file(&out, variant, "email.txt").contains(&line), "{variant}");
+        // (The HTML writes Arabic's combining marks as character references.)
+        assert!(
+            variant_file(&out, variant, "email.html").contains(&format!(": {names}</li>")),
+            "{variant}"
+        );
+    }
+}
+
+#[test]
+fn a_link_to_be_announced_reads_so_in_both_parts_and_links_nowhere() {
+    let out = format_build(&[]);
+    let text = variant_file(&out, "en", "email.txt");
+    assert!(text.contains("  Join (link to be announced)"), "{text}");
+    assert!(text.contains("- Programme (link to be announced)"), "{text}");
+    assert!(
+        text.contains("  Worldwide online meet-up (link to be announced)"),
+        "{text}"
+    );
+    let html = variant_file(&out, "en", "email.html");
+    assert!(html.contains("Join <em>(link to be announced)</em>"), "session link");
+    assert!(html.contains("Programme <em>(link to be announced)</em>"), "item link");
+    assert!(html.contains("<strong>Worldwide online meet-up</strong> <em>(link to be announced)</em>"));
+    assert!(!html.to_lowercase().contains("href=\"tba\""));
+    assert!(variant_file(&out, "fr", "email.txt").contains("Rejoindre (lien à venir)"));
+}
+
+#[test]
+fn contents_links_lead_to_each_item_on_the_variants_archive_page() {
+    let out = format_build(&["--language", "fr"]);
+    let html = variant_file(&out, "fr", "email.html");
+    let toc = &html[html.find("if-toc").unwrap()..];
+    let toc = &toc[..toc.find("</ul>").unwrap()];
+    let page = "https://infoflash.example.org/archive/2026-03-community-7/fr/";
+    let archive = read(&out.path().join("archive/2026-03-community-7/fr/index.html"));
+    let hrefs: Vec<&str> = toc
+        .split("href=\"")
+        .skip(1)
+        .map(|h| &h[..h.find('"').unwrap()])
+        .collect();
+    assert_eq!(hrefs.len(), 3, "{toc}");
+    for href in hrefs {
+        let anchor = href
+            .strip_prefix(page)
+            .and_then(|a| a.strip_prefix('#'))
+            .unwrap_or_else(|| panic!("{href} is not an item of {page}"));
+        assert!(
+            archive.contains(&format!("id=\"{anchor}\"")),
+            "the archive page has no #{anchor}"
+        );
+    }
+    assert!(!html.contains("href=\"#"), "an in-message anchor link is left");
+}
+
+#[test]
+fn an_item_title_may_be_a_link_in_both_parts() {
+    let out = format_build(&["--language", "en"]);
+    let html = variant_file(&out, "en", "email.html");
+    assert!(html.contains(
+        "<a href=\"https://www.unesco.org/en/articles/heritage-webinar\" style=\"color: #0b2e4f;\">Webinar on heritage education</a>"
+    ));
+    let text = variant_file(&out, "en", "email.txt");
+    assert!(text.contains("WEBINAR ON HERITAGE EDUCATION\n<https://www.unesco.org/en/articles/heritage-webinar>\n"));
+}
+
+#[test]
+fn an_event_list_has_one_row_and_one_calendar_file_per_event_and_one_contents_entry() {
+    let out = format_build(&["--language", "en"]);
+    let html = variant_file(&out, "en", "email.html");
+    let table = events_table(&html);
+    assert_eq!(table.matches("<tr>").count(), 62);
+    assert!(table.contains(
+        "<a href=\"https://community.example.org/events/18\"><strong>Community event 18: asia pacific gathering</strong></a><br />Bangkok, Thailand"
+    ));
+    assert!(table.contains("20 March 2026, 18:00 CET (Paris)"));
+    assert!(table.contains("24 March – 26 March 2026"));
+    // No label, button or links heading per event.
+    assert_eq!(
+        html.matches("Add to calendar</a>").count(),
+        1,
+        "only the webinar's session has a button"
+    );
+    assert_eq!(html.matches("EVENTS</p>").count(), 1);
+    let calendar = out.path().join("2026-03-community-7/en/calendar");
+    for n in 1..=62 {
+        let file = format!("events-of-the-month-{n}.ics");
+        let href = format!("https://infoflash.example.org/archive/2026-03-community-7/en/calendar/{file}");
+        assert!(table.contains(&href), "row {n} does not link its calendar file");
+        assert!(calendar.join(&file).is_file(), "{file} was not written");
+        assert!(out
+            .path()
+            .join("archive/2026-03-community-7/en/calendar")
+            .join(&file)
+            .is_file());
+    }
+    let timed = read(&calendar.join("events-of-the-month-1.ics"));
+    assert!(timed.contains("DTSTART:20260320T170000Z"), "{timed}");
+    let days = read(&calendar.join("events-of-the-month-2.ics"));
+    assert!(
+        days.contains("DTSTART;VALUE=DATE:20260324") && days.contains("LOCATION:Santiago\\, Chile"),
+        "{days}"
+    );
+    let text = variant_file(&out, "en", "email.txt");
+    assert!(text.contains(
+        "- 6 March 2026 · Bangkok, Thailand · Asia and the Pacific\n  Community event 3: asia pacific gathering\n  <https://community.example.org/events/3>\n"
+    ), "{text}");
+    let contents = &text[text.find("IN THIS ISSUE").unwrap()..];
+    let contents = &contents[..contents.find("=====").unwrap()];
+    assert_eq!(contents.matches("\n- ").count(), 3, "{contents}");
+}
+
+#[test]
+fn a_regional_build_keeps_only_its_regions_events_and_those_for_every_region() {
+    let out = format_build(&["--language", "en", "--region", "latin-america-caribbean"]);
+    let html = variant_file(&out, "en-latin-america-caribbean", "email.html");
+    let table = events_table(&html);
+    // 12 of the 60 numbered rows, the regional forum and the worldwide meet-up.
+    assert_eq!(table.matches("<tr>").count(), 14, "{table}");
+    assert!(table.contains("Worldwide online meet-up") && table.contains("Regional forum"));
+    assert!(!table.contains("Nairobi") && !table.contains("Bangkok"));
+    // A row keeps its calendar file's name in every variant.
+    assert!(table.contains("/en-latin-america-caribbean/calendar/events-of-the-month-7.ics"));
+    let text = variant_file(&out, "en-latin-america-caribbean", "email.txt");
+    assert!(!text.contains("Africa\n") && text.contains("Latin America and the Caribbean"));
+}
+
+#[test]
+fn sixty_events_keep_the_html_part_far_below_gmails_clipping_limit() {
+    let out = format_build(&[]);
+    for variant in ["en", "fr", "ar"] {
+        let message = read(&out.path().join("2026-03-community-7").join(variant).join("message.eml"));
+        let html = variant_file(&out, variant, "email.html");
+        // Gmail clips above 102 kB; sixty events as cards made 187 kB.
+        assert!(html.len() < 60_000, "{variant}: the HTML part is {} bytes", html.len());
+        assert!(
+            message.len() < 102_000,
+            "{variant}: the message is {} bytes",
+            message.len()
+        );
+    }
+}
+
+#[test]
+fn format_snapshots() {
+    let path = root().join(FORMAT_EDITION);
+    let en = render_edition(&path, "en");
+    insta::assert_snapshot!("format_en_mjml", en.mjml);
+    insta::assert_snapshot!("format_en_text", en.text);
+    insta::assert_snapshot!("format_ar_text", render_edition(&path, "ar").text);
 }

@@ -348,3 +348,24 @@ fn the_settings_may_turn_the_computed_days_off_with_days_weeks_zero() {
     let text = std::fs::read_to_string(out.path().join("2026-01-days-1/en/email.txt")).unwrap();
     assert!(!text.contains("International Day of Education"), "{text}");
 }
+
+#[test]
+fn a_day_is_announced_only_from_the_year_it_was_first_observed() {
+    // The International Day of Play (11 June) was proclaimed in 2024.
+    let listed = |from: &str| {
+        let out = infoflash(&root(), &["days", "--from", from, "--weeks", "2"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(!listed("2020-06-05").contains("International Day of Play"));
+    assert!(listed("2020-06-05").contains("World Day Against Child Labour"));
+    assert!(listed("2024-06-05").contains("International Day of Play"));
+
+    let edition = edition("").replace("date = 2026-01-13", "date = 2020-06-05");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("2020-06-days-1.toml"), edition).unwrap();
+    let out = build_into(dir.path(), &["2020-06-days-1.toml", "--language", "en"]);
+    let text = std::fs::read_to_string(out.path().join("2020-06-days-1/en/email.txt")).unwrap();
+    assert!(text.contains("World Day Against Child Labour"), "{text}");
+    assert!(!text.contains("International Day of Play"), "{text}");
+}

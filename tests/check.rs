@@ -383,3 +383,96 @@ fn a_reminders_prose_naming_a_date_before_the_edition_is_warned_and_other_items_
     assert!(!report.contains("`santo-domingo-roadmap`: this reminder"), "{report}");
     assert_eq!(report.matches("this reminder's").count(), 3, "{report}");
 }
+
+#[test]
+fn a_link_to_be_announced_is_a_warning_at_its_line_in_check_and_stops_send() {
+    let edition = "tests/fixtures/format/2026-03-community-7.toml";
+    let out = infoflash(&root(), &["check", edition]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a draft may hold links to be announced:\n{text}"
+    );
+    let warned = |line: usize| {
+        text.lines().any(|l| {
+            l.starts_with(&format!("{edition}:{line}: warning:")) && l.contains("still to be announced (`tba`)")
+        })
+    };
+    // The session's `link`, the item's `[[items.links]]`, the event row.
+    for line in [45, 50, 65] {
+        assert!(warned(line), "no warning at line {line}:\n{text}");
+    }
+
+    let project = copy_project(&root());
+    std::fs::copy(
+        root().join(edition),
+        project.path().join("editions/2026-03-community-7.toml"),
+    )
+    .unwrap();
+    let send = infoflash(project.path(), &["send", "editions/2026-03-community-7.toml"]);
+    let err = stderr(&send);
+    assert_eq!(send.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("2026-03-community-7.toml:45: error: the link is still to be announced"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was sent"), "{err}");
+    let outbox = project.path().join("outbox");
+    assert!(
+        !outbox.exists() || eml_files_below(&outbox).is_empty(),
+        "a message left"
+    );
+}
+
+#[test]
+fn once_its_links_are_known_the_edition_is_sent_with_its_own_greeting_to_named_readers_too() {
+    let edition = "tests/fixtures/format/2026-03-community-7.toml";
+    let text = std::fs::read_to_string(root().join(edition))
+        .unwrap()
+        .replace("\"tba\"", "\"https://example.org/known\"")
+        .replace("\"TBA\"", "\"https://example.org/known\"");
+    let project = copy_project(&root());
+    std::fs::write(project.path().join("editions/2026-03-community-7.toml"), text).unwrap();
+    let send = infoflash(project.path(), &["send", "editions/2026-03-community-7.toml"]);
+    assert_eq!(send.status.code(), Some(0), "{}", stderr(&send));
+    let mut seen = 0;
+    for file in eml_files_below(&project.path().join("outbox")) {
+        let raw = std::fs::read(&file).unwrap();
+        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let to = message
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default();
+        if to != "amina.diallo@example.org" {
+            continue;
+        }
+        seen += 1;
+        let body = message.body_text(0).unwrap();
+        assert!(
+            body.contains("Chers coordinateurs nationaux, chers enseignants et élèves,"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("Amina"),
+            "the edition's greeting is every reader's: {body}"
+        );
+        let html = message.body_html(0).unwrap();
+        assert!(html.contains("Chers coordinateurs nationaux"));
+    }
+    assert_eq!(seen, 1, "Amina Diallo's message was not found");
+}
+
+fn eml_files_below(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(eml_files_below(&path));
+        } else if path.extension().is_some_and(|x| x == "eml") {
+            found.push(path);
+        }
+    }
+    found
+}

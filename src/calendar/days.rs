@@ -146,12 +146,22 @@ pub struct InternationalDay {
     /// Language code → the day's official name in that language; always has `en`.
     pub names: BTreeMap<String, String>,
     pub link: String,
+    /// The first year the day is observed (the year it was proclaimed for): an edition of an
+    /// earlier year does not announce it. `None`: every year.
+    pub since: Option<i32>,
     /// The CSV line the day was read from (the header is line 1).
     pub line: usize,
 }
 
-/// Parses the international-days CSV (`rule`, `link` and one column per language code, `en`
-/// required). Every problem is reported as `{source}:{line}: {why}`, all of them in one pass.
+impl InternationalDay {
+    /// Whether the day is observed in `year`.
+    pub fn observed_in(&self, year: i32) -> bool {
+        self.since.is_none_or(|since| year >= since)
+    }
+}
+
+/// Parses the international-days CSV (`rule`, `link`, an optional `since` year and one column
+/// per language code, `en` required). Every problem is reported as `{source}:{line}: {why}`, all of them in one pass.
 pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Report> {
     let file = PathBuf::from(source);
     let at = |line: u64, why: String| Diagnostic::error(&file, usize::try_from(line).ok(), why);
@@ -166,10 +176,12 @@ pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Rep
 
     let mut problems = Vec::new();
     let (mut rule_column, mut link_column, mut languages) = (None, None, Vec::new());
+    let mut since_column = None;
     for (column, name) in header.iter().enumerate() {
         let slot = match name {
             "rule" => &mut rule_column,
             "link" => &mut link_column,
+            "since" => &mut since_column,
             code => {
                 match code.parse::<Language>() {
                     Ok(_) if languages.iter().any(|(_, l)| l == code) => {
@@ -178,7 +190,7 @@ pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Rep
                     Ok(_) => languages.push((column, code.to_string())),
                     Err(why) => problems.push(at(
                         1,
-                        format!("unknown column: {why}; the other columns are `rule` and `link`"),
+                        format!("unknown column: {why}; the other columns are `rule`, `link` and `since`"),
                     )),
                 }
                 continue;
@@ -255,11 +267,16 @@ pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Rep
             problems.push(at(line, "the English name (`en`) is empty: every day needs one".into()));
             continue;
         }
-        if let (Ok(rule), Some(link)) = (rule, link) {
+        let since = match since_column.map(cell).filter(|c| !c.is_empty()) {
+            None => Ok(None),
+            Some(year) => parse_year(year).map(Some).map_err(|why| problems.push(at(line, why))),
+        };
+        if let (Ok(rule), Some(link), Ok(since)) = (rule, link, since) {
             days.push(InternationalDay {
                 rule,
                 names,
                 link,
+                since,
                 line: line as usize,
             });
         }
@@ -268,6 +285,16 @@ pub fn parse_days(text: &str, source: &str) -> Result<Vec<InternationalDay>, Rep
         Ok(days)
     } else {
         Err(Report::from(problems))
+    }
+}
+
+/// A `since` cell: the four-digit year the day was first observed.
+fn parse_year(text: &str) -> Result<i32, String> {
+    match text.parse::<i32>() {
+        Ok(year) if text.len() == 4 && (1900..=2999).contains(&year) => Ok(year),
+        _ => Err(format!(
+            "`{text}` is not a year: `since` is the four-digit year the day was first observed, like `2019`, or empty"
+        )),
     }
 }
 
@@ -302,7 +329,11 @@ pub fn load_days(path: &Path) -> Result<Vec<InternationalDay>, Report> {
 /// span covers, sorted by date and then by English name.
 pub fn between(days: &[InternationalDay], from: NaiveDate, until: NaiveDate) -> Vec<(NaiveDate, &InternationalDay)> {
     let mut found: Vec<_> = (from.year()..=until.year())
-        .flat_map(|year| days.iter().filter_map(move |day| Some((day.rule.on(year)?, day))))
+        .flat_map(|year| {
+            days.iter()
+                .filter(move |day| day.observed_in(year))
+                .filter_map(move |day| Some((day.rule.on(year)?, day)))
+        })
         .filter(|(date, _)| (from..=until).contains(date))
         .collect();
     let english = |day: &InternationalDay| day.names.get("en").cloned().unwrap_or_default();
@@ -574,5 +605,55 @@ fifth friday of may,,,http://www.un.org/en/observances/none
             })
             .collect();
         assert!(fixed.is_sorted(), "fixed days are ordered by date");
+    }
+
+    #[test]
+    fn a_day_is_listed_only_from_its_since_year() {
+        let text = "rule,since,en,link\n06-11,2024,International Day of Play,https://www.un.org/en/observances/play-day\n06-05,,World Environment Day,https://www.un.org/en/observances/environment-day\n";
+        let days = parse_days(text, "days.csv").unwrap();
+        assert_eq!(days[0].since, Some(2024));
+        assert_eq!(days[1].since, None);
+        let names = |from: NaiveDate, until: NaiveDate| -> Vec<String> {
+            between(&days, from, until)
+                .iter()
+                .map(|(_, day)| day.names["en"].clone())
+                .collect()
+        };
+        assert_eq!(names(d(2020, 6, 1), d(2020, 6, 30)), ["World Environment Day"]);
+        assert_eq!(
+            names(d(2024, 6, 1), d(2024, 6, 30)),
+            ["World Environment Day", "International Day of Play"]
+        );
+        // A window across the new year counts each occurrence in its own year.
+        assert!(names(d(2023, 6, 1), d(2024, 6, 30)).contains(&"International Day of Play".to_string()));
+        assert_eq!(
+            names(d(2023, 6, 1), d(2024, 6, 1))
+                .iter()
+                .filter(|n| n.as_str() == "International Day of Play")
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_since_that_is_not_a_year_is_reported_at_its_line() {
+        let text = "rule,since,en,link\n06-11,24,International Day of Play,https://www.un.org/en/observances/play-day\n06-12,2002,World Day Against Child Labour,https://www.un.org/en/observances/world-day-against-child-labour\n";
+        let report = parse_days(text, "days.csv").unwrap_err();
+        let text = report.to_string();
+        assert!(text.contains("days.csv:2"), "{text}");
+        assert!(text.contains("`24` is not a year"), "{text}");
+        assert!(!text.contains("days.csv:3"), "{text}");
+    }
+
+    #[test]
+    fn every_day_of_the_shipped_calendar_is_observed_by_2026_and_some_start_late() {
+        let days = parse_days(EMBEDDED, "data/international-days.csv").unwrap();
+        assert!(days.iter().all(|day| day.observed_in(2026)));
+        let play = days
+            .iter()
+            .find(|day| day.names["en"] == "International Day of Play")
+            .unwrap();
+        assert!(!play.observed_in(2020) && play.observed_in(2024));
+        assert!(days.iter().filter(|day| day.since.is_some()).count() > days.len() / 2);
     }
 }

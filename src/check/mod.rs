@@ -70,7 +70,7 @@ pub fn check_variants(
             Err(e) => report.push(render_problem(&e, path)),
         }
     }
-    report.extend(findings(&edition, &rendered));
+    report.extend(findings_for(&edition, &rendered, Stage::Draft));
     cities(&edition, &templates, &mut report);
     numbers::check(&edition, &templates, &mut report);
     dates::carried_prose(&edition, |item| is_reminder(&edition, item, &templates), &mut report);
@@ -153,8 +153,23 @@ fn cities(edition: &Edition, templates: &render::Templates, report: &mut Report)
     }
 }
 
+/// Whom the findings are for: an editor checking a draft, or a send (and the build that
+/// says what a send would refuse). They differ only where a draft may be unfinished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Draft,
+    Send,
+}
+
+/// What stands between the edition and its send: every rule, with the ones a draft may break
+/// (a link still to be announced) as errors.
 pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
+    findings_for(edition, rendered, Stage::Send)
+}
+
+fn findings_for(edition: &Edition, rendered: &[Rendered], stage: Stage) -> Report {
     let mut report = Report::new();
+    pending_links(edition, stage, &mut report);
     for language in &edition.languages {
         translations(edition, language, &mut report);
     }
@@ -168,6 +183,24 @@ pub fn findings(edition: &Edition, rendered: &[Rendered]) -> Report {
         }
     }
     report
+}
+
+/// Links written `"tba"`: readers see "link to be announced", fine while the edition is a
+/// draft; a send would go out with the address missing for good.
+fn pending_links(edition: &Edition, stage: Stage, report: &mut Report) {
+    for line in edition.pending_links() {
+        let (severity, message) = match stage {
+            Stage::Draft => (
+                Severity::Warning,
+                "the link is still to be announced (`tba`): readers see \"link to be announced\"; give the address before sending (`send` refuses it)",
+            ),
+            Stage::Send => (
+                Severity::Error,
+                "the link is still to be announced (`tba`): give its address before sending",
+            ),
+        };
+        report.at(severity, &edition.path, Some(line), message);
+    }
 }
 
 /// One rule for a missing translation, the one `docs/edition-format.md` promises: the

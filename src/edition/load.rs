@@ -86,6 +86,21 @@ type OrphanRule<'f, T> = (&'f str, bool, &'f dyn Fn(&T) -> bool);
 /// Spanned values from the TOML parser, reported at their start.
 type S<T> = Spanned<T>;
 
+/// The time keys of a session or an event row, with where to report a problem.
+struct Timed<'r> {
+    date: Option<NaiveDate>,
+    start: Option<&'r S<String>>,
+    end: Option<&'r S<String>>,
+    time_zone: Option<&'r S<String>>,
+    /// The line of its table.
+    line: usize,
+    /// Where a problem with no key of its own is reported.
+    at: usize,
+}
+
+/// A zone, and the exact start and end when the times are given.
+type Times = (Option<Tz>, Option<chrono::DateTime<Tz>>, Option<chrono::DateTime<Tz>>);
+
 impl<'a> Loader<'a> {
     fn new(source: &'a Source, settings: &'a EditionSettings) -> Self {
         Loader {
@@ -266,6 +281,14 @@ impl<'a> Loader<'a> {
         self.parsed(value, |s| s.parse::<WebUrl>())
     }
 
+    /// A link that may still be to be announced: `"tba"` (any case) instead of an address.
+    fn href(&mut self, value: &S<String>) -> Option<Href> {
+        if value.get_ref().trim().eq_ignore_ascii_case(Href::TBA) {
+            return Some(Href::Tba);
+        }
+        self.url(value).map(Href::Url)
+    }
+
     fn zone(&mut self, value: &S<String>) -> Option<Tz> {
         self.parsed(value, calendar::parse_zone)
     }
@@ -329,6 +352,16 @@ impl<'a> Loader<'a> {
             out.push((language, value));
         }
         out
+    }
+
+    /// The entries of a translation table whose language [`Self::translations`] accepts,
+    /// without reporting the others again.
+    fn valid_translations<'t, T>(&self, table: &'t raw::Translations<T>) -> Vec<(Language, &'t T)> {
+        table
+            .iter()
+            .filter_map(|(code, value)| Some((code.get_ref().parse::<Language>().ok()?, value)))
+            .filter(|(l, _)| self.settings.network.knows_language(l) && Some(l) != self.main.as_ref())
+            .collect()
     }
 
     /// Reports translated fields whose main-language field is missing: they would never be
@@ -453,6 +486,7 @@ impl<'a> Loader<'a> {
             date,
             language.as_ref(),
         );
+        let (subtitle, greeting, closing) = self.edition_texts(&e);
 
         Some(Edition {
             id: id?,
@@ -466,6 +500,9 @@ impl<'a> Loader<'a> {
             subject,
             subject_lines,
             intro,
+            subtitle,
+            greeting,
+            closing,
             items,
             days,
             translations_required,
@@ -527,6 +564,7 @@ impl<'a> Loader<'a> {
                     "news" => Some(ItemKind::News),
                     "event" => Some(ItemKind::Event),
                     "information" => Some(ItemKind::Information),
+                    "events" => Some(ItemKind::Events),
                     _ => {
                         self.error(
                             raw.kind.span().start,
@@ -679,7 +717,7 @@ impl<'a> Loader<'a> {
             .filter_map(|l| {
                 let line = self.source.line_of(l.span().start);
                 let l = l.get_ref();
-                let url = self.url(&l.url);
+                let url = self.href(&l.url);
                 let text = self.localized_text(&l.text, &l.translations);
                 Some(Link { text, url: url?, line })
             })
@@ -695,12 +733,15 @@ impl<'a> Loader<'a> {
             })
             .collect();
 
+        let events = self.event_rows(raw, line, zone);
+        let title_link = raw.title_link.as_ref().and_then(|l| self.url(l));
         Some(Item {
             id: id?,
             line,
             kind: kind?,
             label,
             title_line: self.source.line_of(raw.title.span().start),
+            title_link,
             title,
             body,
             regions,
@@ -712,6 +753,7 @@ impl<'a> Loader<'a> {
             links,
             contacts,
             office: None,
+            events,
         })
     }
 
@@ -730,38 +772,19 @@ impl<'a> Loader<'a> {
         let date = self.date(&s.date, "date");
         let language = s.language.as_ref().and_then(|l| self.language(l));
         let region = s.region.as_ref().and_then(|r| self.region(r));
-        let zone = match &s.time_zone {
-            Some(z) => self.zone(z),
-            None => Some(default_zone),
-        };
-        let start_time = s.start.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
-        let end_time = s.end.as_ref().and_then(|t| self.parsed(t, calendar::parse_time));
-        if s.end.is_some() && s.start.is_none() {
-            self.error_line(line, "the session has an `end` but no `start`");
-        }
-        let mut instant = |t: Option<chrono::NaiveTime>, at: Option<&S<String>>| -> Option<chrono::DateTime<Tz>> {
-            let (t, date, zone) = (t?, date?, zone?);
-            calendar::zoned(date, t, zone)
-                .map_err(|e| {
-                    let at = at.map_or(spanned.span().start, |a| a.span().start);
-                    self.error(at, format!("a session of item `{item}`: {e}"))
-                })
-                .ok()
-        };
-        let start = instant(start_time, s.start.as_ref());
-        let end = instant(end_time, s.end.as_ref());
-        if let (Some(a), Some(b)) = (start, end) {
-            if b <= a {
-                self.error_line(
-                    line,
-                    format!(
-                        "the session ends ({}) before it starts ({})",
-                        b.format("%H:%M"),
-                        a.format("%H:%M")
-                    ),
-                );
-            }
-        }
+        let (zone, start, end) = self.times(
+            Timed {
+                date,
+                start: s.start.as_ref(),
+                end: s.end.as_ref(),
+                time_zone: s.time_zone.as_ref(),
+                line,
+                at: spanned.span().start,
+            },
+            default_zone,
+            "session",
+            &format!("a session of item `{item}`: "),
+        );
 
         self.orphans(
             &s.translations,
@@ -802,10 +825,11 @@ impl<'a> Loader<'a> {
                 "give the session a `name`, a `language` or a `region`, so readers know which one it is",
             );
         }
+        let also_in = self.also_in(s, language.as_ref());
         let link = match &s.link {
             Some(url) => Some(Link {
                 text: link_text,
-                url: self.url(url)?,
+                url: self.href(url)?,
                 line: self.source.line_of(url.span().start),
             }),
             None => None,
@@ -813,6 +837,7 @@ impl<'a> Loader<'a> {
         Some(Session {
             name,
             language,
+            also_in,
             region,
             date: date?,
             start,
@@ -1011,6 +1036,374 @@ impl<'a> Loader<'a> {
             hide,
         })
     }
+
+    /// The edition's subtitle, greeting and closing, with their translations.
+    #[allow(clippy::type_complexity)]
+    fn edition_texts(
+        &mut self,
+        e: &raw::Edition,
+    ) -> (
+        Option<Localized<String>>,
+        Option<Localized<String>>,
+        Option<Localized<Markdown>>,
+    ) {
+        self.orphans(
+            &e.translations.by_language,
+            "the edition",
+            &[
+                ("subtitle", e.subtitle.is_some(), &|t: &raw::EditionTranslation| {
+                    t.subtitle.is_some()
+                }),
+                ("greeting", e.greeting.is_some(), &|t: &raw::EditionTranslation| {
+                    t.greeting.is_some()
+                }),
+                ("closing", e.closing.is_some(), &|t: &raw::EditionTranslation| {
+                    t.closing.is_some()
+                }),
+            ],
+        );
+        let line = |this: &mut Self, value: &S<String>, key: &str| {
+            let text = value.get_ref().trim().to_string();
+            if text.is_empty() {
+                this.error(
+                    value.span().start,
+                    format!("`{key}` is empty: leave it out for the default"),
+                );
+            }
+            text
+        };
+        let mut subtitle = e.subtitle.as_ref().map(|v| Localized::new(line(self, v, "subtitle")));
+        let mut greeting = e.greeting.as_ref().map(|v| Localized::new(line(self, v, "greeting")));
+        let mut closing = e.closing.as_ref().map(|c| Localized::new(self.markdown(c)));
+        // `edition()` has reported the table's bad languages already.
+        for (l, t) in self.valid_translations(&e.translations.by_language) {
+            if let (Some(x), Some(v)) = (subtitle.as_mut(), &t.subtitle) {
+                x.translations.insert(l.clone(), line(self, v, "subtitle"));
+            }
+            if let (Some(x), Some(v)) = (greeting.as_mut(), &t.greeting) {
+                x.translations.insert(l.clone(), line(self, v, "greeting"));
+            }
+            if let Some(v) = &t.closing {
+                let md = self.markdown(v);
+                if let Some(x) = closing.as_mut() {
+                    x.translations.insert(l.clone(), md);
+                }
+            }
+        }
+        (subtitle, greeting, closing)
+    }
+
+    /// The other languages a session can be followed in: configured, not the language it is
+    /// held in, none twice.
+    fn also_in(&mut self, s: &raw::Session, language: Option<&Language>) -> Vec<Language> {
+        let Some(list) = &s.also_in else { return Vec::new() };
+        if s.language.is_none() {
+            self.error(
+                list.span().start,
+                "`also_in` needs `language`, the language the session is held in",
+            );
+        }
+        let mut out: Vec<Language> = Vec::new();
+        for code in list.get_ref() {
+            let Some(l) = self.language(code) else { continue };
+            if Some(&l) == language {
+                self.error(
+                    code.span().start,
+                    format!("`{l}` is the session's own `language`: list only the other languages in `also_in`"),
+                );
+            } else if out.contains(&l) {
+                self.error(code.span().start, format!("language `{l}` is listed twice"));
+            } else {
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    /// The zone and the exact start and end of a session or event row: an `end` needs a
+    /// `start` and comes after it, and both must exist in the zone (`what`: `session` or
+    /// `event`; `prefix` opens a message about the zone).
+    fn times(&mut self, t: Timed<'_>, default_zone: Tz, what: &str, prefix: &str) -> Times {
+        let zone = match t.time_zone {
+            Some(z) => self.zone(z),
+            None => Some(default_zone),
+        };
+        let start_time = t.start.and_then(|v| self.parsed(v, calendar::parse_time));
+        let end_time = t.end.and_then(|v| self.parsed(v, calendar::parse_time));
+        if t.end.is_some() && t.start.is_none() {
+            self.error_line(t.line, format!("the {what} has an `end` but no `start`"));
+        }
+        let mut instant = |time: Option<chrono::NaiveTime>, value: Option<&S<String>>| {
+            let (time, date, zone) = (time?, t.date?, zone?);
+            calendar::zoned(date, time, zone)
+                .map_err(|e| self.error(value.map_or(t.at, |v| v.span().start), format!("{prefix}{e}")))
+                .ok()
+        };
+        let start = instant(start_time, t.start);
+        let end = instant(end_time, t.end);
+        if let (Some(a), Some(b)) = (start, end) {
+            if b <= a {
+                self.error_line(
+                    t.line,
+                    format!(
+                        "the {what} ends ({}) before it starts ({})",
+                        b.format("%H:%M"),
+                        a.format("%H:%M")
+                    ),
+                );
+            }
+        }
+        (zone, start, end)
+    }
+
+    /// The rows of an event list (`kind = "events"`, which needs at least one).
+    fn event_rows(&mut self, item: &raw::Item, line: usize, default_zone: Tz) -> Vec<EventRow> {
+        let is_list = item.kind.get_ref() == "events";
+        if !is_list {
+            if let Some(first) = item.events.first() {
+                self.error(
+                    first.span().start,
+                    "`[[items.events]]` belong to items of kind `events` only",
+                );
+            }
+            return Vec::new();
+        }
+        if item.events.is_empty() {
+            self.error_line(line, "an event list needs at least one `[[items.events]]`");
+        }
+        if !item.sessions.is_empty() {
+            self.error_line(
+                line,
+                "an event list has no sessions: give each event its own `[[items.events]]` row",
+            );
+        }
+        item.events
+            .iter()
+            .filter_map(|row| self.event_row(row, default_zone))
+            .collect()
+    }
+
+    fn event_row(&mut self, spanned: &S<raw::EventRow>, default_zone: Tz) -> Option<EventRow> {
+        let line = self.source.line_of(spanned.span().start);
+        let r = spanned.get_ref();
+        let title = r.title.get_ref().trim().to_string();
+        if title.is_empty() {
+            self.error(r.title.span().start, "the event's title is empty");
+        }
+        let date = r.date.as_ref().and_then(|d| self.date(d, "date"));
+        let starts = r.starts.as_ref().and_then(|d| self.date(d, "starts"));
+        let ends = r.ends.as_ref().and_then(|d| self.date(d, "ends"));
+        let dates = match (&r.date, &r.starts) {
+            (Some(d), Some(_)) => {
+                self.error(
+                    d.span().start,
+                    "give an event either `date` or `starts` (and `ends`), not both",
+                );
+                None
+            }
+            (Some(_), None) if r.ends.is_some() => {
+                let at = r.ends.as_ref().map_or(0, |e| e.span().start);
+                self.error(at, "`ends` goes with `starts`: write `starts` instead of `date`");
+                None
+            }
+            (Some(_), None) => date.map(|d| DateRange { starts: d, ends: d }),
+            (None, Some(_)) => {
+                let starts = starts?;
+                let ends = ends.unwrap_or(starts);
+                if ends < starts {
+                    let at = r.ends.as_ref().map_or(0, |e| e.span().start);
+                    self.error(at, format!("the event ends ({ends}) before it starts ({starts})"));
+                }
+                Some(DateRange { starts, ends })
+            }
+            (None, None) => {
+                self.error_line(line, "the event needs a `date` (or `starts` and `ends`)");
+                None
+            }
+        };
+        if r.start.is_some() && dates.is_some_and(|d| d.starts != d.ends) {
+            self.error_line(line, "a time belongs to a one-day event: use `date` with `start`");
+        }
+        let (zone, start, end) = self.times(
+            Timed {
+                date: dates.map(|d| d.starts),
+                start: r.start.as_ref(),
+                end: r.end.as_ref(),
+                time_zone: r.time_zone.as_ref(),
+                line,
+                at: spanned.span().start,
+            },
+            default_zone,
+            "event",
+            "",
+        );
+        self.orphans(
+            &r.translations,
+            "the event",
+            &[("place", r.place.is_some(), &|t: &raw::EventRowTranslation| {
+                t.place.is_some()
+            })],
+        );
+        let mut title = Localized::new(title);
+        let mut place = r
+            .place
+            .as_ref()
+            .map(|p| Localized::new(self.one_line(p, "place", "the event list's row")));
+        for (l, t) in self.translations(&r.translations) {
+            if let Some(v) = &t.title {
+                title.translations.insert(l.clone(), v.trim().to_string());
+            }
+            if let (Some(x), Some(v)) = (place.as_mut(), &t.place) {
+                x.translations.insert(l.clone(), v.clone());
+            }
+        }
+        let link = match &r.link {
+            Some(l) => Some(self.href(l)?),
+            None => None,
+        };
+        let region = match &r.region {
+            Some(id) => Some(self.region(id)?),
+            None => None,
+        };
+        Some(EventRow {
+            title,
+            dates: dates?,
+            start,
+            end,
+            time_zone: zone?,
+            place,
+            link,
+            region,
+            line,
+        })
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    //! The format's greeting, subtitle, closing, `also_in`, `"tba"` links, linked titles and
+    //! event lists, read from text.
+
+    use super::*;
+    use crate::types::{Names, Network};
+
+    fn settings() -> EditionSettings {
+        let language = |c: &str| c.parse::<Language>().unwrap();
+        let regions = ["africa", "europe"]
+            .iter()
+            .map(|r| {
+                (
+                    r.parse::<Region>().unwrap(),
+                    Names {
+                        name: r.to_string(),
+                        translations: BTreeMap::new(),
+                    },
+                )
+            })
+            .collect();
+        EditionSettings {
+            network: std::sync::Arc::new(Network {
+                languages: vec![language("en"), language("fr"), language("ar")],
+                fallback_language: language("en"),
+                regions,
+                offices: BTreeMap::new(),
+            }),
+            calendar: calendar::CalendarSettings {
+                international_days: PathBuf::from("days.csv"),
+                days_weeks: 0,
+                cadence_days: 14,
+                custom_days_file: false,
+                days: std::sync::Arc::new(Vec::new()),
+            },
+        }
+    }
+
+    const HEAD: &str = "[edition]\nseries = \"Digest\"\nnumber = 1\ndate = 2026-03-03\nlanguage = \"en\"\nlanguages = [\"en\", \"fr\"]\ntime_zone = \"Europe/Paris\"\n";
+
+    fn load(text: &str) -> Result<Edition, String> {
+        parse(text, Path::new("2026-03-digest-1.toml"), &settings())
+            .map(|(e, _)| e)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn greeting_subtitle_and_closing_are_read_with_their_translations() {
+        let e = load(&format!(
+            "{HEAD}greeting = \"Dear all,\"\nsubtitle = \"Jointly organized\"\nclosing = \"**Team**\"\n[edition.translations.fr]\ngreeting = \"Bonjour à tous,\"\nclosing = \"**Équipe**\"\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\n"
+        ))
+        .unwrap();
+        let fr = "fr".parse().unwrap();
+        assert_eq!(e.greeting.as_ref().unwrap().get(&fr), "Bonjour à tous,");
+        assert_eq!(e.subtitle.as_ref().unwrap().get(&fr), "Jointly organized");
+        assert_eq!(e.closing.as_ref().unwrap().get(&fr).text, "**Équipe**");
+        assert_eq!(e.closing.as_ref().unwrap().main.line, 10);
+    }
+
+    #[test]
+    fn a_translated_greeting_needs_the_main_one_and_may_not_be_empty() {
+        let orphan = load(&format!(
+            "{HEAD}[edition.translations.fr]\ngreeting = \"Bonjour,\"\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\n"
+        ))
+        .unwrap_err();
+        assert!(orphan.contains("has no `greeting` in the main language"), "{orphan}");
+        let empty = load(&format!(
+            "{HEAD}greeting = \" \"\n[[items]]\nid = \"a\"\nkind = \"news\"\ntitle = \"A\"\n"
+        ))
+        .unwrap_err();
+        assert!(empty.contains("2026-03-digest-1.toml:8:"), "{empty}");
+        assert!(empty.contains("`greeting` is empty"), "{empty}");
+    }
+
+    #[test]
+    fn tba_links_load_and_are_listed_with_their_lines() {
+        let e = load(&format!(
+            "{HEAD}[[items]]\nid = \"w\"\nkind = \"invitation\"\ntitle = \"W\"\ntitle_link = \"https://example.org/w\"\n[[items.sessions]]\nlanguage = \"en\"\nalso_in = [\"fr\", \"ar\"]\ndate = 2026-03-20\nlink = \"TBA\"\n[[items.links]]\ntext = \"Programme\"\nurl = \"https://example.org/p\"\n"
+        ))
+        .unwrap();
+        let item = &e.items[0];
+        assert_eq!(
+            item.title_link.as_ref().map(|u| u.as_str()),
+            Some("https://example.org/w")
+        );
+        let session = &item.sessions[0];
+        assert!(session.link.as_ref().unwrap().url.is_tba());
+        let codes: Vec<&str> = session.also_in.iter().map(Language::as_str).collect();
+        assert_eq!(codes, ["fr", "ar"]);
+        assert!(!item.links[0].url.is_tba());
+        assert_eq!(e.pending_links(), vec![17]);
+    }
+
+    #[test]
+    fn event_rows_load_with_dates_times_and_regions() {
+        let e = load(&format!(
+            "{HEAD}[[items]]\nid = \"agenda\"\nkind = \"events\"\ntitle = \"Agenda\"\n[[items.events]]\ndate = 2026-03-20\nstart = \"18:00\"\ntitle = \"Meet-up\"\nlink = \"tba\"\n[[items.events]]\nstarts = 2026-03-24\nends = 2026-03-26\ntitle = \"Forum\"\nplace = \"Nairobi\"\nregion = \"africa\"\n"
+        ))
+        .unwrap();
+        let rows = &e.items[0].events;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].start.unwrap().to_rfc3339(), "2026-03-20T18:00:00+01:00");
+        assert_eq!(rows[0].dates.starts, rows[0].dates.ends);
+        assert_eq!(rows[1].dates.ends.to_string(), "2026-03-26");
+        assert_eq!(rows[1].region.as_ref().map(Region::as_str), Some("africa"));
+        assert_eq!(e.pending_links(), vec![12]);
+    }
+
+    #[test]
+    fn event_rows_refuse_both_date_forms_a_time_over_several_days_and_an_unknown_region() {
+        let err = load(&format!(
+            "{HEAD}[[items]]\nid = \"agenda\"\nkind = \"events\"\ntitle = \"Agenda\"\n[[items.events]]\ndate = 2026-03-20\nstarts = 2026-03-20\ntitle = \"A\"\n[[items.events]]\nstarts = 2026-03-24\nends = 2026-03-26\nstart = \"10:00\"\ntitle = \"B\"\n[[items.events]]\ndate = 2026-03-27\ntitle = \"C\"\nregion = \"mars\"\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains(":13:") && err.contains("either `date` or `starts`"),
+            "{err}"
+        );
+        assert!(
+            err.contains(":16:") && err.contains("a time belongs to a one-day event"),
+            "{err}"
+        );
+        assert!(err.contains(":24:") && err.contains("unknown region `mars`"), "{err}");
+    }
 }
 
 /// Validates an office's overlay file given as text (`path` names it in messages), against the
@@ -1037,15 +1430,34 @@ pub fn parse_overlay(
     loader.orphans(
         &head.translations,
         "the office's overlay",
-        &[("intro", head.intro.is_some(), &|t: &raw::OverlayTranslation| {
-            t.intro.is_some()
-        })],
+        &[
+            ("intro", head.intro.is_some(), &|t: &raw::OverlayTranslation| {
+                t.intro.is_some()
+            }),
+            ("greeting", head.greeting.is_some(), &|t: &raw::OverlayTranslation| {
+                t.greeting.is_some()
+            }),
+        ],
     );
     let mut intro = head.intro.as_ref().map(|i| Localized::new(loader.markdown(i)));
+    let greeting_line = |loader: &mut Loader, value: &S<String>| {
+        loader
+            .one_line(value, "greeting", "the greeting of every message")
+            .trim()
+            .to_string()
+    };
+    let mut greeting = head
+        .greeting
+        .as_ref()
+        .map(|g| Localized::new(greeting_line(&mut loader, g)));
     for (l, t) in loader.translations(&head.translations) {
         if let (Some(i), Some(intro)) = (&t.intro, intro.as_mut()) {
             let md = loader.markdown(i);
-            intro.translations.insert(l, md);
+            intro.translations.insert(l.clone(), md);
+        }
+        if let (Some(g), Some(greeting)) = (&t.greeting, greeting.as_mut()) {
+            let text = greeting_line(&mut loader, g);
+            greeting.translations.insert(l, text);
         }
     }
     let zone = office.time_zone.unwrap_or(base.time_zone);
@@ -1067,12 +1479,12 @@ pub fn parse_overlay(
             items.push(item);
         }
     }
-    if raw.items.is_empty() && intro.is_none() {
+    if raw.items.is_empty() && intro.is_none() && greeting.is_none() {
         loader.report.at(
             Severity::Warning,
             path,
             None,
-            "the overlay adds nothing: give it `[[items]]` or an `[office] intro`, or delete it",
+            "the overlay adds nothing: give it `[[items]]`, an `[office] intro` or `greeting`, or delete it",
         );
     }
     let language = match language {
@@ -1100,6 +1512,9 @@ pub fn parse_overlay(
         time_zone: zone,
         subject: None,
         subject_lines: None,
+        subtitle: None,
+        greeting,
+        closing: None,
         intro,
         items,
         days: None,

@@ -104,6 +104,13 @@ pub struct Edition {
     /// The line of `subject` in each language, for messages about it.
     pub subject_lines: Option<Localized<usize>>,
     pub intro: Option<Localized<Markdown>>,
+    /// A line under the title ("Jointly organized by …").
+    pub subtitle: Option<Localized<String>>,
+    /// The edition's own greeting for every reader ("Dear National Coordinators,"); `None`
+    /// keeps the label tables' ("Dear colleague,", or the reader's name when the list has it).
+    pub greeting: Option<Localized<String>>,
+    /// A closing or signature after the items, outside the table of contents.
+    pub closing: Option<Localized<Markdown>>,
     pub items: Vec<Item>,
     pub days: Option<DaysSection>,
     /// `translations = "required"`: a missing translation is an error, not a fallback to the
@@ -124,6 +131,29 @@ pub struct OfficeOverlay {
     pub own_intro: bool,
 }
 
+impl Edition {
+    /// Every link of the edition whose address is still to be announced, with its line:
+    /// allowed in a draft, refused by `send`.
+    pub fn pending_links(&self) -> Vec<usize> {
+        let mut lines = Vec::new();
+        for item in &self.items {
+            let links = item
+                .links
+                .iter()
+                .chain(item.sessions.iter().filter_map(|s| s.link.as_ref()));
+            lines.extend(links.filter(|l| l.url.is_tba()).map(|l| l.line));
+            lines.extend(
+                item.events
+                    .iter()
+                    .filter(|e| e.link.as_ref().is_some_and(Href::is_tba))
+                    .map(|e| e.line),
+            );
+        }
+        lines.sort_unstable();
+        lines
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallFor {
     Partners,
@@ -138,6 +168,8 @@ pub enum ItemKind {
     News,
     Event,
     Information,
+    /// A compact list of events, one row each (`[[items.events]]`).
+    Events,
 }
 
 impl ItemKind {
@@ -150,10 +182,19 @@ impl ItemKind {
             ItemKind::News => "news",
             ItemKind::Event => "event",
             ItemKind::Information => "information",
+            ItemKind::Events => "events",
         }
     }
 
-    pub const NAMES: [&'static str; 6] = ["invitation", "publication", "call", "news", "event", "information"];
+    pub const NAMES: [&'static str; 7] = [
+        "invitation",
+        "publication",
+        "call",
+        "news",
+        "event",
+        "information",
+        "events",
+    ];
 
     /// The key of the default label in the label tables.
     pub fn label_key(self) -> &'static str {
@@ -165,6 +206,7 @@ impl ItemKind {
             ItemKind::News => "label_news",
             ItemKind::Event => "label_event",
             ItemKind::Information => "label_information",
+            ItemKind::Events => "label_events",
         }
     }
 }
@@ -196,6 +238,8 @@ pub struct Item {
     pub title: Localized<String>,
     /// The line of the main title (translations are reported at the item's line).
     pub title_line: usize,
+    /// Where the title leads, when it is a link (`title_link`).
+    pub title_link: Option<WebUrl>,
     pub body: Localized<Markdown>,
     pub regions: Regions,
     /// For events: the dates, and the place.
@@ -210,6 +254,8 @@ pub struct Item {
     /// `Some` for an office's own item, from its overlay file: only that office's variants
     /// show it.
     pub office: Option<OfficeId>,
+    /// For an event list (`kind = "events"`): its rows, in the file's order.
+    pub events: Vec<EventRow>,
 }
 
 impl Item {
@@ -256,6 +302,10 @@ impl Item {
         for (i, l) in self.links.iter().enumerate() {
             need(l.text.has(language), format!("link {} (`{}`)", i + 1, l.text.main));
         }
+        // An event's place is usually a proper name, like a contact's: not required.
+        for (i, e) in self.events.iter().enumerate() {
+            need(e.title.has(language), format!("event {} (`{}`)", i + 1, e.title.main));
+        }
         missing
     }
 }
@@ -271,6 +321,9 @@ pub struct DateRange {
 pub struct Session {
     pub name: Option<Localized<String>>,
     pub language: Option<Language>,
+    /// Other languages the session can be followed in (interpretation, chat), besides the one
+    /// it is held in (`language`); never contains it.
+    pub also_in: Vec<Language>,
     pub region: Option<Region>,
     pub date: NaiveDate,
     /// Exact start and end; `None` when the time is still to be announced.
@@ -294,7 +347,48 @@ pub struct Deadline {
 #[derive(Debug, Clone)]
 pub struct Link {
     pub text: Localized<String>,
-    pub url: WebUrl,
+    pub url: Href,
+    pub line: usize,
+}
+
+/// Where a link leads: an address, or one still to be announced (`"tba"` in the file), which
+/// readers see as "link to be announced".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Href {
+    Url(WebUrl),
+    Tba,
+}
+
+impl Href {
+    /// What the file writes for a link whose address is not known yet.
+    pub const TBA: &'static str = "tba";
+
+    pub fn is_tba(&self) -> bool {
+        matches!(self, Href::Tba)
+    }
+
+    pub fn url(&self) -> Option<&WebUrl> {
+        match self {
+            Href::Url(url) => Some(url),
+            Href::Tba => None,
+        }
+    }
+}
+
+/// One row of an event list: a dated event, where it is, its link and region.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub title: Localized<String>,
+    pub dates: DateRange,
+    /// The start and end when the row gives a time.
+    pub start: Option<DateTime<Tz>>,
+    pub end: Option<DateTime<Tz>>,
+    pub time_zone: Tz,
+    pub place: Option<Localized<String>>,
+    pub link: Option<Href>,
+    /// `None`: every region's editions list it.
+    pub region: Option<Region>,
+    /// The line of its `[[items.events]]` table.
     pub line: usize,
 }
 

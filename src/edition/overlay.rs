@@ -118,14 +118,19 @@ impl Edition {
         let mut items = overlay.items.clone();
         items.append(&mut self.items);
         self.items = items;
+        // Written in the overlay's language, which is then one of their translations.
+        fn own<T: Clone>(text: &super::Localized<T>, language: &crate::types::Language) -> super::Localized<T> {
+            let mut text = text.clone();
+            text.translations
+                .entry(language.clone())
+                .or_insert_with(|| text.main.clone());
+            text
+        }
         if let Some(intro) = &overlay.intro {
-            let mut intro = intro.clone();
-            // Written in the overlay's language, which is then one of its translations.
-            intro
-                .translations
-                .entry(overlay.language.clone())
-                .or_insert_with(|| intro.main.clone());
-            self.intro = Some(intro);
+            self.intro = Some(own(intro, &overlay.language));
+        }
+        if let Some(greeting) = &overlay.greeting {
+            self.greeting = Some(own(greeting, &overlay.language));
         }
         self.overlay = overlay.overlay.clone();
         self

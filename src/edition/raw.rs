@@ -35,6 +35,12 @@ pub struct Edition {
     #[serde(default)]
     pub intro: Option<Spanned<String>>,
     #[serde(default)]
+    pub subtitle: Option<Spanned<String>>,
+    #[serde(default)]
+    pub greeting: Option<Spanned<String>>,
+    #[serde(default)]
+    pub closing: Option<Spanned<String>>,
+    #[serde(default)]
     pub translations: EditionTranslations,
 }
 
@@ -97,6 +103,12 @@ pub struct EditionTranslation {
     pub subject: Option<Spanned<String>>,
     #[serde(default)]
     pub intro: Option<Spanned<String>>,
+    #[serde(default)]
+    pub subtitle: Option<Spanned<String>>,
+    #[serde(default)]
+    pub greeting: Option<Spanned<String>>,
+    #[serde(default)]
+    pub closing: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +121,8 @@ pub struct Item {
     #[serde(default)]
     pub label: Option<String>,
     pub title: Spanned<String>,
+    #[serde(default)]
+    pub title_link: Option<Spanned<String>>,
     #[serde(default)]
     pub body: Option<Spanned<String>>,
     #[serde(default)]
@@ -130,7 +144,45 @@ pub struct Item {
     #[serde(default)]
     pub contacts: Vec<Spanned<Contact>>,
     #[serde(default)]
+    pub events: Vec<Spanned<EventRow>>,
+    #[serde(default)]
     pub translations: Translations<ItemTranslation>,
+}
+
+/// One row of an event list (`[[items.events]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRow {
+    pub title: Spanned<String>,
+    #[serde(default)]
+    pub date: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    pub starts: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    pub ends: Option<Spanned<Datetime>>,
+    #[serde(default)]
+    pub start: Option<Spanned<String>>,
+    #[serde(default)]
+    pub end: Option<Spanned<String>>,
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub place: Option<Spanned<String>>,
+    #[serde(default)]
+    pub link: Option<Spanned<String>>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub translations: Translations<EventRowTranslation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRowTranslation {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub place: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +207,8 @@ pub struct Session {
     pub name: Option<String>,
     #[serde(default)]
     pub language: Option<Spanned<String>>,
+    #[serde(default)]
+    pub also_in: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub region: Option<Spanned<String>>,
     pub date: Spanned<Datetime>,
@@ -286,6 +340,9 @@ pub struct OverlayHead {
     /// Replaces the edition's intro in the office's variants.
     #[serde(default)]
     pub intro: Option<Spanned<String>>,
+    /// Replaces the greeting in the office's variants.
+    #[serde(default)]
+    pub greeting: Option<Spanned<String>>,
     #[serde(default)]
     pub translations: Translations<OverlayTranslation>,
 }
@@ -295,4 +352,6 @@ pub struct OverlayHead {
 pub struct OverlayTranslation {
     #[serde(default)]
     pub intro: Option<Spanned<String>>,
+    #[serde(default)]
+    pub greeting: Option<Spanned<String>>,
 }

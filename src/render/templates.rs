@@ -37,6 +37,7 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = embed!(
     "items/news.mjml.hbs",
     "items/event.mjml.hbs",
     "items/information.mjml.hbs",
+    "items/events.mjml.hbs",
 );
 
 /// Every label table, by language code; English first (it defines the keys).

@@ -1,7 +1,7 @@
 //! The plain-text part, written from the same view as the HTML (never scraped from it):
 //! headings, bullets, `text <url>` links, every line below 78 columns.
 
-use super::view::{EmailView, ItemView, Rich, TEXT_WIDTH};
+use super::view::{EmailView, EventView, ItemView, LinkView, Rich, TEXT_WIDTH};
 use crate::markdown::wrap;
 
 struct Out(Vec<String>);
@@ -51,6 +51,9 @@ pub fn render(view: &EmailView) -> String {
     let colon = label("colon");
     let mut out = Out(Vec::new());
     out.para(&format!("{} {}", view.series, view.number));
+    if let Some(subtitle) = &view.subtitle {
+        out.para(subtitle);
+    }
     out.para(&view.date);
     if let Some(region) = &view.region {
         out.para(region);
@@ -87,6 +90,11 @@ pub fn render(view: &EmailView) -> String {
         }
     }
 
+    if let Some(closing) = &view.closing {
+        out.rule('=');
+        out.0.extend(closing.text.lines().map(str::to_string));
+    }
+
     out.rule('-');
     out.para(&label("footer_reason"));
     if let Some(address) = &view.postal_address {
@@ -116,6 +124,9 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
         out.para(&item.label);
     }
     out.para(&item.title.to_uppercase());
+    if let Some(url) = &item.title_url {
+        out.0.push(format!("<{url}>"));
+    }
     if let Some(meta) = &item.meta {
         out.para(meta);
     }
@@ -138,8 +149,11 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
                 format!("{}{colon}{}", s.heading, s.when)
             };
             out.bullet(&head);
+            if let Some(languages) = &s.languages {
+                out.under(languages);
+            }
             if let Some(link) = &s.link {
-                out.under(&format!("{} <{}>", link.text, link.url));
+                out.under(&link_line(link));
             }
             if let Some(url) = &s.calendar_url {
                 out.under(&format!("{} <{url}>", label("add_to_calendar")));
@@ -154,6 +168,12 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
             }
         }
     }
+    if !item.events.is_empty() {
+        out.blank();
+        for e in &item.events {
+            write_event(out, e);
+        }
+    }
     if !item.deadlines.is_empty() {
         out.blank();
         out.para(&heading("deadlines"));
@@ -165,7 +185,7 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
         out.blank();
         out.para(&heading("links"));
         for l in &item.links {
-            out.bullet(&format!("{} <{}>", l.text, l.url));
+            out.bullet(&link_line(l));
         }
     }
     if !item.contacts.is_empty() {
@@ -178,4 +198,28 @@ fn write_item(out: &mut Out, item: &ItemView, label: &dyn Fn(&str) -> String) {
             }
         }
     }
+}
+
+/// `text <url>`, or `text (link to be announced)` while the address is unknown.
+fn link_line(link: &LinkView) -> String {
+    match &link.url {
+        Some(url) => format!("{} <{url}>", link.text),
+        None if link.tba.is_empty() => link.text.clone(),
+        None => format!("{} ({})", link.text, link.tba),
+    }
+}
+
+/// One row of an event list: date, place and region on the bullet, the title and its link
+/// under it. Its calendar file stays in the HTML, where the date links to it.
+fn write_event(out: &mut Out, e: &EventView) {
+    let mut head = e.date.clone();
+    for part in [&e.place, &e.region].into_iter().flatten() {
+        head = format!("{head} · {part}");
+    }
+    out.bullet(&head);
+    out.under(&link_line(&LinkView {
+        text: e.title.clone(),
+        url: e.url.clone(),
+        tba: e.tba.clone(),
+    }));
 }

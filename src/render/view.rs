@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::i18n::Labels;
 use super::{Personal, RenderSettings, Scope, Variant};
 use crate::calendar::ics;
-use crate::edition::{Edition, Item, Localized, Markdown, Session};
+use crate::edition::{Edition, EventRow, Href, Item, ItemKind, Localized, Markdown, Session};
 use crate::links::Links;
 use crate::markdown;
 use crate::types::{Language, Network};
@@ -30,6 +30,8 @@ pub struct EmailView {
     pub preheader: String,
     pub series: String,
     pub number: String,
+    /// A line under the title ("Jointly organized by …").
+    pub subtitle: Option<String>,
     pub date: String,
     /// The office or regions of a regional variant, in the reader's language.
     pub region: Option<String>,
@@ -39,6 +41,10 @@ pub struct EmailView {
     pub intro: Option<Rich>,
     pub items: Vec<ItemView>,
     pub days: Option<DaysView>,
+    /// The contents' link to the days block, on the variant's archive page.
+    pub days_url: String,
+    /// The closing or signature, after the items and the days; not in the contents.
+    pub closing: Option<Rich>,
     pub view_online_url: String,
     pub unsubscribe_url: String,
     /// The sender's postal address, in every footer (CAN-SPAM; Gmail and Yahoo expect a bulk
@@ -85,6 +91,11 @@ pub struct ItemView {
     /// Empty when the label is hidden.
     pub label: String,
     pub title: String,
+    /// Where the title leads, when it is a link.
+    pub title_url: Option<String>,
+    /// The item on the variant's archive page (`…/archive/<edition>/<variant>/#<id>`): the
+    /// contents link there, since an `#id` alone leads nowhere in most inboxes.
+    pub contents_url: String,
     /// "31 March – 2 April 2026 | Hainan, China" for events.
     pub meta: Option<String>,
     pub body: Option<Rich>,
@@ -93,6 +104,8 @@ pub struct ItemView {
     pub deadlines: Vec<DeadlineView>,
     pub links: Vec<LinkView>,
     pub contacts: Vec<ContactView>,
+    /// The rows of an event list, those of the variant's regions.
+    pub events: Vec<EventView>,
     /// "Add to calendar" for an event's days (its sessions have their own).
     pub calendar_url: Option<String>,
     /// The calendar file behind `calendar_url`, written by `build`.
@@ -108,6 +121,8 @@ pub struct SessionView {
     pub heading: String,
     /// "Thursday 15 January 2026, 09:30–10:30 CET (Paris)".
     pub when: String,
+    /// "Language: English · also in: French, Arabic", for a session with `also_in`.
+    pub languages: Option<String>,
     pub link: Option<LinkView>,
     pub note: Option<Rich>,
     /// "Add to calendar", for a session with a time.
@@ -129,10 +144,45 @@ pub struct DeadlineView {
     pub date: String,
 }
 
+/// A link; `url` is `None` while its address is to be announced (`tba` then says so).
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkView {
     pub text: String,
-    pub url: String,
+    pub url: Option<String>,
+    /// "link to be announced" for a link without an address yet; empty otherwise.
+    pub tba: String,
+}
+
+impl LinkView {
+    fn new(text: String, href: &Href, labels: &Labels) -> LinkView {
+        LinkView {
+            text,
+            url: href.url().map(ToString::to_string),
+            tba: if href.is_tba() {
+                labels.get("link_tba").to_string()
+            } else {
+                String::new()
+            },
+        }
+    }
+}
+
+/// One row of an event list.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    /// "21 January 2026", "3 – 5 March 2026", "21 January 2026, 18:00 CET (Paris)".
+    pub date: String,
+    pub title: String,
+    pub url: Option<String>,
+    /// "link to be announced" when the row's link is `tba`.
+    pub tba: String,
+    pub place: Option<String>,
+    /// The region's name in the reader's language; `None` for every region.
+    pub region: Option<String>,
+    /// The row's calendar file; the date links to it.
+    pub calendar_url: String,
+    #[serde(skip)]
+    pub invite: Option<Invite>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,6 +217,8 @@ struct Pick<'a> {
     office_zone: Option<chrono_tz::Tz>,
     /// `https://…/archive/<edition>/<variant>/calendar/`
     calendar_base: String,
+    /// `https://…/archive/<edition>/<variant>/`, where the contents links lead.
+    page: String,
     /// `<edition>` and the sender's domain, for calendar UIDs.
     edition_id: &'a str,
     domain: String,
@@ -181,12 +233,17 @@ impl Pick<'_> {
         Rich::from(l.get(&self.variant.language))
     }
 
+    /// Whether a session or event row for `region` (`None`: every region) is in the variant.
+    fn concerns(&self, region: Option<&crate::types::Region>) -> bool {
+        region.is_none_or(|r| {
+            self.variant
+                .scope
+                .includes(&crate::edition::Regions::Only(vec![r.clone()]))
+        })
+    }
+
     fn session_when(&self, s: &Session) -> String {
         let date = self.labels.date(s.date);
-        let span = |start: chrono::DateTime<chrono_tz::Tz>, end: Option<chrono::DateTime<chrono_tz::Tz>>| match end {
-            Some(end) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
-            None => start.format("%H:%M").to_string(),
-        };
         match (s.start, s.end) {
             (Some(start), end) => {
                 let mut when = format!(
@@ -245,6 +302,7 @@ impl EmailView {
         labels: &Labels,
         personal: &Personal,
     ) -> EmailView {
+        let page = Links::new(&settings.base_url).variant_page(&edition.id, variant.id());
         let pick = Pick {
             variant,
             labels,
@@ -253,6 +311,7 @@ impl EmailView {
                 _ => None,
             },
             calendar_base: Links::new(&settings.base_url).calendar_folder(&edition.id, variant.id()),
+            page: page.clone(),
             edition_id: edition.id.as_str(),
             domain: settings.sender.email.domain().to_string(),
         };
@@ -273,6 +332,8 @@ impl EmailView {
             .iter()
             .filter(|item| variant.scope.shows(item))
             .map(|item| item_view(item, &pick, &settings.network))
+            // An event list none of whose rows concern the variant's regions says nothing.
+            .filter(|item| item.kind != ItemKind::Events.name() || !item.events.is_empty())
             .collect();
         let preheader = items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(" · ");
         let days = edition.days.as_ref().filter(|d| !d.days.is_empty()).map(|d| DaysView {
@@ -306,9 +367,14 @@ impl EmailView {
             preheader,
             series,
             number,
+            subtitle: edition.subtitle.as_ref().map(|s| pick.text(s)),
             date: labels.date(edition.date),
             region: scope_name(&variant.scope, &settings.network, language),
-            greeting: personal.greeting.clone(),
+            // The edition's own greeting is for every reader, named or not.
+            greeting: edition
+                .greeting
+                .as_ref()
+                .map_or_else(|| personal.greeting.clone(), |g| pick.text(g)),
             recipient: RecipientView {
                 name: personal.name.clone(),
                 attributes: personal.attributes.clone(),
@@ -316,6 +382,8 @@ impl EmailView {
             intro: edition.intro.as_ref().and_then(|i| pick.rich(i)),
             items,
             days,
+            days_url: format!("{page}#international-days"),
+            closing: edition.closing.as_ref().and_then(|c| pick.rich(c)),
             view_online_url: personal.view_online_url.clone(),
             unsubscribe_url: personal.unsubscribe_url.clone(),
             postal_address: settings.postal_address.clone(),
@@ -331,6 +399,7 @@ impl EmailView {
             item.invite
                 .iter()
                 .chain(item.sessions.iter().filter_map(|s| s.invite.as_ref()))
+                .chain(item.events.iter().filter_map(|e| e.invite.as_ref()))
         })
     }
 }
@@ -369,34 +438,40 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
         .sessions
         .iter()
         .enumerate()
-        .filter(|(_, s)| match &s.region {
-            Some(region) => pick
-                .variant
-                .scope
-                .includes(&crate::edition::Regions::Only(vec![region.clone()])),
-            None => true,
-        })
+        .filter(|(_, s)| pick.concerns(s.region.as_ref()))
         .map(|(index, s)| {
             let heading = match (&s.name, &s.language, &s.region) {
                 (Some(name), _, _) => pick.text(name),
-                (None, Some(l), _) => labels.get(&format!("lang_{l}")).to_uppercase(),
-                (None, None, Some(r)) => network
-                    .regions
-                    .get(r)
-                    .map_or_else(|| r.to_string(), |r| r.name_in(language).to_string()),
+                (None, Some(l), _) => language_name(labels, l).to_uppercase(),
+                (None, None, Some(r)) => region_name(network, r, language),
                 (None, None, None) => String::new(),
             };
             let link = s.link.as_ref().map(|l| {
                 let text = pick.text(&l.text);
-                LinkView {
-                    text: if text.is_empty() {
-                        labels.get("register").to_string()
-                    } else {
-                        text
-                    },
-                    url: l.url.to_string(),
-                }
+                let text = if text.is_empty() {
+                    labels.get("register").to_string()
+                } else {
+                    text
+                };
+                LinkView::new(text, &l.url, labels)
             });
+            // The heading names the spoken language unless the session has a name of its own.
+            let languages = match (&s.language, s.also_in.is_empty()) {
+                (Some(spoken), false) => {
+                    let key = if s.name.is_some() {
+                        "session_languages"
+                    } else {
+                        "session_also_in"
+                    };
+                    Some(
+                        labels
+                            .get(key)
+                            .replace("{language}", &language_name(labels, spoken))
+                            .replace("{others}", &language_names(labels, &s.also_in)),
+                    )
+                }
+                _ => None,
+            };
             let note = s
                 .note
                 .as_ref()
@@ -413,10 +488,11 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
                     },
                     description: link
                         .as_ref()
-                        .map_or_else(|| title.clone(), |l| format!("{}: {}", l.text, l.url)),
+                        .and_then(|l| Some(format!("{}: {}", l.text, l.url.as_ref()?)))
+                        .unwrap_or_else(|| title.clone()),
                     // The item's place is the event's, not necessarily its sessions' (often online).
                     location: None,
-                    url: link.as_ref().map(|l| l.url.clone()),
+                    url: link.as_ref().and_then(|l| l.url.clone()),
                     when: ics::When::Timed {
                         start: start.with_timezone(&chrono::Utc),
                         end: s.end.map(|e| e.with_timezone(&chrono::Utc)),
@@ -427,6 +503,7 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
             SessionView {
                 heading,
                 when: pick.session_when(s),
+                languages,
                 link,
                 note,
                 calendar_url,
@@ -434,13 +511,14 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
             }
         })
         .collect();
+    let first_url = item.links.iter().find_map(|l| l.url.url()).map(ToString::to_string);
     let (calendar_url, invite) = match item.dates {
         Some(d) => pick.invite(item.id.to_string(), |uid| ics::Entry {
             uid,
             summary: title.clone(),
-            description: item.links.first().map_or_else(|| title.clone(), |l| l.url.to_string()),
+            description: first_url.clone().unwrap_or_else(|| title.clone()),
             location: place.clone(),
-            url: item.links.first().map(|l| l.url.to_string()),
+            url: first_url.clone(),
             when: ics::When::Days {
                 first: d.starts,
                 last: d.ends,
@@ -448,10 +526,13 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
         }),
         _ => (None, None),
     };
+    let events = event_views(item, pick, network);
     ItemView {
         id: item.id.to_string(),
         kind: item.kind.name(),
         label,
+        title_url: item.title_link.as_ref().map(ToString::to_string),
+        contents_url: format!("{}#{}", pick.page, item.id),
         title,
         meta,
         body: pick.rich(&item.body),
@@ -468,10 +549,7 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
         links: item
             .links
             .iter()
-            .map(|l| LinkView {
-                text: pick.text(&l.text),
-                url: l.url.to_string(),
-            })
+            .map(|l| LinkView::new(pick.text(&l.text), &l.url, labels))
             .collect(),
         contacts: item
             .contacts
@@ -481,8 +559,110 @@ fn item_view(item: &Item, pick: &Pick<'_>, network: &Network) -> ItemView {
                 email: c.email.to_string(),
             })
             .collect(),
+        events,
         calendar_url,
         invite,
         mjml: String::new(),
+    }
+}
+
+/// A region's name in the reader's language.
+fn region_name(network: &Network, region: &crate::types::Region, language: &Language) -> String {
+    network
+        .regions
+        .get(region)
+        .map_or_else(|| region.to_string(), |r| r.name_in(language).to_string())
+}
+
+/// A language's name in the reader's language ("Anglais").
+fn language_name(labels: &Labels, language: &Language) -> String {
+    labels.get(&format!("lang_{language}")).to_string()
+}
+
+/// "French, Spanish, Arabic", with the reader's language's comma.
+fn language_names(labels: &Labels, languages: &[Language]) -> String {
+    let names: Vec<String> = languages.iter().map(|l| language_name(labels, l)).collect();
+    names.join(labels.get("comma"))
+}
+
+/// The rows of an event list that concern the variant's regions, each with its calendar
+/// file, numbered over all the rows so that a row keeps its file and UID in every variant.
+fn event_views(item: &Item, pick: &Pick<'_>, network: &Network) -> Vec<EventView> {
+    let labels = pick.labels;
+    let language = &pick.variant.language;
+    item.events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| pick.concerns(e.region.as_ref()))
+        .map(|(index, e)| {
+            let title = pick.text(&e.title);
+            let place = e.place.as_ref().map(|p| pick.text(p));
+            let url = e.link.as_ref().and_then(Href::url).map(ToString::to_string);
+            let (calendar_url, invite) = pick.invite(format!("{}-{}", item.id, index + 1), |uid| ics::Entry {
+                uid,
+                summary: title.clone(),
+                description: url.clone().unwrap_or_else(|| title.clone()),
+                location: place.clone(),
+                url: url.clone(),
+                when: event_when(e),
+            });
+            EventView {
+                date: event_date(e, pick),
+                title,
+                url,
+                tba: if e.link.as_ref().is_some_and(Href::is_tba) {
+                    labels.get("link_tba").to_string()
+                } else {
+                    String::new()
+                },
+                place,
+                region: e.region.as_ref().map(|r| region_name(network, r, language)),
+                calendar_url: calendar_url.unwrap_or_default(),
+                invite,
+            }
+        })
+        .collect()
+}
+
+fn event_when(e: &EventRow) -> ics::When {
+    match e.start {
+        Some(start) => ics::When::Timed {
+            start: start.with_timezone(&chrono::Utc),
+            end: e.end.map(|t| t.with_timezone(&chrono::Utc)),
+        },
+        None => ics::When::Days {
+            first: e.dates.starts,
+            last: e.dates.ends,
+        },
+    }
+}
+
+/// "09:30–10:30", or "09:30" without an end.
+fn span(start: chrono::DateTime<chrono_tz::Tz>, end: Option<chrono::DateTime<chrono_tz::Tz>>) -> String {
+    match end {
+        Some(end) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
+        None => start.format("%H:%M").to_string(),
+    }
+}
+
+/// "21 January 2026", "3 – 5 March 2026", or with its time: "21 January 2026, 18:00 CET (Paris)".
+fn event_date(e: &EventRow, pick: &Pick<'_>) -> String {
+    let labels = pick.labels;
+    let date = if e.dates.starts == e.dates.ends {
+        labels.short_date(e.dates.starts)
+    } else {
+        labels.date_range(e.dates.starts, e.dates.ends)
+    };
+    match e.start {
+        Some(start) => {
+            let time = span(start, e.end);
+            format!(
+                "{date}{}{time} {} ({})",
+                labels.get("comma"),
+                super::i18n::zone_label(&start),
+                labels.city(e.time_zone)
+            )
+        }
+        None => date,
     }
 }
