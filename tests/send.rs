@@ -166,6 +166,29 @@ fn a_test_send_and_a_dry_run_leave_the_journal_alone() {
 }
 
 #[test]
+fn a_test_send_can_be_limited_to_one_language_and_refuses_a_language_the_edition_lacks() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 3, &[]);
+    let out = send(dir.path(), &["--test", "editor@example.org", "--language", "ar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sink.received().get("editor@example.org"), Some(&1));
+    let proof = &sink.messages()[0];
+    assert!(proof.contains("Content-Language: ar"), "{proof}");
+    // French is a configured language, but this edition has no French variant.
+    let out = send(dir.path(), &["--test", "editor@example.org", "--language", "fr"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("--language fr") && stderr(&out).contains("en, ar"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sink.received().get("editor@example.org"), Some(&1), "sent anyway");
+    // --language belongs to --test.
+    assert_eq!(send(dir.path(), &["--language", "ar"]).status.code(), Some(2));
+    assert_eq!(status(dir.path())["pending"], 3, "a test send touched the journal");
+}
+
+#[test]
 fn a_hard_reject_is_failed_once_recorded_and_not_retried() {
     let sink = Sink::start(&["-f", "rcpt"]);
     let dir = project(sink.port, 3, &[]);

@@ -13,7 +13,7 @@ use crate::config::{Config, MAX_CONNECTIONS};
 use crate::deliver::run::{self, Options, SendError, Summary};
 use crate::state::{Journals, StateDir};
 use crate::types::Shard;
-use crate::types::{EmailAddress, OfficeId};
+use crate::types::{EmailAddress, Language, OfficeId};
 
 /// The highest `--rate`: far beyond any relay.
 const MAX_RATE: u32 = 100_000;
@@ -39,9 +39,13 @@ pub struct Args {
     /// Resolve everything and print the plan (messages per variant, the first messages' headers); send nothing
     #[arg(long)]
     dry_run: bool,
-    /// Send each variant to these addresses only, "[TEST]" in the subject; the journal is not touched
+    /// Send proofs: each variant to these addresses only, "[TEST]" in the subject, with an
+    /// unsubscribe link that changes nothing; the journal is not touched
     #[arg(long, value_name = "ADDR", num_args = 1..)]
     test: Vec<EmailAddress>,
+    /// With --test: only this language's variant (one of the edition's languages)
+    #[arg(long, value_name = "L", requires = "test")]
+    language: Option<Language>,
     /// Relay URL (smtp://host:port, smtps://host, or outbox), instead of [delivery] relay
     #[arg(long, value_name = "URL")]
     relay: Option<String>,
@@ -135,6 +139,8 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         filters: args.filters.clone(),
         dry_run: args.dry_run,
         test: args.test.clone(),
+        test_language: args.language.clone(),
+        pace_outbox: args.rate.is_some(),
         shard: args.shard,
         command: resume_command(&args, &config),
         change_destination: args.change_destination,
@@ -182,8 +188,9 @@ fn print_summary(s: &Summary, args: &Args, options: &Options) {
         return;
     }
     println!(
-        "sent through {}: delivered {}, failed {}, deferred {}; {} already done in earlier runs",
+        "sent through {}{}: delivered {}, failed {}, deferred {}; {} already done in earlier runs",
         s.destination.as_ref().map_or_else(String::new, ToString::to_string),
+        if s.paced { "" } else { " (not paced)" },
         s.delivered,
         s.failed,
         s.deferred,

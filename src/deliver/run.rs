@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use serde::Serialize;
 
 pub use super::plan::{command_line, destination, send_key};
-use super::plan::{load_plan, Plan};
+use super::plan::{load_plan, Kind, Plan};
 use super::secrets::SecretError;
 use super::settings::SendSettings;
 use super::transport::Failure;
@@ -22,9 +22,9 @@ use crate::diagnostics::Report;
 use crate::edition::EditionError;
 use crate::render::RenderError;
 use crate::state::{self, Journal, Journals, RunRecord, RunState, SendKey, StateDir, StateError};
-use crate::types::EmailAddress;
 use crate::types::Office;
 use crate::types::Shard;
+use crate::types::{EmailAddress, Language};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -57,6 +57,8 @@ pub enum SendError {
     UnsubscribeKey(String),
     #[error("the DKIM key cannot be used: {0}")]
     Dkim(String),
+    #[error("--language {language}: the edition has no such variant (its languages: {has})")]
+    NoSuchLanguage { language: Language, has: String },
 }
 
 /// A send refused because its earlier runs went to the other kind of destination.
@@ -82,8 +84,13 @@ pub struct Options {
     pub lists: Vec<PathBuf>,
     pub filters: Vec<Filter>,
     pub dry_run: bool,
-    /// Send every variant to these addresses only, `[TEST]` in the subject, no journal.
+    /// Send every variant to these addresses only, `[TEST]` in the subject, a proof's
+    /// unsubscribe token, no journal.
     pub test: Vec<EmailAddress>,
+    /// With `test`: only this language's variant.
+    pub test_language: Option<Language>,
+    /// Pace the outbox too (`--rate` was given); a relay is always paced.
+    pub pace_outbox: bool,
     /// Only this shard of the audience, with its own journal.
     pub shard: Option<Shard>,
     /// The arguments (after `infoflash`) that run this send again: recorded with the run and
@@ -113,6 +120,8 @@ pub struct Summary {
     /// Where this run sent.
     #[serde(skip)]
     pub destination: Option<state::Destination>,
+    /// Whether messages kept a pace (not into the outbox, unless `--rate` said so).
+    pub paced: bool,
     pub failures_csv: Option<PathBuf>,
 }
 
@@ -161,7 +170,7 @@ pub fn send(
     stop: &AtomicBool,
 ) -> Result<Summary, SendError> {
     let office = options.office.as_ref();
-    let plan = load_plan(settings, edition_path, office)?;
+    let plan = load_plan(settings, edition_path, office, options.pace_outbox)?;
     if !options.test.is_empty() {
         return send_tests(&plan, options);
     }
@@ -201,6 +210,7 @@ pub fn send(
     let (recorder, writer) = own.start_writer(&key)?;
     let mut summary = Summary {
         destination: Some(here),
+        paced: plan.paced,
         ..Summary::default()
     };
     let connections = settings.delivery.connections.get() as usize;
@@ -312,7 +322,7 @@ fn dry_run(
                 .or_default() += 1;
             if shown < 3 {
                 shown += 1;
-                if let Ok(message) = plan.compose(recipient, "") {
+                if let Ok(message) = plan.compose(recipient, Kind::Real) {
                     println!("--- message {shown} ---\n{}", readable_headers(&message.bytes));
                 }
             }
@@ -366,16 +376,32 @@ fn readable_headers(message: &[u8]) -> String {
     out
 }
 
+/// Proofs: each variant (or the one of `--language`) to each test address.
 fn send_tests(plan: &Plan<'_>, options: &Options) -> Result<Summary, SendError> {
+    if let Some(language) = options
+        .test_language
+        .as_ref()
+        .filter(|l| !plan.variants.contains_key(*l))
+    {
+        let has: Vec<&str> = plan.edition.languages.iter().map(Language::as_str).collect();
+        return Err(SendError::NoSuchLanguage {
+            language: language.clone(),
+            has: has.join(", "),
+        });
+    }
     let mut summary = Summary::default();
     let mut transport = plan.transport()?;
     for address in &options.test {
-        for (variant, _) in plan.variants.values() {
+        let chosen = plan
+            .variants
+            .iter()
+            .filter(|(l, _)| options.test_language.as_ref().is_none_or(|only| only == *l));
+        for (_, (variant, _)) in chosen {
             let mut r = Recipient::new(address.clone());
             r.language = Some(variant.language.clone());
-            let message = plan.compose(&r, "[TEST] ")?;
+            let message = plan.compose(&r, Kind::Proof)?;
             let id = message.variant;
-            match transport.send(&message.envelope, &message.bytes) {
+            match transport.send(&message.envelope, &message.bytes, &message.folder) {
                 Ok(a) => {
                     summary.delivered += 1;
                     println!("{address} ({id}): {} {}", a.code, a.reply);

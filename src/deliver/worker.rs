@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::plan::{Composed, Plan};
+use super::plan::{Composed, Kind, Plan};
 use super::retry::{Backoff, Next, RetryPolicy};
 use super::run::SendError;
 use super::transport::{Failure, Transport};
@@ -76,7 +76,7 @@ impl<'a, 'p> Crew<'a, 'p> {
         let mut committing: Option<(Pending, Outcome, Recipient)> = None;
         loop {
             let next = if self.halted() { None } else { self.next_job() };
-            let composed = next.as_ref().map(|r| self.plan.compose(r, ""));
+            let composed = next.as_ref().map(|r| self.plan.compose(r, Kind::Real));
             if let Some((pending, outcome, recipient)) = committing.take() {
                 if let Err(e) = pending.wait() {
                     // Never go on with messages that cannot be recorded.
@@ -213,6 +213,7 @@ fn deliver_one(
     let email = recipient.email.to_string();
     let Composed {
         variant,
+        folder,
         envelope,
         bytes,
         message_id,
@@ -240,8 +241,10 @@ fn deliver_one(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        plan.gate.acquire();
-        let failure = match transport.send(&envelope, &bytes) {
+        if plan.paced {
+            plan.gate.acquire();
+        }
+        let failure = match transport.send(&envelope, &bytes, &folder) {
             Ok(accepted) => {
                 return Ok(Outcome {
                     address: recipient.email.clone(),
