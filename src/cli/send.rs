@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{configured_office, EXIT_INVALID};
 use crate::audience::{self, Filter, Selection, Suppression};
 use crate::config::{Config, MAX_CONNECTIONS};
+use crate::deliver::report::Report;
 use crate::deliver::run::{self, Options, SendError, Summary};
 use crate::state::{Journals, StateDir};
 use crate::types::Shard;
@@ -206,6 +207,12 @@ fn print_summary(s: &Summary, args: &Args, options: &Options) {
             s.suppressed_meanwhile
         );
     }
+    if let Some(report) = &s.report {
+        print!("\n{}", report.table());
+    }
+    if let Some(file) = &s.report_file {
+        println!("report: {}", file.display());
+    }
     if let Some(file) = &s.failures_csv {
         println!("not delivered: see {}", file.display());
     }
@@ -226,7 +233,8 @@ pub struct StatusArgs {
     /// A regional office's send
     #[arg(long, value_name = "ID")]
     office: Option<OfficeId>,
-    /// Print one JSON object: delivered, failed, deferred, pending
+    /// Print one JSON object: delivered, failed, deferred, pending, and the reports of the
+    /// last runs (see docs/delivery.md, "The report")
     #[arg(long)]
     json: bool,
 }
@@ -240,6 +248,21 @@ struct StatusReport {
     deferred: u64,
     /// Deliverable now and not yet attempted.
     pending: u64,
+    /// The report of the last run (one per shard that ran), as `send` wrote it.
+    reports: Vec<Report>,
+}
+
+/// The reports of `key`'s last runs; one that cannot be read is named on stderr and left out,
+/// since the journal's counts do not depend on it.
+fn last_reports(state: &StateDir, key: &crate::state::SendKey) -> anyhow::Result<Vec<Report>> {
+    let mut reports = Vec::new();
+    for (path, text) in state.reports(key)? {
+        match serde_json::from_str(&text) {
+            Ok(report) => reports.push(report),
+            Err(e) => eprintln!("{}: not a report this release can read ({e}); left out", path.display()),
+        }
+    }
+    Ok(reports)
 }
 
 pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -259,7 +282,8 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         .map_err(|e: String| anyhow::anyhow!("{}: {e}", args.edition.display()))?;
     let key = run::send_key(&edition_id, office);
     // Every journal, whatever shard layout wrote it; each recipient counts once.
-    let journals = Journals::open_existing(&StateDir::new(&config.delivery.state_dir))?;
+    let state = StateDir::new(&config.delivery.state_dir);
+    let journals = Journals::open_existing(&state)?;
     let tally = journals.tally(&key)?;
     let (suppression, _) = Suppression::load(&config.audience.suppression)?;
     let selection = Selection::of(&config.audience, office, &[], &[], &suppression, None);
@@ -287,6 +311,7 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         failed: tally.failed,
         deferred: tally.deferred,
         pending,
+        reports: last_reports(&state, &key)?,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -295,6 +320,13 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
             "delivered {:>8}\nfailed    {:>8}\ndeferred  {:>8}\npending   {:>8}",
             report.delivered, report.failed, report.deferred, report.pending
         );
+        for last in &report.reports {
+            let shard = last
+                .shard
+                .as_ref()
+                .map_or_else(String::new, |s| format!(" (shard {s})"));
+            print!("\nlast run{shard}:\n{}", last.table());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

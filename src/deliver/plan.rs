@@ -58,13 +58,8 @@ pub(super) enum Kind {
 impl Plan<'_> {
     pub fn variant_for(&self, recipient: &Recipient) -> &(Variant, Prepared) {
         let available: Vec<_> = self.variants.keys().cloned().collect();
-        let language = audience::language_for(
-            recipient,
-            &available,
-            self.office.map(|o| &o.language),
-            &self.settings.edition.network.fallback_language,
-        );
-        &self.variants[language]
+        let fallback = &self.settings.edition.network.fallback_language;
+        &self.variants[&variant_of(recipient, &available, self.office, fallback).language]
     }
 
     fn sender(&self, kind: Kind) -> Sender<'_> {
@@ -175,13 +170,7 @@ pub(super) fn load_plan<'a>(
 ) -> Result<Plan<'a>, SendError> {
     let (edition, _warnings) = edition::load(edition_path, settings.edition)?;
     let templates = settings.render.templates()?;
-    let scope = match office {
-        Some(o) => Scope::Office {
-            id: o.id.clone(),
-            regions: o.regions.clone(),
-        },
-        None => Scope::All,
-    };
+    let scope = scope(office);
     let mut variants = BTreeMap::new();
     let mut rendered = Vec::new();
     for variant in render::variants(&edition, &[], &scope) {
@@ -225,6 +214,32 @@ pub(super) fn load_plan<'a>(
         pool,
         gate,
     })
+}
+
+/// What a send by `office` (`None`: the international team) sends: its regions' items, or all.
+pub fn scope(office: Option<&Office>) -> Scope {
+    match office {
+        Some(o) => Scope::Office {
+            id: o.id.clone(),
+            regions: o.regions.clone(),
+        },
+        None => Scope::All,
+    }
+}
+
+/// The variant `recipient` receives of a send by `office` whose variants are in `available`
+/// languages: the one [`Plan::variant_for`] picks, without rendering anything.
+pub fn variant_of(
+    recipient: &Recipient,
+    available: &[crate::types::Language],
+    office: Option<&Office>,
+    fallback: &crate::types::Language,
+) -> Variant {
+    let language = audience::language_for(recipient, available, office.map(|o| &o.language), fallback);
+    Variant {
+        language: language.clone(),
+        scope: scope(office),
+    }
 }
 
 /// The journal key of an edition's send by `office`.

@@ -10,8 +10,9 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-pub use super::plan::{command_line, destination, send_key};
+pub use super::plan::{command_line, destination, send_key, variant_of};
 use super::plan::{load_plan, Kind, Plan};
+use super::report::{self, Fate};
 use super::secrets::SecretError;
 use super::settings::SendSettings;
 use super::transport::Failure;
@@ -123,6 +124,9 @@ pub struct Summary {
     /// Whether messages kept a pace (not into the outbox, unless `--rate` said so).
     pub paced: bool,
     pub failures_csv: Option<PathBuf>,
+    /// The report of a real run (not a dry run nor a test send), and where it was written.
+    pub report: Option<report::Report>,
+    pub report_file: Option<PathBuf>,
 }
 
 /// Refuses to go on, in another kind of place, with a send whose earlier runs went to the
@@ -194,6 +198,10 @@ pub fn send(
     for list in &selection.lists {
         audience::ListReader::open(list)?;
     }
+    let started_at = now();
+    // Counted before the first message, for the progress bar's total and time left; the
+    // problems are reported by the pass that sends.
+    let audience_size = audience::scan(&settings.audience.network, &selection, |_| {}, |_| {})?.deliverable;
     let own = Journal::open(&state.journal_path(options.shard))?;
     let _lock = state.lock_run(&key, options.shard)?;
     // Every journal counts, whatever shard layout wrote it: nobody is mailed twice.
@@ -208,6 +216,7 @@ pub fn send(
     };
     let run_id = own.begin_run(&key, &record)?;
     let (recorder, writer) = own.start_writer(&key)?;
+    let (here_kind, here_place) = (here.kind().to_string(), here.place().to_string());
     let mut summary = Summary {
         destination: Some(here),
         paced: plan.paced,
@@ -215,11 +224,11 @@ pub fn send(
     };
     let connections = settings.delivery.connections.get() as usize;
     let (jobs, queue) = mpsc::sync_channel::<Recipient>(connections * 2);
-    let crew = Crew::new(&plan, queue, stop, command_line(&options.command));
+    let crew = Crew::new(&plan, queue, stop, command_line(&options.command), audience_size);
     // The list read at the start may grow while a long send runs.
     let mut live = LiveSuppression::new(suppression.clone());
 
-    let scan_result = std::thread::scope(|scope| -> Result<(), SendError> {
+    let scan_result = std::thread::scope(|scope| -> Result<audience::Counts, SendError> {
         for _ in 0..connections {
             let (transport, recorder, crew) = (plan.transport()?, recorder.clone(), &crew);
             scope.spawn(move || crew.work(transport, recorder));
@@ -235,9 +244,13 @@ pub fn send(
                     return;
                 }
                 match journals.status_of(&key, &recipient.email) {
-                    Ok(Some(done)) if done.is_done() => summary.skipped += 1,
+                    Ok(Some(done)) if done.is_done() => {
+                        summary.skipped += 1;
+                        crew.record(recipient, Fate::Skipped);
+                    }
                     Ok(_) if live.suppresses(&recipient.email, office.map(|o| &o.id)) => {
-                        summary.suppressed_meanwhile += 1
+                        summary.suppressed_meanwhile += 1;
+                        crew.record(recipient, Fate::Suppressed);
                     }
                     Ok(_) => {
                         *summary
@@ -256,8 +269,7 @@ pub fn send(
         if let Some(e) = lookup_error {
             return Err(e.into());
         }
-        counts?;
-        Ok(())
+        Ok(counts?)
     });
     crew.progress.finish();
     let _ = writer.join();
@@ -266,21 +278,55 @@ pub fn send(
     summary.failed = failed;
     summary.deferred = deferred;
     summary.interrupted = stop.load(Ordering::SeqCst);
+    let breakdown = crew.progress.breakdown();
     let trouble = crew.into_trouble();
-    let ended = if summary.interrupted || trouble.is_some() || scan_result.is_err() {
+    let end_state = if summary.interrupted || trouble.is_some() || scan_result.is_err() {
         RunState::Interrupted
     } else {
         RunState::Finished
     };
-    let ended = own.end_run(run_id, ended);
+    let ended = own.end_run(run_id, end_state);
+    // Written however the run ended, so that what it did is known; a problem that stopped
+    // it is what the command reports, not a report that could not be written after it.
+    let report = report::Report {
+        edition: key.edition.to_string(),
+        office: key.office.as_ref().map(ToString::to_string),
+        shard: options.shard.map(|s| s.to_string()),
+        started_at,
+        ended_at: now(),
+        state: if end_state == RunState::Finished {
+            "finished"
+        } else {
+            "interrupted"
+        }
+        .to_string(),
+        destination_kind: here_kind,
+        destination: here_place,
+        audience: scan_result.as_ref().map(report::Audience::from).unwrap_or_default(),
+        outcomes: breakdown,
+    };
+    let written = serde_json::to_string_pretty(&report)
+        .map_err(|e| StateError::Io {
+            doing: "write the report",
+            path: state.report_path(&key, options.shard),
+            cause: e.to_string(),
+        })
+        .and_then(|json| state.write_report(&key, options.shard, &json));
+    summary.report = Some(report);
     scan_result?;
     if let Some(e) = trouble {
         return Err(e);
     }
     ended?;
+    summary.report_file = Some(written?);
     summary.journal = journals.tally(&key)?;
     summary.failures_csv = state.write_failures(&key, &journals.failures(&key)?)?;
     Ok(summary)
+}
+
+/// Now, as the report writes times: RFC 3339, UTC, to the second.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// What a send would do, from the same journals a send reads; writes nothing.
