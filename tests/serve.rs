@@ -708,6 +708,16 @@ fn a_one_click_from_an_office_suppresses_for_that_office_only_and_scope_all_for_
     assert_eq!(common::web::audience(dir.path(), Some("santiago")), (1, 1));
 }
 
+/// The token of the first unsubscribe link of a message (its `List-Unsubscribe` header).
+fn unsubscribe_token(message: &str) -> String {
+    message
+        .split("/unsubscribe/")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .expect("an unsubscribe link")
+        .to_string()
+}
+
 #[test]
 fn the_link_in_a_sent_message_opens_pages_in_its_language_naming_the_office_in_it() {
     let project = copy_project(&root());
@@ -731,12 +741,7 @@ fn the_link_in_a_sent_message_opens_pages_in_its_language_naming_the_office_in_i
         .map(|f| std::fs::read_to_string(f).unwrap())
         .find(|m| m.contains("Content-Language: es"))
         .expect("a Spanish message");
-    let token = message
-        .split("/unsubscribe/")
-        .nth(1)
-        .and_then(|rest| rest.split('>').next())
-        .unwrap()
-        .to_string();
+    let token = unsubscribe_token(&message);
     let server = Service::start(project.path(), Some(KEY));
     let (status, page) = get(&format!("{}/unsubscribe/{token}", server.base));
     assert_eq!(status, 200, "{page}");
@@ -782,12 +787,7 @@ fn a_proofs_unsubscribe_link_says_it_is_a_proof_and_changes_nothing() {
     assert_eq!(names, ["2026-01-info-flash-22/test/es-santiago/1.eml"]);
     let message = std::fs::read_to_string(&files[0]).unwrap();
     assert!(message.contains("aspnet-santiago@example.org"), "not from the office");
-    let token = message
-        .split("/unsubscribe/")
-        .nth(1)
-        .and_then(|rest| rest.split('>').next())
-        .unwrap()
-        .to_string();
+    let token = unsubscribe_token(&message);
     let before = suppression(project.path());
     let server = Service::start(project.path(), Some(KEY));
     let url = format!("{}/unsubscribe/{token}", server.base);
@@ -833,12 +833,9 @@ fn a_test_send_without_language_sends_every_variant_of_the_office_with_proof_tok
             "{relative}"
         );
         let message = std::fs::read_to_string(file).unwrap();
-        let token = message
-            .split("/unsubscribe/")
-            .nth(1)
-            .and_then(|rest| rest.split('>').next())
-            .unwrap();
-        let who = key.verify(token, today()).expect("a genuine token");
+        let who = key
+            .verify(&unsubscribe_token(&message), today())
+            .expect("a genuine token");
         assert!(who.proof, "{relative} carries a real unsubscribe token");
     }
 }

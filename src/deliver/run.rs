@@ -238,7 +238,7 @@ pub fn send(
         let counts = audience::scan(
             &settings.audience.network,
             &selection,
-            |p| eprintln!("{p}"),
+            |p| crew.progress.say(&p.to_string()),
             |recipient| {
                 if stop.load(Ordering::SeqCst) || crew.halted() || lookup_error.is_some() {
                     return;

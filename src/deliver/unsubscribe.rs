@@ -89,12 +89,7 @@ impl Key {
         address: &EmailAddress,
         issued: NaiveDate,
     ) -> String {
-        let office = office.map_or("", OfficeId::as_str);
-        self.sign(format!(
-            "3\n{}\n{office}\n{language}\n{}",
-            issued.format("%Y-%m-%d"),
-            address.key()
-        ))
+        self.sign_with_language("3", office, language, address, issued)
     }
 
     /// The token of a proof (`send --test`) to `address`: like [`Key::token_in`], but of the
@@ -106,9 +101,21 @@ impl Key {
         address: &EmailAddress,
         issued: NaiveDate,
     ) -> String {
+        self.sign_with_language(PROOF, office, language, address, issued)
+    }
+
+    /// `kind`, the day, the office, the language and the address, signed.
+    fn sign_with_language(
+        &self,
+        kind: &str,
+        office: Option<&OfficeId>,
+        language: &Language,
+        address: &EmailAddress,
+        issued: NaiveDate,
+    ) -> String {
         let office = office.map_or("", OfficeId::as_str);
         self.sign(format!(
-            "{PROOF}\n{}\n{office}\n{language}\n{}",
+            "{kind}\n{}\n{office}\n{language}\n{}",
             issued.format("%Y-%m-%d"),
             address.key()
         ))

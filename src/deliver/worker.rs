@@ -213,6 +213,14 @@ impl Progress {
         }
     }
 
+    /// A line on stderr (a list's problem) that does not tear the bar.
+    pub fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
     pub fn totals(&self) -> (u64, u64, u64) {
         (
             self.delivered.load(Ordering::Relaxed),
