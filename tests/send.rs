@@ -367,6 +367,17 @@ fn sigterm_stops_cleanly_with_exit_130_and_the_rest_is_sent_on_resume() {
         "every message sent was recorded: {s}"
     );
     assert!(sent < 60);
+    // The stopped run's report says so, and counts what it did.
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("state/2026-02-office-flash-3/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["state"], "interrupted", "{report}");
+    assert_eq!(
+        report["total"]["delivered"].as_u64().unwrap() as usize,
+        sent,
+        "{report}"
+    );
     assert!(send(dir.path(), &[]).status.success());
     assert_eq!(sink.received().len(), 60);
     assert!(
