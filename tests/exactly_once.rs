@@ -38,12 +38,15 @@ fn to_outbox(dir: &Path, extra: &str) {
     settings_with(dir, &relay, &format!("relay = \"outbox\"\n{extra}"));
 }
 
-/// The recipient of each `.eml` file in `outbox`, with how many files name them.
+/// The recipient of each `.eml` file in `outbox` (filed under `<edition>/<variant>/`), with
+/// how many files name them.
 fn outbox_recipients(outbox: &Path) -> BTreeMap<String, usize> {
     let mut found = BTreeMap::new();
-    for entry in std::fs::read_dir(outbox).into_iter().flatten() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "eml") {
+    if !outbox.exists() {
+        return found;
+    }
+    for path in eml_files(outbox) {
+        {
             let text = std::fs::read_to_string(&path).unwrap();
             let to = text
                 .lines()
@@ -472,17 +475,24 @@ fn a_file_size_limit_mid_send_is_an_io_error_and_no_message_is_left_truncated_or
         "an I/O error called the journal foreign: {err}"
     );
     let outbox = dir.path().join("outbox");
-    let names: Vec<String> = std::fs::read_dir(&outbox)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let folder = outbox.join("2026-02-office-flash-3");
+    let mut names = Vec::new();
+    for variant in std::fs::read_dir(&folder).unwrap() {
+        for file in std::fs::read_dir(variant.unwrap().path()).unwrap() {
+            names.push(file.unwrap().path());
+        }
+    }
+    assert!(!names.is_empty(), "nothing in {}", folder.display());
     assert!(
-        names.iter().all(|n| n.ends_with(".eml") && !n.starts_with('.')),
+        names.iter().all(|n| {
+            let name = n.file_name().unwrap().to_string_lossy();
+            name.ends_with(".eml") && !name.starts_with('.')
+        }),
         "temporary files left: {names:?}"
     );
     for name in &names {
-        let text = std::fs::read_to_string(outbox.join(name)).unwrap();
-        assert!(text.trim_end().ends_with("--"), "{name} is truncated");
+        let text = std::fs::read_to_string(name).unwrap();
+        assert!(text.trim_end().ends_with("--"), "{} is truncated", name.display());
     }
     let written = outbox_recipients(&outbox);
     assert!(written.len() < 300, "the limit never bit");
@@ -604,4 +614,60 @@ fn a_journal_of_the_previous_release_is_upgraded_and_a_resume_sends_nothing_twic
         (Some(20), Some(0)),
         "{s}"
     );
+}
+
+#[test]
+fn an_unpaced_outbox_send_killed_mid_way_resumes_with_everyone_once_and_no_numbered_file_replaced() {
+    // One message a second in the settings: only the outbox's own lack of pace lets 3,000
+    // files be written while the test waits.
+    let dir = project(free_port(), 3000, &[("rate", "1"), ("connections", "4")]);
+    to_outbox(dir.path(), "");
+    let outbox = dir.path().join("outbox");
+    let mut child = spawn_send(dir.path(), &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while outbox_recipients(&outbox).values().sum::<usize>() < 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox is paced: 200 files took a minute"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    let before = outbox_recipients(&outbox);
+    assert!(before.len() < 3000, "the kill should land mid-send");
+    let files_before: Vec<(std::path::PathBuf, Vec<u8>)> = eml_files(&outbox)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f).unwrap();
+            (f, bytes)
+        })
+        .collect();
+
+    let again = send(dir.path(), &[]);
+    assert_eq!(again.status.code(), Some(0), "{}{}", stdout(&again), stderr(&again));
+    assert!(stdout(&again).contains("not paced"), "{}", stdout(&again));
+    let written = outbox_recipients(&outbox);
+    assert_eq!(written.len(), 3000, "someone is missing");
+    let repeats: usize = written.values().map(|n| n - 1).sum();
+    assert!(
+        repeats <= 4,
+        "{repeats} repeats: more than one message per connection in flight"
+    );
+    // Every file of the first run is still there as it was: the resume numbered on.
+    for (file, bytes) in &files_before {
+        assert_eq!(&std::fs::read(file).unwrap(), bytes, "{} was replaced", file.display());
+    }
+    for file in eml_files(&outbox) {
+        let relative = file.strip_prefix(&outbox).unwrap().display().to_string();
+        let parts: Vec<&str> = relative.split('/').collect();
+        assert!(
+            parts.len() == 3
+                && parts[0] == "2026-02-office-flash-3"
+                && ["en", "ar"].contains(&parts[1])
+                && parts[2].strip_suffix(".eml").is_some_and(|n| n.parse::<u64>().is_ok()),
+            "{relative}"
+        );
+    }
+    assert_eq!(status(dir.path())["delivered"], 3000);
 }

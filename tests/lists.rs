@@ -428,3 +428,72 @@ fn the_sample_lists_read_cleanly() {
         assert_eq!(out.status.code(), Some(0), "{office}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn addresses_lists_each_deliverable_address_once_with_the_variant_send_would_give_it() {
+    let dakar = "email,name,language,region,role\n\
+                 t@example.org,T,ar,africa,teacher\n\
+                 p@example.org,P,en,africa,principal\n\
+                 T@Example.org,Again,en,africa,teacher\n\
+                 s@example.org,S,,africa,teacher\n\
+                 g@example.org,G,,africa,teacher\n\
+                 x@closed.example.net,X,en,africa,teacher\n";
+    let main = "email,language,region\ns@example.org,es,arab-states\nm@example.org,,\n";
+    let suppression = "email,reason,date,scope\n\
+                       s@example.org,unsubscribed from the dakar office's mail,2026-01-20,dakar\n\
+                       *@closed.example.net,closed,2026-01-01,\n";
+    let dir = project(&[
+        ("recipients/main.csv", main.as_bytes()),
+        ("recipients/dakar.csv", dakar.as_bytes()),
+        ("recipients/suppression.csv", suppression.as_bytes()),
+    ]);
+    // The office: its segment (no principal), the first of two spellings, nobody suppressed
+    // for it; a recipient without a language gets the office's.
+    let out = infoflash(dir.path(), &["lists", "--office", "dakar", "--addresses"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "t@example.org\tar-dakar\ng@example.org\tfr-dakar\n");
+    assert!(
+        stderr(&out).contains("dakar.csv:4"),
+        "the merged row is reported: {}",
+        stderr(&out)
+    );
+    // The team: the unsubscribe scoped to Dakar does not apply to its mail.
+    let out = infoflash(dir.path(), &["lists", "--addresses"]);
+    assert_eq!(
+        stdout(&out),
+        "s@example.org\tes\nm@example.org\ten\n",
+        "{}",
+        stderr(&out)
+    );
+    // With an edition, only its languages are variants: no French one, so the fallback.
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::copy(office_project().join(OFFICE_EDITION), dir.path().join(OFFICE_EDITION)).unwrap();
+    let out = infoflash(
+        dir.path(),
+        &[
+            "lists",
+            "--office",
+            "dakar",
+            "--addresses",
+            "--edition",
+            OFFICE_EDITION,
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {"email": "t@example.org", "variant": "ar-dakar", "language": "ar", "region": "africa"},
+            {"email": "g@example.org", "variant": "en-dakar", "language": "en", "region": "africa"}
+        ])
+    );
+    // --edition belongs to --addresses.
+    assert_eq!(
+        infoflash(dir.path(), &["lists", "--edition", OFFICE_EDITION])
+            .status
+            .code(),
+        Some(2)
+    );
+}

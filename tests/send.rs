@@ -166,6 +166,29 @@ fn a_test_send_and_a_dry_run_leave_the_journal_alone() {
 }
 
 #[test]
+fn a_test_send_can_be_limited_to_one_language_and_refuses_a_language_the_edition_lacks() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 3, &[]);
+    let out = send(dir.path(), &["--test", "editor@example.org", "--language", "ar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sink.received().get("editor@example.org"), Some(&1));
+    let proof = &sink.messages()[0];
+    assert!(proof.contains("Content-Language: ar"), "{proof}");
+    // French is a configured language, but this edition has no French variant.
+    let out = send(dir.path(), &["--test", "editor@example.org", "--language", "fr"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("--language fr") && stderr(&out).contains("en, ar"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sink.received().get("editor@example.org"), Some(&1), "sent anyway");
+    // --language belongs to --test.
+    assert_eq!(send(dir.path(), &["--language", "ar"]).status.code(), Some(2));
+    assert_eq!(status(dir.path())["pending"], 3, "a test send touched the journal");
+}
+
+#[test]
 fn a_hard_reject_is_failed_once_recorded_and_not_retried() {
     let sink = Sink::start(&["-f", "rcpt"]);
     let dir = project(sink.port, 3, &[]);
@@ -344,6 +367,17 @@ fn sigterm_stops_cleanly_with_exit_130_and_the_rest_is_sent_on_resume() {
         "every message sent was recorded: {s}"
     );
     assert!(sent < 60);
+    // The stopped run's report says so, and counts what it did.
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("state/2026-02-office-flash-3/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["state"], "interrupted", "{report}");
+    assert_eq!(
+        report["total"]["delivered"].as_u64().unwrap() as usize,
+        sent,
+        "{report}"
+    );
     assert!(send(dir.path(), &[]).status.success());
     assert_eq!(sink.received().len(), 60);
     assert!(
@@ -964,4 +998,147 @@ fn starttls_upgrades_the_connection_before_auth() {
         .unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert_eq!(sink.received().len(), 3);
+}
+
+/// The list of the report tests: four deliverable teachers (two variants, two regions), and a
+/// principal, a suppressed teacher, a repeated address and an invalid row.
+fn report_project(port: u16) -> tempfile::TempDir {
+    let dir = project(port, 0, &[("rate", "5000")]);
+    std::fs::write(
+        dir.path().join("recipients/people.csv"),
+        "email,name,language,region,role
+a1@example.org,A1,en,africa,teacher
+a2@example.org,A2,ar,arab-states,teacher
+a3@example.org,A3,ar,africa,teacher
+a4@example.org,A4,en,arab-states,teacher
+p1@example.org,P1,en,africa,principal
+s1@example.org,S1,en,africa,teacher
+A1@Example.org,Again,en,africa,teacher
+not-an-address,Bad,en,africa,teacher
+",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("recipients/suppression.csv"),
+        "email,reason,date\ns1@example.org,unsubscribed,2026-01-01\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_send_reports_each_variant_language_and_region_with_the_lists_counts_and_status_shows_it() {
+    let sink = Sink::start(&[]);
+    let dir = report_project(sink.port);
+    let out = send(dir.path(), &["--where", "role=teacher"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(sink.received().len(), 4);
+    let printed = stdout(&out);
+    assert!(
+        printed.contains("lists: 8 rows, 1 invalid, 1 duplicates, 1 excluded, 1 suppressed, 4 deliverable"),
+        "{printed}"
+    );
+    let row = |label: &str| {
+        printed
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` row in:\n{printed}"))
+            .split_whitespace()
+            .skip(label.split_whitespace().count())
+            .map(|n| n.parse::<u64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("variant ar "), [2, 0, 0, 0, 0]);
+    assert_eq!(row("language en "), [2, 0, 0, 0, 0]);
+    assert_eq!(row("region arab-states "), [2, 0, 0, 0, 0]);
+    assert_eq!(row("total "), [4, 0, 0, 0, 0]);
+
+    let file = dir.path().join("state/2026-02-office-flash-3/report.json");
+    assert!(printed.contains("report: "), "{printed}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        report["audience"],
+        serde_json::json!({"rows": 8, "invalid": 1, "duplicates": 1, "excluded": 1, "suppressed": 1, "deliverable": 4}),
+        "{report}"
+    );
+    assert_eq!(report["variants"]["en"]["delivered"], 2, "{report}");
+    assert_eq!(report["regions"]["africa"]["delivered"], 2, "{report}");
+    assert_eq!(
+        (report["state"].as_str(), report["destination_kind"].as_str()),
+        (Some("finished"), Some("smtp"))
+    );
+    let time = |k: &str| chrono::DateTime::parse_from_rfc3339(report[k].as_str().unwrap()).unwrap();
+    assert!(time("started_at") <= time("ended_at"));
+
+    // A second run sends nothing and says so, group by group; status shows that last report.
+    let again = send(dir.path(), &["--where", "role=teacher"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let s = status(dir.path());
+    let last = &s["reports"][0];
+    assert_eq!(last["total"]["skipped"], 4, "{s}");
+    assert_eq!(last["languages"]["ar"]["skipped"], 2, "{s}");
+    assert_eq!(last["total"]["delivered"], 0, "{s}");
+    assert_eq!(s["delivered"], 4, "{s}");
+    let text = infoflash(dir.path(), &["status", OFFICE_EDITION]);
+    assert!(
+        stdout(&text).contains("last run:") && stdout(&text).contains("region africa"),
+        "{}",
+        stdout(&text)
+    );
+}
+
+#[test]
+fn refusals_are_counted_in_their_groups_and_a_later_run_counts_them_as_skipped() {
+    let sink = Sink::start(&["-f", "rcpt"]);
+    let dir = report_project(sink.port);
+    let report = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state/2026-02-office-flash-3/report.json")).unwrap())
+            .unwrap()
+    };
+    let out = send(dir.path(), &["--where", "role=teacher"]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let first = report(dir.path());
+    assert_eq!(first["total"]["failed"], 4, "{first}");
+    assert_eq!(first["variants"]["ar"]["failed"], 2, "{first}");
+    assert_eq!(first["regions"]["arab-states"]["failed"], 2, "{first}");
+    let again = send(dir.path(), &["--where", "role=teacher"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let second = report(dir.path());
+    assert_eq!(
+        (second["total"]["failed"].as_u64(), second["total"]["skipped"].as_u64()),
+        (Some(0), Some(4)),
+        "{second}"
+    );
+}
+
+#[test]
+fn on_a_terminal_the_send_shows_a_progress_bar_with_total_percentage_rate_and_time_left_and_elsewhere_log_lines() {
+    let script = require("script", "apt-get install -y bsdutils");
+    let sink = Sink::start(&[]);
+    // About three seconds at this pace: the bar is drawn several times.
+    let dir = project(sink.port, 90, &[("rate", "30")]);
+    let command = format!("'{}' send {OFFICE_EDITION}", env!("CARGO_BIN_EXE_infoflash"));
+    let out = Command::new(script)
+        .args(["-qefc", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("INFOFLASH_LOG")
+        .output()
+        .unwrap();
+    let terminal = stdout(&out);
+    assert!(out.status.success(), "{terminal}");
+    assert_eq!(sink.received().len(), 90);
+    // `pos/len (percent%) rate time left`, the total counted before the first message.
+    let bar = regex::Regex::new(r"\d+/90 \(\d+%\) [\d.]+/s \d+s left").unwrap();
+    assert!(bar.is_match(&terminal), "no progress bar in:\n{terminal}");
+
+    // Not a terminal: no bar, no control characters; a line every two seconds at most.
+    let dir = project(sink.port, 90, &[("rate", "30")]);
+    let piped = send(dir.path(), &[]);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    let err = stderr(&piped);
+    assert!(
+        !bar.is_match(&err) && !err.contains('\r') && !err.contains('\u{1b}'),
+        "{err:?}"
+    );
+    assert!(err.contains("/90 ("), "no progress line in {err:?}");
 }

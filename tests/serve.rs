@@ -708,6 +708,16 @@ fn a_one_click_from_an_office_suppresses_for_that_office_only_and_scope_all_for_
     assert_eq!(common::web::audience(dir.path(), Some("santiago")), (1, 1));
 }
 
+/// The token of the first unsubscribe link of a message (its `List-Unsubscribe` header).
+fn unsubscribe_token(message: &str) -> String {
+    message
+        .split("/unsubscribe/")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .expect("an unsubscribe link")
+        .to_string()
+}
+
 #[test]
 fn the_link_in_a_sent_message_opens_pages_in_its_language_naming_the_office_in_it() {
     let project = copy_project(&root());
@@ -731,15 +741,101 @@ fn the_link_in_a_sent_message_opens_pages_in_its_language_naming_the_office_in_i
         .map(|f| std::fs::read_to_string(f).unwrap())
         .find(|m| m.contains("Content-Language: es"))
         .expect("a Spanish message");
-    let token = message
-        .split("/unsubscribe/")
-        .nth(1)
-        .and_then(|rest| rest.split('>').next())
-        .unwrap()
-        .to_string();
+    let token = unsubscribe_token(&message);
     let server = Service::start(project.path(), Some(KEY));
     let (status, page) = get(&format!("{}/unsubscribe/{token}", server.base));
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<html lang=\"es\""), "{page}");
     assert!(page.contains("Oficina Regional de la UNESCO en Santiago"), "{page}");
+}
+
+/// Sends proofs of the sample edition (`send --test ADDR ARGS`) into the outbox, signed with
+/// `KEY`, and returns the project with the proofs' files.
+fn proofs(args: &[&str]) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
+    let project = copy_project(&root());
+    let mut all = vec![
+        "send",
+        "editions/2026-01-info-flash-22.toml",
+        "--test",
+        "editor@example.org",
+    ];
+    all.extend_from_slice(args);
+    let sent = std::process::Command::new(env!("CARGO_BIN_EXE_infoflash"))
+        .args(&all)
+        .current_dir(project.path())
+        .env("INFOFLASH_UNSUBSCRIBE_KEY", KEY)
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    let files = eml_files(&project.path().join("outbox"));
+    (project, files)
+}
+
+#[test]
+fn a_proofs_unsubscribe_link_says_it_is_a_proof_and_changes_nothing() {
+    let (project, files) = proofs(&["--office", "santiago", "--language", "es"]);
+    // One proof: the office's Spanish variant, filed apart from real messages.
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.strip_prefix(project.path().join("outbox"))
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(names, ["2026-01-info-flash-22/test/es-santiago/1.eml"]);
+    let message = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(message.contains("aspnet-santiago@example.org"), "not from the office");
+    let token = unsubscribe_token(&message);
+    let before = suppression(project.path());
+    let server = Service::start(project.path(), Some(KEY));
+    let url = format!("{}/unsubscribe/{token}", server.base);
+    let (status, page) = get(&url);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Mensaje de prueba"), "{page}");
+    assert!(!page.contains("<form"), "a proof's page offers a button: {page}");
+    let (status, page) = post(&url, "List-Unsubscribe=One-Click&scope=all");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Mensaje de prueba"), "{page}");
+    assert_eq!(
+        suppression(project.path()),
+        before,
+        "a proof's link changed the suppression list"
+    );
+    // The same reader's token of a real message does unsubscribe: the test can fail.
+    let real = Key::from_bytes(KEY.as_bytes()).token(
+        Some(&"santiago".parse().unwrap()),
+        &"editor@example.org".parse().unwrap(),
+        today(),
+    );
+    let (status, _) = post(
+        &format!("{}/unsubscribe/{real}", server.base),
+        "List-Unsubscribe=One-Click",
+    );
+    assert_eq!(status, 200);
+    assert!(suppression(project.path()).contains("editor@example.org"));
+}
+
+#[test]
+fn a_test_send_without_language_sends_every_variant_of_the_office_with_proof_tokens() {
+    let (project, files) = proofs(&["--office", "santiago"]);
+    let key = Key::from_bytes(KEY.as_bytes());
+    assert!(files.len() > 1, "{files:?}");
+    for file in &files {
+        let relative = file
+            .strip_prefix(project.path().join("outbox"))
+            .unwrap()
+            .display()
+            .to_string();
+        assert!(
+            relative.starts_with("2026-01-info-flash-22/test/") && relative.contains("-santiago/"),
+            "{relative}"
+        );
+        let message = std::fs::read_to_string(file).unwrap();
+        let who = key
+            .verify(&unsubscribe_token(&message), today())
+            .expect("a genuine token");
+        assert!(who.proof, "{relative} carries a real unsubscribe token");
+    }
 }

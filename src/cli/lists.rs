@@ -1,6 +1,8 @@
-//! `infoflash lists [CSV…] [--office ID] [--where KEY=V1,V2]… [--strict] [--json]`
+//! `infoflash lists [CSV…] [--office ID] [--where KEY=V1,V2]… [--strict] [--json]
+//! [--addresses [--edition EDITION]]`
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,6 +11,7 @@ use serde::Serialize;
 use super::{configured_office, EXIT_INVALID};
 use crate::audience::{self, segment::Field, Counts, Filter, ListReader, RowProblem, Selection, Suppression};
 use crate::config::Config;
+use crate::deliver::run::variant_of;
 use crate::types::OfficeId;
 
 /// At most this many problems are kept for `--json`, so that a broken million-row list cannot
@@ -33,6 +36,25 @@ pub struct Args {
     /// deliverable, table (region → language → count) and problems
     #[arg(long)]
     json: bool,
+    /// Print the deliverable addresses instead, one line each with the variant it would
+    /// receive (`address<TAB>variant`), by the rules `send` applies (office, --where,
+    /// suppression, duplicates); with --json, an array of {email, variant, language, region}
+    #[arg(long)]
+    addresses: bool,
+    /// With --addresses: the edition whose variants they would receive [default: the
+    /// settings' `languages`]
+    #[arg(long, value_name = "EDITION", requires = "addresses")]
+    edition: Option<PathBuf>,
+}
+
+/// A deliverable address and the variant it would receive (`lists --addresses --json`).
+#[derive(Serialize)]
+struct Address {
+    email: String,
+    variant: String,
+    language: String,
+    /// `null` when the list gives none.
+    region: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -64,6 +86,9 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             eprintln!("{p}");
         }
     }
+    if args.addresses {
+        return addresses(&args, config, office, &selection, &problems);
+    }
     let mut not_shown = 0;
     let counts = audience::scan(
         &config.network,
@@ -92,6 +117,65 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", summary(&counts));
     }
+    Ok(if args.strict && counts.invalid > 0 {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--addresses`: every deliverable address with its variant, on stdout; the problems on stderr.
+fn addresses(
+    args: &Args,
+    config: &Config,
+    office: Option<&crate::types::Office>,
+    selection: &Selection<'_>,
+    problems: &[RowProblem],
+) -> anyhow::Result<ExitCode> {
+    let available = match &args.edition {
+        Some(path) => {
+            crate::edition::load(path, &config.edition)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                .0
+                .languages
+        }
+        None => config.network.languages.clone(),
+    };
+    anyhow::ensure!(!available.is_empty(), "no languages to send in");
+    // Without --json they were printed already.
+    if args.json {
+        for p in problems {
+            eprintln!("{p}");
+        }
+    }
+    let fallback = &config.network.fallback_language;
+    let mut found = Vec::new();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut written = Ok(());
+    let counts = audience::scan(
+        &config.network,
+        selection,
+        |problem| eprintln!("{problem}"),
+        |r| {
+            let variant = variant_of(r, &available, office, fallback);
+            if args.json {
+                found.push(Address {
+                    email: r.email.to_string(),
+                    variant: variant.id(),
+                    language: variant.language.to_string(),
+                    region: r.region.as_ref().map(ToString::to_string),
+                });
+            } else if written.is_ok() {
+                written = writeln!(out, "{}\t{}", r.email, variant.id());
+            }
+        },
+    )?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &found)?;
+        writeln!(out)?;
+    }
+    written?;
+    out.flush()?;
     Ok(if args.strict && counts.invalid > 0 {
         ExitCode::from(EXIT_INVALID)
     } else {

@@ -10,10 +10,11 @@ use serde::Serialize;
 use super::{edition_and_office, EXIT_INVALID};
 use crate::audience::{self, Filter, Selection, Suppression};
 use crate::config::{Config, MAX_CONNECTIONS};
+use crate::deliver::report::Report;
 use crate::deliver::run::{self, Options, SendError, Summary};
 use crate::state::{Journals, StateDir};
 use crate::types::Shard;
-use crate::types::{EmailAddress, OfficeId};
+use crate::types::{EmailAddress, Language, OfficeId};
 
 /// The highest `--rate`: far beyond any relay.
 const MAX_RATE: u32 = 100_000;
@@ -39,9 +40,13 @@ pub struct Args {
     /// Resolve everything and print the plan (messages per variant, the first messages' headers); send nothing
     #[arg(long)]
     dry_run: bool,
-    /// Send each variant to these addresses only, "[TEST]" in the subject; the journal is not touched
+    /// Send proofs: each variant to these addresses only, "[TEST]" in the subject, with an
+    /// unsubscribe link that changes nothing; the journal is not touched
     #[arg(long, value_name = "ADDR", num_args = 1..)]
     test: Vec<EmailAddress>,
+    /// With --test: only this language's variant (one of the edition's languages)
+    #[arg(long, value_name = "L", requires = "test")]
+    language: Option<Language>,
     /// Relay URL (smtp://host:port, smtps://host, or outbox), instead of [delivery] relay
     #[arg(long, value_name = "URL")]
     relay: Option<String>,
@@ -130,6 +135,8 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         filters: args.filters.clone(),
         dry_run: args.dry_run,
         test: args.test.clone(),
+        test_language: args.language.clone(),
+        pace_outbox: args.rate.is_some(),
         shard: args.shard,
         command: resume_command(&args, &config),
         change_destination: args.change_destination,
@@ -177,8 +184,9 @@ fn print_summary(s: &Summary, args: &Args, options: &Options) {
         return;
     }
     println!(
-        "sent through {}: delivered {}, failed {}, deferred {}; {} already done in earlier runs",
+        "sent through {}{}: delivered {}, failed {}, deferred {}; {} already done in earlier runs",
         s.destination.as_ref().map_or_else(String::new, ToString::to_string),
+        if s.paced { "" } else { " (not paced)" },
         s.delivered,
         s.failed,
         s.deferred,
@@ -193,6 +201,12 @@ fn print_summary(s: &Summary, args: &Args, options: &Options) {
             "not mailed: {} address(es) unsubscribed or bounced while the send ran",
             s.suppressed_meanwhile
         );
+    }
+    if let Some(report) = &s.report {
+        print!("\n{}", report.table());
+    }
+    if let Some(file) = &s.report_file {
+        println!("report: {}", file.display());
     }
     if let Some(file) = &s.failures_csv {
         println!("not delivered: see {}", file.display());
@@ -220,7 +234,8 @@ pub struct StatusArgs {
     /// A regional office's send
     #[arg(long, value_name = "ID")]
     office: Option<OfficeId>,
-    /// Print one JSON object: delivered, failed, deferred, pending
+    /// Print one JSON object: delivered, failed, deferred, pending, and the reports of the
+    /// last runs (see docs/delivery.md, "The report")
     #[arg(long)]
     json: bool,
 }
@@ -234,6 +249,21 @@ struct StatusReport {
     deferred: u64,
     /// Deliverable now and not yet attempted.
     pending: u64,
+    /// The report of the last run (one per shard that ran), as `send` wrote it.
+    reports: Vec<Report>,
+}
+
+/// The reports of `key`'s last runs; one that cannot be read is named on stderr and left out,
+/// since the journal's counts do not depend on it.
+fn last_reports(state: &StateDir, key: &crate::state::SendKey) -> anyhow::Result<Vec<Report>> {
+    let mut reports = Vec::new();
+    for (path, text) in state.reports(key)? {
+        match serde_json::from_str(&text) {
+            Ok(report) => reports.push(report),
+            Err(e) => eprintln!("{}: not a report this release can read ({e}); left out", path.display()),
+        }
+    }
+    Ok(reports)
 }
 
 pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -249,7 +279,8 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         .map_err(|e: String| anyhow::anyhow!("{}: {e}", args.edition.display()))?;
     let key = run::send_key(&edition_id, office);
     // Every journal, whatever shard layout wrote it; each recipient counts once.
-    let journals = Journals::open_existing(&StateDir::new(&config.delivery.state_dir))?;
+    let state = StateDir::new(&config.delivery.state_dir);
+    let journals = Journals::open_existing(&state)?;
     let tally = journals.tally(&key)?;
     let (suppression, _) = Suppression::load(&config.audience.suppression)?;
     let selection = Selection::of(&config.audience, office, &[], &[], &suppression, None);
@@ -277,6 +308,7 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         failed: tally.failed,
         deferred: tally.deferred,
         pending,
+        reports: last_reports(&state, &key)?,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -285,6 +317,13 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
             "delivered {:>8}\nfailed    {:>8}\ndeferred  {:>8}\npending   {:>8}",
             report.delivered, report.failed, report.deferred, report.pending
         );
+        for last in &report.reports {
+            let shard = last
+                .shard
+                .as_ref()
+                .map_or_else(String::new, |s| format!(" (shard {s})"));
+            print!("\nlast run{shard}:\n{}", last.table());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -149,6 +149,9 @@ pub struct Sender<'a> {
     pub key: &'a unsubscribe::Key,
     /// `[TEST] ` for `send --test`.
     pub subject_prefix: String,
+    /// A proof (`send --test`): its unsubscribe link carries a proof's token, which changes
+    /// nothing.
+    pub proof: bool,
     pub dkim: Option<&'a lettre::message::dkim::DkimConfig>,
 }
 
@@ -195,12 +198,13 @@ impl Sender<'_> {
     /// the pages it leads to speak it.
     pub fn unsubscribe_url(&self, address: &EmailAddress, language: &crate::types::Language) -> String {
         let today = chrono::Utc::now().date_naive();
-        crate::links::Links::new(&self.settings.base_url).unsubscribe(&self.key.token_in(
-            self.office.map(|o| &o.id),
-            language,
-            address,
-            today,
-        ))
+        let office = self.office.map(|o| &o.id);
+        let token = if self.proof {
+            self.key.proof_token(office, language, address, today)
+        } else {
+            self.key.token_in(office, language, address, today)
+        };
+        crate::links::Links::new(&self.settings.base_url).unsubscribe(&token)
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`unsubscribe`]: signed one-click unsubscribe tokens;
 //! - `plan`: everything loaded once for a send (edition, variants, keys, relays);
 //! - `worker`: one connection's loop: compose, pace, send, retry, record;
+//! - [`report`]: what a send did, by variant, language and region, printed and kept as JSON;
 //! - [`run`]: the send itself — intake, dry run, test sends, interruption, the summary.
 //!
 //! What was sent is recorded through [`crate::state`], which owns the journal.
@@ -22,6 +23,7 @@ pub mod compose;
 mod plan;
 pub mod rate;
 pub mod relays;
+pub mod report;
 pub mod retry;
 pub mod run;
 pub mod secrets;

@@ -15,7 +15,7 @@ use super::relays;
 use super::run::SendError;
 use super::secrets::{read_ca, relay_password, Secret};
 use super::settings::{DeliverySettings, SendSettings};
-use super::transport::{Outbox, Smtp, Transport};
+use super::transport::{Outbox, OutboxNumbers, Smtp, Transport};
 use super::unsubscribe;
 use crate::audience::{self, Recipient};
 use crate::edition::{self, Edition};
@@ -41,39 +41,55 @@ pub(super) struct Plan<'a> {
     pool: Option<Arc<relays::Pool>>,
     /// The global pace, over every connection and relay.
     pub gate: Arc<RateGate>,
+    /// Whether messages wait for [`Plan::gate`]: not into the outbox, unless `--rate` says so.
+    pub paced: bool,
+    /// The outbox's file numbers, shared by the workers.
+    outbox_numbers: Arc<OutboxNumbers>,
+}
+
+/// A real message, or a proof (`send --test`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Real,
+    /// `[TEST]` in the subject, a proof's unsubscribe token, filed apart in the outbox.
+    Proof,
 }
 
 impl Plan<'_> {
     pub fn variant_for(&self, recipient: &Recipient) -> &(Variant, Prepared) {
         let available: Vec<_> = self.variants.keys().cloned().collect();
-        let language = audience::language_for(
-            recipient,
-            &available,
-            self.office.map(|o| &o.language),
-            &self.settings.edition.network.fallback_language,
-        );
-        &self.variants[language]
+        let fallback = &self.settings.edition.network.fallback_language;
+        &self.variants[&variant_of(recipient, &available, self.office, fallback).language]
     }
 
-    fn sender(&self, subject_prefix: &str) -> Sender<'_> {
+    fn sender(&self, kind: Kind) -> Sender<'_> {
         Sender {
             settings: self.settings.render,
             edition: &self.edition,
             office: self.office,
             key: &self.key,
-            subject_prefix: subject_prefix.to_string(),
+            subject_prefix: if kind == Kind::Proof { "[TEST] " } else { "" }.to_string(),
+            proof: kind == Kind::Proof,
             dkim: self.dkim.as_ref(),
         }
     }
 
-    /// The message for `recipient`, `prefix` before its subject (`[TEST] `).
-    pub fn compose(&self, recipient: &Recipient, prefix: &str) -> Result<Composed, RenderError> {
+    /// The message for `recipient`.
+    pub fn compose(&self, recipient: &Recipient, kind: Kind) -> Result<Composed, RenderError> {
         let (variant, prepared) = self.variant_for(recipient);
         let labels = self.templates.labels(&variant.language)?;
         let (envelope, bytes, message_id) =
-            compose::message(prepared, recipient, &self.sender(prefix), &self.templates, labels)?;
+            compose::message(prepared, recipient, &self.sender(kind), &self.templates, labels)?;
+        let id = variant.id();
+        // Ids are path-safe: the edition id is checked where it is read, a variant is a
+        // language code and an office id.
+        let folder = match kind {
+            Kind::Real => format!("{}/{id}", self.edition.id),
+            Kind::Proof => format!("{}/test/{id}", self.edition.id),
+        };
         Ok(Composed {
-            variant: variant.id(),
+            variant: id,
+            folder,
             envelope,
             bytes,
             message_id,
@@ -88,10 +104,12 @@ impl Plan<'_> {
             return Ok(Box::new(relays::Multi::new(pool.clone())));
         }
         Ok(match &d.destination {
-            Destination::Outbox => Box::new(Outbox::new(d.outbox.clone()).map_err(|source| SendError::Outbox {
-                path: d.outbox.clone(),
-                source,
-            })?),
+            Destination::Outbox => Box::new(Outbox::new(d.outbox.clone(), self.outbox_numbers.clone()).map_err(
+                |source| SendError::Outbox {
+                    path: d.outbox.clone(),
+                    source,
+                },
+            )?),
             Destination::Smtp(relay) => Box::new(Smtp::new(
                 relay.clone(),
                 self.password.clone(),
@@ -106,6 +124,8 @@ impl Plan<'_> {
 pub(super) struct Composed {
     /// Its variant's id (`en`, `es-santiago`).
     pub variant: String,
+    /// Where the outbox files it: `EDITION/VARIANT`, or `EDITION/test/VARIANT` for a proof.
+    pub folder: String,
     pub envelope: lettre::address::Envelope,
     pub bytes: Vec<u8>,
     pub message_id: String,
@@ -140,21 +160,17 @@ fn relay_pool(
 }
 
 /// Loads and checks the edition, renders each variant once, and gets the keys and the
-/// relays' secrets: everything that can fail before the first message, fails here.
+/// relays' secrets: everything that can fail before the first message, fails here. Writing
+/// files into the outbox is not paced unless `pace_outbox` (`--rate` was given).
 pub(super) fn load_plan<'a>(
     settings: SendSettings<'a>,
     edition_path: &Path,
     office: Option<&'a Office>,
+    pace_outbox: bool,
 ) -> Result<Plan<'a>, SendError> {
     let (edition, _warnings) = edition::load_for_office(edition_path, settings.edition, office)?;
     let templates = settings.render.templates()?;
-    let scope = match office {
-        Some(o) => Scope::Office {
-            id: o.id.clone(),
-            regions: o.regions.clone(),
-        },
-        None => Scope::All,
-    };
+    let scope = scope(office);
     let mut variants = BTreeMap::new();
     let mut rendered = Vec::new();
     for variant in render::variants(&edition, &[], &scope) {
@@ -182,7 +198,10 @@ pub(super) fn load_plan<'a>(
     };
     let gate = Arc::new(RateGate::new(d.pace));
     let pool = relay_pool(d, &ca, &gate)?;
+    let outbox = matches!(d.destination, Destination::Outbox) && pool.is_none();
     Ok(Plan {
+        paced: !outbox || pace_outbox,
+        outbox_numbers: Arc::default(),
         settings,
         edition,
         templates,
@@ -195,6 +214,32 @@ pub(super) fn load_plan<'a>(
         pool,
         gate,
     })
+}
+
+/// What a send by `office` (`None`: the international team) sends: its regions' items, or all.
+pub fn scope(office: Option<&Office>) -> Scope {
+    match office {
+        Some(o) => Scope::Office {
+            id: o.id.clone(),
+            regions: o.regions.clone(),
+        },
+        None => Scope::All,
+    }
+}
+
+/// The variant `recipient` receives of a send by `office` whose variants are in `available`
+/// languages: the one [`Plan::variant_for`] picks, without rendering anything.
+pub fn variant_of(
+    recipient: &Recipient,
+    available: &[crate::types::Language],
+    office: Option<&Office>,
+    fallback: &crate::types::Language,
+) -> Variant {
+    let language = audience::language_for(recipient, available, office.map(|o| &o.language), fallback);
+    Variant {
+        language: language.clone(),
+        scope: scope(office),
+    }
 }
 
 /// The journal key of an edition's send by `office`.

@@ -187,7 +187,7 @@ impl Multi {
 }
 
 impl Transport for Multi {
-    fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
+    fn send(&mut self, envelope: &Envelope, message: &[u8], folder: &str) -> Result<Accepted, Failure> {
         let mut tried = vec![false; self.pool.states.len()];
         let mut last = None;
         while let Some(i) = self.pool.pick(&tried) {
@@ -201,7 +201,7 @@ impl Transport for Multi {
             let connection = self.connections[i].get_or_insert_with(|| {
                 Smtp::new(route.relay.clone(), route.password.clone(), route.ca.clone(), timeout)
             });
-            let outcome = connection.send(envelope, message);
+            let outcome = connection.send(envelope, message, folder);
             self.pool.done(i, &outcome);
             match outcome {
                 Ok(accepted) => return Ok(accepted),

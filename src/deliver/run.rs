@@ -10,8 +10,9 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-pub use super::plan::{command_line, destination, send_key};
-use super::plan::{load_plan, Plan};
+pub use super::plan::{command_line, destination, send_key, variant_of};
+use super::plan::{load_plan, Kind, Plan};
+use super::report::{self, Fate};
 use super::secrets::SecretError;
 use super::settings::SendSettings;
 use super::transport::Failure;
@@ -22,9 +23,9 @@ use crate::diagnostics::Report;
 use crate::edition::EditionError;
 use crate::render::RenderError;
 use crate::state::{self, Journal, Journals, RunRecord, RunState, SendKey, StateDir, StateError};
-use crate::types::EmailAddress;
 use crate::types::Office;
 use crate::types::Shard;
+use crate::types::{EmailAddress, Language};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -60,6 +61,8 @@ pub enum SendError {
     /// The archive pages the messages link to cannot be written: nothing is sent.
     #[error("nothing was sent: the web archive the messages link to cannot be written ({0})")]
     Publish(#[from] crate::site::SiteError),
+    #[error("--language {language}: the edition has no such variant (its languages: {has})")]
+    NoSuchLanguage { language: Language, has: String },
 }
 
 /// A send refused because its earlier runs went to the other kind of destination.
@@ -85,8 +88,13 @@ pub struct Options {
     pub lists: Vec<PathBuf>,
     pub filters: Vec<Filter>,
     pub dry_run: bool,
-    /// Send every variant to these addresses only, `[TEST]` in the subject, no journal.
+    /// Send every variant to these addresses only, `[TEST]` in the subject, a proof's
+    /// unsubscribe token, no journal.
     pub test: Vec<EmailAddress>,
+    /// With `test`: only this language's variant.
+    pub test_language: Option<Language>,
+    /// Pace the outbox too (`--rate` was given); a relay is always paced.
+    pub pace_outbox: bool,
     /// Only this shard of the audience, with its own journal.
     pub shard: Option<Shard>,
     /// The arguments (after `infoflash`) that run this send again: recorded with the run and
@@ -116,9 +124,14 @@ pub struct Summary {
     /// Where this run sent.
     #[serde(skip)]
     pub destination: Option<state::Destination>,
+    /// Whether messages kept a pace (not into the outbox, unless `--rate` said so).
+    pub paced: bool,
     pub failures_csv: Option<PathBuf>,
     /// The archive index the messages' links lead to, written before the first message.
     pub published: Option<PathBuf>,
+    /// The report of a real run (not a dry run nor a test send), and where it was written.
+    pub report: Option<report::Report>,
+    pub report_file: Option<PathBuf>,
 }
 
 /// Refuses to go on, in another kind of place, with a send whose earlier runs went to the
@@ -166,7 +179,7 @@ pub fn send(
     stop: &AtomicBool,
 ) -> Result<Summary, SendError> {
     let office = options.office.as_ref();
-    let plan = load_plan(settings, edition_path, office)?;
+    let plan = load_plan(settings, edition_path, office, options.pace_outbox)?;
     if !options.test.is_empty() {
         return send_tests(&plan, options);
     }
@@ -190,6 +203,10 @@ pub fn send(
     for list in &selection.lists {
         audience::ListReader::open(list)?;
     }
+    let started_at = now();
+    // Counted before the first message, for the progress bar's total and time left; the
+    // problems are reported by the pass that sends.
+    let audience_size = audience::scan(&settings.audience.network, &selection, |_| {}, |_| {})?.deliverable;
     let own = Journal::open(&state.journal_path(options.shard))?;
     let _lock = state.lock_run(&key, options.shard)?;
     // Every journal counts, whatever shard layout wrote it: nobody is mailed twice.
@@ -214,18 +231,20 @@ pub fn send(
     };
     let run_id = own.begin_run(&key, &record)?;
     let (recorder, writer) = own.start_writer(&key)?;
+    let (here_kind, here_place) = (here.kind().to_string(), here.place().to_string());
     let mut summary = Summary {
         destination: Some(here),
         published: Some(published),
+        paced: plan.paced,
         ..Summary::default()
     };
     let connections = settings.delivery.connections.get() as usize;
     let (jobs, queue) = mpsc::sync_channel::<Recipient>(connections * 2);
-    let crew = Crew::new(&plan, queue, stop, command_line(&options.command));
+    let crew = Crew::new(&plan, queue, stop, command_line(&options.command), audience_size);
     // The list read at the start may grow while a long send runs.
     let mut live = LiveSuppression::new(suppression.clone());
 
-    let scan_result = std::thread::scope(|scope| -> Result<(), SendError> {
+    let scan_result = std::thread::scope(|scope| -> Result<audience::Counts, SendError> {
         for _ in 0..connections {
             let (transport, recorder, crew) = (plan.transport()?, recorder.clone(), &crew);
             scope.spawn(move || crew.work(transport, recorder));
@@ -235,15 +254,19 @@ pub fn send(
         let counts = audience::scan(
             &settings.audience.network,
             &selection,
-            |p| eprintln!("{p}"),
+            |p| crew.progress.say(&p.to_string()),
             |recipient| {
                 if stop.load(Ordering::SeqCst) || crew.halted() || lookup_error.is_some() {
                     return;
                 }
                 match journals.status_of(&key, &recipient.email) {
-                    Ok(Some(done)) if done.is_done() => summary.skipped += 1,
+                    Ok(Some(done)) if done.is_done() => {
+                        summary.skipped += 1;
+                        crew.record(recipient, Fate::Skipped);
+                    }
                     Ok(_) if live.suppresses(&recipient.email, office.map(|o| &o.id)) => {
-                        summary.suppressed_meanwhile += 1
+                        summary.suppressed_meanwhile += 1;
+                        crew.record(recipient, Fate::Suppressed);
                     }
                     Ok(_) => {
                         *summary
@@ -262,8 +285,7 @@ pub fn send(
         if let Some(e) = lookup_error {
             return Err(e.into());
         }
-        counts?;
-        Ok(())
+        Ok(counts?)
     });
     crew.progress.finish();
     let _ = writer.join();
@@ -272,21 +294,55 @@ pub fn send(
     summary.failed = failed;
     summary.deferred = deferred;
     summary.interrupted = stop.load(Ordering::SeqCst);
+    let breakdown = crew.progress.breakdown();
     let trouble = crew.into_trouble();
-    let ended = if summary.interrupted || trouble.is_some() || scan_result.is_err() {
+    let end_state = if summary.interrupted || trouble.is_some() || scan_result.is_err() {
         RunState::Interrupted
     } else {
         RunState::Finished
     };
-    let ended = own.end_run(run_id, ended);
+    let ended = own.end_run(run_id, end_state);
+    // Written however the run ended, so that what it did is known; a problem that stopped
+    // it is what the command reports, not a report that could not be written after it.
+    let report = report::Report {
+        edition: key.edition.to_string(),
+        office: key.office.as_ref().map(ToString::to_string),
+        shard: options.shard.map(|s| s.to_string()),
+        started_at,
+        ended_at: now(),
+        state: if end_state == RunState::Finished {
+            "finished"
+        } else {
+            "interrupted"
+        }
+        .to_string(),
+        destination_kind: here_kind,
+        destination: here_place,
+        audience: scan_result.as_ref().map(report::Audience::from).unwrap_or_default(),
+        outcomes: breakdown,
+    };
+    let written = serde_json::to_string_pretty(&report)
+        .map_err(|e| StateError::Io {
+            doing: "write the report",
+            path: state.report_path(&key, options.shard),
+            cause: e.to_string(),
+        })
+        .and_then(|json| state.write_report(&key, options.shard, &json));
+    summary.report = Some(report);
     scan_result?;
     if let Some(e) = trouble {
         return Err(e);
     }
     ended?;
+    summary.report_file = Some(written?);
     summary.journal = journals.tally(&key)?;
     summary.failures_csv = state.write_failures(&key, &journals.failures(&key)?)?;
     Ok(summary)
+}
+
+/// Now, as the report writes times: RFC 3339, UTC, to the second.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// What a send would do, from the same journals a send reads; writes nothing.
@@ -328,7 +384,7 @@ fn dry_run(
                 .or_default() += 1;
             if shown < 3 {
                 shown += 1;
-                if let Ok(message) = plan.compose(recipient, "") {
+                if let Ok(message) = plan.compose(recipient, Kind::Real) {
                     println!("--- message {shown} ---\n{}", readable_headers(&message.bytes));
                 }
             }
@@ -382,16 +438,32 @@ fn readable_headers(message: &[u8]) -> String {
     out
 }
 
+/// Proofs: each variant (or the one of `--language`) to each test address.
 fn send_tests(plan: &Plan<'_>, options: &Options) -> Result<Summary, SendError> {
+    if let Some(language) = options
+        .test_language
+        .as_ref()
+        .filter(|l| !plan.variants.contains_key(*l))
+    {
+        let has: Vec<&str> = plan.edition.languages.iter().map(Language::as_str).collect();
+        return Err(SendError::NoSuchLanguage {
+            language: language.clone(),
+            has: has.join(", "),
+        });
+    }
     let mut summary = Summary::default();
     let mut transport = plan.transport()?;
     for address in &options.test {
-        for (variant, _) in plan.variants.values() {
+        let chosen = plan
+            .variants
+            .iter()
+            .filter(|(l, _)| options.test_language.as_ref().is_none_or(|only| only == *l));
+        for (_, (variant, _)) in chosen {
             let mut r = Recipient::new(address.clone());
             r.language = Some(variant.language.clone());
-            let message = plan.compose(&r, "[TEST] ")?;
+            let message = plan.compose(&r, Kind::Proof)?;
             let id = message.variant;
-            match transport.send(&message.envelope, &message.bytes) {
+            match transport.send(&message.envelope, &message.bytes, &message.folder) {
                 Ok(a) => {
                     summary.delivered += 1;
                     println!("{address} ({id}): {} {}", a.code, a.reply);

@@ -2,8 +2,10 @@
 //! the default, so the main job needs no server) and SMTP (lettre's connection API, one
 //! connection per worker).
 
+use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::address::Envelope;
@@ -35,40 +37,91 @@ pub struct Accepted {
 }
 
 pub trait Transport: Send {
-    fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure>;
+    /// Sends one message. `folder` says where the outbox files it (`EDITION/VARIANT`, relative
+    /// and made of path-safe ids); a relay has no use for it.
+    fn send(&mut self, envelope: &Envelope, message: &[u8], folder: &str) -> Result<Accepted, Failure>;
 }
 
-/// Writes each message as a `.eml` file into a folder. A file is written under a hidden
-/// temporary name and renamed once whole, so that a crash or a full disk never leaves a
-/// truncated `.eml`, and a message is reported written only when it is there in full.
+/// The next free number of each outbox folder, shared by every worker of a send: files are
+/// numbered 1, 2, 3… in the order they are written, and a later run goes on after the
+/// highest number it finds.
+#[derive(Debug, Default)]
+pub struct OutboxNumbers(Mutex<HashMap<PathBuf, u64>>);
+
+impl OutboxNumbers {
+    /// A number not yet given out in `dir`. A file of that name may still exist (another
+    /// process writing the same folder): [`Outbox::write`] never replaces one, it asks again.
+    fn next(&self, dir: &Path) -> u64 {
+        let mut numbers = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let last = numbers.entry(dir.to_path_buf()).or_insert_with(|| highest_number(dir));
+        *last += 1;
+        *last
+    }
+}
+
+/// The highest `<n>.eml` in `dir` (0 when there is none).
+fn highest_number(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.ok()?.file_name();
+            name.to_str()?.strip_suffix(".eml")?.parse::<u64>().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Writes each message as a `.eml` file into a folder, `<outbox>/<edition>/<variant>/<n>.eml`
+/// (so a person finds the Spanish message of an office in `es-santiago/`). A file is written
+/// under a hidden temporary name and given its number once whole, so that a crash or a full
+/// disk never leaves a truncated `.eml`, and a message is reported written only when it is
+/// there in full. A numbered file is never replaced: each message the journal records as
+/// written is a file of its own.
 pub struct Outbox {
     dir: PathBuf,
+    numbers: Arc<OutboxNumbers>,
 }
 
 impl Outbox {
-    pub fn new(dir: PathBuf) -> std::io::Result<Outbox> {
+    pub fn new(dir: PathBuf, numbers: Arc<OutboxNumbers>) -> std::io::Result<Outbox> {
         std::fs::create_dir_all(&dir)?;
-        Ok(Outbox { dir })
+        Ok(Outbox { dir, numbers })
     }
 
-    fn write(&self, message: &[u8]) -> std::io::Result<PathBuf> {
+    fn write(&self, folder: &str, message: &[u8]) -> std::io::Result<PathBuf> {
         use std::io::Write;
-        let name = uuid::Uuid::new_v4();
-        let temporary = self.dir.join(format!(".{name}.eml.tmp"));
-        let file = self.dir.join(format!("{name}.eml"));
+        let dir = self.dir.join(folder);
+        std::fs::create_dir_all(&dir)?;
+        let temporary = dir.join(format!(".{}.eml.tmp", uuid::Uuid::new_v4()));
         let written = std::fs::File::create_new(&temporary)
             .and_then(|mut f| f.write_all(message).and_then(|()| f.flush()))
-            .and_then(|()| std::fs::rename(&temporary, &file));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
+            .and_then(|()| self.name(&dir, &temporary));
+        let _ = std::fs::remove_file(&temporary);
+        written
+    }
+
+    /// Gives the whole file at `temporary` the next free number: a hard link fails rather than
+    /// replace a file, which a rename would do silently.
+    fn name(&self, dir: &Path, temporary: &Path) -> std::io::Result<PathBuf> {
+        loop {
+            let file = dir.join(format!("{}.eml", self.numbers.next(dir)));
+            match std::fs::hard_link(temporary, &file) {
+                Ok(()) => return Ok(file),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                // A file system without hard links: a rename, after making sure the name is free.
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported && !file.exists() => {
+                    return std::fs::rename(temporary, &file).map(|()| file)
+                }
+                Err(e) => return Err(e),
+            }
         }
-        written.map(|()| file)
     }
 }
 
 impl Transport for Outbox {
-    fn send(&mut self, _envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
-        match self.write(message) {
+    fn send(&mut self, _envelope: &Envelope, message: &[u8], folder: &str) -> Result<Accepted, Failure> {
+        match self.write(folder, message) {
             Ok(file) => Ok(Accepted {
                 code: 250,
                 reply: format!("written to {}", file.display()),
@@ -255,7 +308,7 @@ fn classify(e: lettre::transport::smtp::Error) -> Failure {
 }
 
 impl Transport for Smtp {
-    fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<Accepted, Failure> {
+    fn send(&mut self, envelope: &Envelope, message: &[u8], _folder: &str) -> Result<Accepted, Failure> {
         let conn = self.connect()?;
         // lettre refuses such an envelope with an error that reads like a broken connection,
         // which would defer the recipient for ever: it is a refusal, and says why.
@@ -382,6 +435,41 @@ fn set_nodelay_on_new_sockets(peers: &[SocketAddr], before: &[u64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outbox_files_are_numbered_per_folder_and_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let envelope = Envelope::new(None, vec!["ann@example.org".parse().unwrap()]).unwrap();
+        let numbers = Arc::new(OutboxNumbers::default());
+        let mut a = Outbox::new(dir.path().to_path_buf(), numbers.clone()).unwrap();
+        let mut b = Outbox::new(dir.path().to_path_buf(), numbers).unwrap();
+        a.send(&envelope, b"one", "e/en").unwrap();
+        b.send(&envelope, b"two", "e/en").unwrap();
+        a.send(&envelope, b"uno", "e/es").unwrap();
+        // A number taken by someone else (another process) is skipped, not overwritten.
+        std::fs::write(dir.path().join("e/en/3.eml"), "theirs").unwrap();
+        a.send(&envelope, b"three", "e/en").unwrap();
+        let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+        assert_eq!(
+            [
+                read("e/en/1.eml"),
+                read("e/en/2.eml"),
+                read("e/en/3.eml"),
+                read("e/en/4.eml"),
+                read("e/es/1.eml")
+            ],
+            ["one", "two", "theirs", "three", "uno"]
+        );
+        // A later run goes on after the highest number; no temporary file is left.
+        let mut later = Outbox::new(dir.path().to_path_buf(), Arc::default()).unwrap();
+        let accepted = later.send(&envelope, b"five", "e/en").unwrap();
+        assert!(accepted.reply.ends_with("e/en/5.eml"), "{}", accepted.reply);
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("e/en"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    }
 
     #[test]
     fn every_line_that_starts_with_a_dot_gets_another_one_and_nothing_else_changes() {

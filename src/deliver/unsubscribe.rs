@@ -4,6 +4,10 @@
 //! without a database, answer in the reader's language, and refuse a forged, altered or
 //! expired token. Version 2 tokens (no language) stay valid until they expire.
 //!
+//! Proofs (`send --test`) carry a token of their own kind, `proof`, signed by the same key: it
+//! names the same things, and the service answers it with a page that says it is a proof and
+//! changes nothing, so a colleague who tries the link of a test message stays subscribed.
+//!
 //! The key comes from the `INFOFLASH_UNSUBSCRIBE_KEY` environment variable; without it one is
 //! generated once into `state/unsubscribe.key` (mode 0600) so that the main job works out of
 //! the box and links stay valid across runs.
@@ -21,6 +25,9 @@ pub const KEY_ENV: &str = "INFOFLASH_UNSUBSCRIBE_KEY";
 
 /// How long an unsubscribe link keeps working: a year of editions.
 pub const MAX_AGE_DAYS: i64 = 400;
+
+/// The version field of a proof's token.
+const PROOF: &str = "proof";
 
 /// The signing key. Never printed.
 #[derive(Clone)]
@@ -82,9 +89,33 @@ impl Key {
         address: &EmailAddress,
         issued: NaiveDate,
     ) -> String {
+        self.sign_with_language("3", office, language, address, issued)
+    }
+
+    /// The token of a proof (`send --test`) to `address`: like [`Key::token_in`], but of the
+    /// `proof` kind, which unsubscribes nobody.
+    pub fn proof_token(
+        &self,
+        office: Option<&OfficeId>,
+        language: &Language,
+        address: &EmailAddress,
+        issued: NaiveDate,
+    ) -> String {
+        self.sign_with_language(PROOF, office, language, address, issued)
+    }
+
+    /// `kind`, the day, the office, the language and the address, signed.
+    fn sign_with_language(
+        &self,
+        kind: &str,
+        office: Option<&OfficeId>,
+        language: &Language,
+        address: &EmailAddress,
+        issued: NaiveDate,
+    ) -> String {
         let office = office.map_or("", OfficeId::as_str);
         self.sign(format!(
-            "3\n{}\n{office}\n{language}\n{}",
+            "{kind}\n{}\n{office}\n{language}\n{}",
             issued.format("%Y-%m-%d"),
             address.key()
         ))
@@ -115,7 +146,7 @@ impl Key {
         let version = text.split('\n').next()?;
         let mut parts = match version {
             "2" => text.splitn(4, '\n'),
-            "3" => text.splitn(5, '\n'),
+            "3" | PROOF => text.splitn(5, '\n'),
             _ => return None,
         };
         parts.next()?;
@@ -127,13 +158,14 @@ impl Key {
             id => Some(id.parse().ok()?),
         };
         let language = match version {
-            "3" => Some(parts.next()?.parse().ok()?),
-            _ => None,
+            "2" => None,
+            _ => Some(parts.next()?.parse().ok()?),
         };
         Some(Unsubscriber {
             office,
             language,
             address: parts.next()?.parse().ok()?,
+            proof: version == PROOF,
         })
     }
 }
@@ -146,6 +178,8 @@ pub struct Unsubscriber {
     /// The language of the variant the recipient got; `None` in tokens of version 2.
     pub language: Option<Language>,
     pub address: EmailAddress,
+    /// From a proof (`send --test`): the link must change nothing.
+    pub proof: bool,
 }
 
 #[cfg(test)]
@@ -163,7 +197,8 @@ mod tests {
             Some(Unsubscriber {
                 office: Some(santiago.clone()),
                 language: None,
-                address: "ann@example.org".parse().unwrap()
+                address: "ann@example.org".parse().unwrap(),
+                proof: false,
             })
         );
         let (p, s) = token.split_once('.').unwrap();
@@ -214,6 +249,32 @@ mod tests {
             key.verify(&key.sign("4\n2026-01-13\n\nen\nann@example.org".into()), day),
             None
         );
+    }
+
+    #[test]
+    fn a_proofs_token_is_its_own_kind_and_cannot_be_turned_into_a_real_one() {
+        let key = Key::from_bytes(b"0123456789abcdef0123456789abcdef");
+        let day = NaiveDate::from_ymd_opt(2026, 1, 13).unwrap();
+        let ann: EmailAddress = "ann@example.org".parse().unwrap();
+        let french: Language = "fr".parse().unwrap();
+        let santiago: OfficeId = "santiago".parse().unwrap();
+        let proof = key.proof_token(Some(&santiago), &french, &ann, day);
+        let found = key.verify(&proof, day).unwrap();
+        assert!(found.proof);
+        assert_eq!(
+            (found.office, found.language, found.address),
+            (Some(santiago.clone()), Some(french.clone()), ann.clone())
+        );
+        assert!(
+            !key.verify(&key.token_in(Some(&santiago), &french, &ann, day), day)
+                .unwrap()
+                .proof
+        );
+        // The kind is signed: relabelling a proof as version 3 breaks the signature.
+        let (payload, signature) = proof.split_once('.').unwrap();
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let relabelled = format!("{}.{signature}", URL_SAFE_NO_PAD.encode(text.replacen("proof", "3", 1)));
+        assert_eq!(key.verify(&relabelled, day), None);
     }
 
     #[test]

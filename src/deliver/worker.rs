@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::plan::{Composed, Plan};
+use super::plan::{Composed, Kind, Plan};
+use super::report::{Breakdown, Fate};
 use super::retry::{Backoff, Next, RetryPolicy};
 use super::run::SendError;
 use super::transport::{Failure, Transport};
@@ -31,11 +32,18 @@ pub(super) struct Crew<'a, 'p> {
 }
 
 impl<'a, 'p> Crew<'a, 'p> {
-    pub fn new(plan: &'a Plan<'p>, jobs: mpsc::Receiver<Recipient>, stop: &'a AtomicBool, resume: String) -> Self {
+    /// `total`: the audience, counted before the first message, for the progress bar.
+    pub fn new(
+        plan: &'a Plan<'p>,
+        jobs: mpsc::Receiver<Recipient>,
+        stop: &'a AtomicBool,
+        resume: String,
+        total: u64,
+    ) -> Self {
         Crew {
             plan,
             jobs: Mutex::new(jobs),
-            progress: Progress::new(),
+            progress: Progress::new(total),
             stop,
             resume,
             halted: AtomicBool::new(false),
@@ -69,6 +77,14 @@ impl<'a, 'p> Crew<'a, 'p> {
         self.jobs.lock().unwrap_or_else(|p| p.into_inner()).recv().ok()
     }
 
+    /// Counts `recipient`'s outcome under their variant, its language and their region.
+    pub fn record(&self, recipient: &Recipient, fate: Fate) {
+        let (variant, _) = self.plan.variant_for(recipient);
+        let region = recipient.region.as_ref().map_or("-", crate::types::Region::as_str);
+        self.progress
+            .record(&variant.id(), variant.language.as_str(), region, fate);
+    }
+
     /// One worker, until the queue closes or the send halts.
     pub fn work(&self, mut transport: Box<dyn Transport>, recorder: Recorder) {
         // The previous outcome commits while the next message is composed; it must be
@@ -76,7 +92,7 @@ impl<'a, 'p> Crew<'a, 'p> {
         let mut committing: Option<(Pending, Outcome, Recipient)> = None;
         loop {
             let next = if self.halted() { None } else { self.next_job() };
-            let composed = next.as_ref().map(|r| self.plan.compose(r, ""));
+            let composed = next.as_ref().map(|r| self.plan.compose(r, Kind::Real));
             if let Some((pending, outcome, recipient)) = committing.take() {
                 if let Err(e) = pending.wait() {
                     // Never go on with messages that cannot be recorded.
@@ -90,7 +106,7 @@ impl<'a, 'p> Crew<'a, 'p> {
                 {
                     suppress_hard_bounce(&self.plan.settings.audience.suppression, &recipient);
                 }
-                self.progress.count(outcome.status);
+                self.record(&recipient, outcome.status.into());
             }
             let (Some(recipient), Some(composed)) = (next, composed) else {
                 break;
@@ -119,25 +135,31 @@ impl<'a, 'p> Crew<'a, 'p> {
     }
 }
 
-/// Counters shared by the workers, shown as a progress bar on a terminal and as log lines
-/// otherwise.
+/// Counters shared by the intake and the workers: a progress bar on a terminal (total,
+/// percentage, rate, time left), log lines otherwise, and the breakdown of the report.
 pub(super) struct Progress {
     delivered: AtomicU64,
     failed: AtomicU64,
     deferred: AtomicU64,
+    /// Everyone dealt with: sent, skipped or suppressed meanwhile.
+    handled: AtomicU64,
+    total: u64,
     started: Instant,
     last_line: Mutex<Instant>,
     bar: Option<indicatif::ProgressBar>,
+    breakdown: Mutex<Breakdown>,
 }
 
 impl Progress {
-    pub fn new() -> Progress {
+    pub fn new(total: u64) -> Progress {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
+            let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} handled ({per_sec}) {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                indicatif::ProgressStyle::with_template(
+                    "{wide_bar} {pos}/{len} ({percent}%) {per_sec} {eta} left\n{msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -146,19 +168,31 @@ impl Progress {
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             deferred: AtomicU64::new(0),
+            handled: AtomicU64::new(0),
+            total,
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
             bar,
+            breakdown: Mutex::new(Breakdown::default()),
         }
     }
 
-    fn count(&self, status: Status) {
-        match status {
-            Status::Delivered => &self.delivered,
-            Status::Failed => &self.failed,
-            Status::Deferred => &self.deferred,
+    /// One recipient's outcome, under their variant, its language and their region.
+    pub fn record(&self, variant: &str, language: &str, region: &str, fate: Fate) {
+        self.breakdown
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(variant, language, region, fate);
+        let counter = match fate {
+            Fate::Delivered => Some(&self.delivered),
+            Fate::Failed => Some(&self.failed),
+            Fate::Deferred => Some(&self.deferred),
+            Fate::Skipped | Fate::Suppressed => None,
+        };
+        if let Some(n) = counter {
+            n.fetch_add(1, Ordering::Relaxed);
         }
-        .fetch_add(1, Ordering::Relaxed);
+        let handled = self.handled.fetch_add(1, Ordering::Relaxed) + 1;
         let (d, f, r) = self.totals();
         let line = format!("delivered {d}, failed {f}, deferred {r}");
         match &self.bar {
@@ -171,10 +205,19 @@ impl Progress {
                 if last.elapsed() >= Duration::from_secs(2) {
                     *last = Instant::now();
                     let rate = (d + f + r) as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-                    tracing::info!("{line} ({rate:.1}/s)");
-                    eprintln!("send: {line} ({rate:.1}/s)");
+                    let percent = handled * 100 / self.total.max(1);
+                    tracing::info!("{handled}/{} ({percent}%): {line} ({rate:.1}/s)", self.total);
+                    eprintln!("send: {handled}/{} ({percent}%): {line} ({rate:.1}/s)", self.total);
                 }
             }
+        }
+    }
+
+    /// A line on stderr (a list's problem) that does not tear the bar.
+    pub fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
         }
     }
 
@@ -184,6 +227,11 @@ impl Progress {
             self.failed.load(Ordering::Relaxed),
             self.deferred.load(Ordering::Relaxed),
         )
+    }
+
+    /// The outcomes so far, by variant, language and region.
+    pub fn breakdown(&self) -> Breakdown {
+        self.breakdown.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn finish(&self) {
@@ -213,6 +261,7 @@ fn deliver_one(
     let email = recipient.email.to_string();
     let Composed {
         variant,
+        folder,
         envelope,
         bytes,
         message_id,
@@ -240,8 +289,10 @@ fn deliver_one(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        plan.gate.acquire();
-        let failure = match transport.send(&envelope, &bytes) {
+        if plan.paced {
+            plan.gate.acquire();
+        }
+        let failure = match transport.send(&envelope, &bytes, &folder) {
             Ok(accepted) => {
                 return Ok(Outcome {
                     address: recipient.email.clone(),

@@ -7,7 +7,8 @@
 //! from the international team stops everything. The body is `List-Unsubscribe=One-Click`,
 //! urlencoded or as a `multipart/form-data` field (both are RFC 8058 §3.1 forms), plus
 //! `scope=all` from the page's second button. Each unsubscribe is logged once, the address
-//! as a keyed hash. The token key is read again when its file changes.
+//! as a keyed hash. The token key is read again when its file changes. A proof's token
+//! (`send --test`) gets a page that says it is a proof, and changes nothing.
 //!
 //! Owns these pages and the key's reloading; the tokens are `deliver::unsubscribe`'s and the
 //! list is `audience::suppression`'s. It must not show or log an address.
@@ -355,6 +356,12 @@ impl<'a> Reader<'a> {
         format!("<p>{}</p>", say(self.labels, key, &self.office()))
     }
 
+    /// The answer to a proof's token (`send --test`), to the page and to a one-click alike:
+    /// it says so and changes nothing. 200, so that a mail program's one-click does not retry.
+    fn proof(&self) -> Response {
+        Html(self.page("proof_title", &self.paragraph("proof_text"))).into_response()
+    }
+
     fn refused(&self) -> Response {
         let body = self.paragraph("invalid_text");
         (StatusCode::FORBIDDEN, Html(self.page("invalid_title", &body))).into_response()
@@ -379,6 +386,9 @@ pub async fn confirm_page(
     let Some(who) = who else {
         return reader.refused();
     };
+    if who.proof {
+        return reader.proof();
+    }
     let token = handlebars::html_escape(&token);
     let office = reader.office();
     let form = |extra: &str, label: &str, class: &str| {
@@ -429,6 +439,10 @@ pub async fn unsubscribe(
         tracing::info!("refused an unsubscribe with an invalid token");
         return reader.refused();
     };
+    if who.proof {
+        tracing::info!("a proof's unsubscribe link was used: nothing changed");
+        return reader.proof();
+    }
     // Only an office's list can be left alone; from the international team it is everything.
     let only: Option<OfficeId> = match scope {
         Scope::All => None,

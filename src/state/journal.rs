@@ -160,14 +160,16 @@ pub enum Destination {
 }
 
 impl Destination {
-    fn kind(&self) -> &'static str {
+    /// `outbox` or `smtp`, as the journal's `destination_kind` says.
+    pub fn kind(&self) -> &'static str {
         match self {
             Destination::Outbox(_) => "outbox",
             Destination::Smtp(_) => "smtp",
         }
     }
 
-    fn place(&self) -> &str {
+    /// The outbox folder, or the relay URLs.
+    pub fn place(&self) -> &str {
         match self {
             Destination::Outbox(p) | Destination::Smtp(p) => p,
         }

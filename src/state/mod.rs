@@ -1,7 +1,8 @@
 //! Everything infoflash keeps between runs, in the state folder (`[delivery] state`, default
 //! `state/`): the send journals (`infoflash.sqlite`, and `infoflash.shard-K-of-N.sqlite` for
-//! sharded sends), the run locks (`locks/`), the unsubscribe key (`unsubscribe.key`) and the
-//! failures files (`<edition>[-<office>]/failures.csv`).
+//! sharded sends), the run locks (`locks/`), the unsubscribe key (`unsubscribe.key`), the
+//! failures files (`<edition>[-<office>]/failures.csv`) and the reports of the last run
+//! (`<edition>[-<office>]/report.json`, `report.shard-K-of-N.json` for a shard).
 //!
 //! This module owns those files: their names, the journal's schema and its versions, every
 //! SQL statement, and the lock that makes one run of an edition and office exclusive. Other
@@ -220,6 +221,47 @@ impl StateDir {
         }
         write_atomically(&file, &text).map_err(|e| StateError::io("write the failures file", &file, &e))?;
         Ok(Some(file))
+    }
+
+    /// `<edition>[-<office>]/report.json`, or `report.shard-K-of-N.json` for a shard: the
+    /// report of the last run of that send (each shard has its own, as it has its journal).
+    pub fn report_path(&self, key: &SendKey, shard: Option<Shard>) -> PathBuf {
+        let name = match shard {
+            Some(s) => format!("report.shard-{}-of-{}.json", s.index(), s.count()),
+            None => "report.json".to_string(),
+        };
+        self.root.join(key.file_stem()).join(name)
+    }
+
+    /// Writes the report of a run (JSON the caller made), whole or not at all.
+    pub fn write_report(&self, key: &SendKey, shard: Option<Shard>, json: &str) -> Result<PathBuf, StateError> {
+        let file = self.report_path(key, shard);
+        write_atomically(&file, json.as_bytes()).map_err(|e| StateError::io("write the report", &file, &e))?;
+        Ok(file)
+    }
+
+    /// The reports of `key`'s runs, one per shard layout piece that ran (the unsharded one
+    /// first), with their files. None when nothing was sent yet.
+    pub fn reports(&self, key: &SendKey) -> Result<Vec<(PathBuf, String)>, StateError> {
+        let dir = self.root.join(key.file_stem());
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StateError::io("read the reports folder", &dir, &e)),
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|e| StateError::io("read the reports folder", &dir, &e))?
+                .path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == "report.json" || (name.starts_with("report.shard-") && name.ends_with(".json")) {
+                let text = std::fs::read_to_string(&path).map_err(|e| StateError::io("read the report", &path, &e))?;
+                found.push((path, text));
+            }
+        }
+        found.sort_by_key(|(p, _)| (p.file_name().and_then(|n| n.to_str()) != Some("report.json"), p.clone()));
+        Ok(found)
     }
 
     /// Takes the run lock of `key` (and of its shard), held until the returned guard drops.
@@ -458,6 +500,26 @@ mod tests {
             .contains("ann@example.org,deferred,451"));
         assert_eq!(state.write_failures(&key(Some("santiago")), &[]).unwrap(), None);
         assert!(!file.exists());
+    }
+
+    #[test]
+    fn reports_live_beside_the_failures_file_one_per_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path());
+        let key = key(Some("santiago"));
+        assert!(state.reports(&key).unwrap().is_empty());
+        let shard = state
+            .write_report(&key, Some("2/3".parse().unwrap()), "{\"b\":2}")
+            .unwrap();
+        let whole = state.write_report(&key, None, "{\"a\":1}").unwrap();
+        assert!(whole.ends_with("2026-01-flash-1-santiago/report.json"));
+        assert!(shard.ends_with("2026-01-flash-1-santiago/report.shard-2-of-3.json"));
+        let found = state.reports(&key).unwrap();
+        assert_eq!(
+            found.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>(),
+            ["{\"a\":1}", "{\"b\":2}"]
+        );
+        assert!(state.reports(&self::key(None)).unwrap().is_empty());
     }
 
     #[test]

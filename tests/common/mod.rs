@@ -104,20 +104,22 @@ pub fn copy_project(src: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// The `.eml` files in `dir` and its sub-folders, sorted.
+/// The `.eml` files in `dir` and its subfolders (the outbox files each message under
+/// `<edition>/<variant>/`), sorted; hidden files (a write in progress) are not messages.
 pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();
+            let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if path.is_dir() {
-                walk(&path, found);
-            } else if path.extension().is_some_and(|x| x == "eml") {
-                found.push(path);
+                folders.push(path);
+            } else if !hidden && path.extension().is_some_and(|x| x == "eml") {
+                files.push(path);
             }
         }
     }
-    let mut files = Vec::new();
-    walk(dir, &mut files);
     files.sort();
     files
 }
