@@ -300,3 +300,41 @@ fn the_preview_switches_language_region_and_office_and_an_unknown_one_is_a_404()
         );
     }
 }
+
+#[test]
+fn an_overlay_greets_in_its_own_words_and_its_links_to_be_announced_stop_only_its_send() {
+    let dir = copy_project(&root());
+    let overlay = SANTIAGO.replace(
+        "[office]\n",
+        "[office]\ngreeting = \"Estimadas coordinadoras y estimados coordinadores:\"\n",
+    ) + "\n[[items.links]]\ntext = \"Programa\"\nurl = \"tba\"\n";
+    std::fs::write(dir.path().join(OVERLAY), &overlay).unwrap();
+    // Reported at the link's table, as in an edition.
+    let line = overlay.lines().position(|l| l == "[[items.links]]").unwrap() + 1;
+
+    let out = infoflash(dir.path(), &["check", OVERLAY]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a draft may hold a link to be announced: {text}"
+    );
+    assert!(
+        text.contains(&format!("{OVERLAY}:{line}: warning: the link is still to be announced")),
+        "{text}"
+    );
+
+    let build = build_into(dir.path(), &[EDITION, "--office", "santiago", "--language", "es"]);
+    let es = read(&build.path().join("2026-01-info-flash-22/es-santiago/email.txt"));
+    assert!(
+        es.contains("Estimadas coordinadoras y estimados coordinadores:"),
+        "{es}"
+    );
+
+    let out = infoflash(dir.path(), &["send", EDITION, "--office", "santiago"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("{OVERLAY}:{line}")), "{}", stderr(&out));
+    // The international send does not read the overlay, so nothing of it stops it.
+    let out = infoflash(dir.path(), &["send", EDITION]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -188,7 +188,7 @@ fn findings_for(edition: &Edition, rendered: &[Rendered], stage: Stage) -> Repor
 /// Links written `"tba"`: readers see "link to be announced", fine while the edition is a
 /// draft; a send would go out with the address missing for good.
 fn pending_links(edition: &Edition, stage: Stage, report: &mut Report) {
-    for line in edition.pending_links() {
+    for (file, line) in edition.pending_links() {
         let (severity, message) = match stage {
             Stage::Draft => (
                 Severity::Warning,
@@ -199,7 +199,7 @@ fn pending_links(edition: &Edition, stage: Stage, report: &mut Report) {
                 "the link is still to be announced (`tba`): give its address before sending",
             ),
         };
-        report.at(severity, &edition.path, Some(line), message);
+        report.at(severity, file, Some(line), message);
     }
 }
 

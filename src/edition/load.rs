@@ -1370,7 +1370,7 @@ mod format_tests {
         let codes: Vec<&str> = session.also_in.iter().map(Language::as_str).collect();
         assert_eq!(codes, ["fr", "ar"]);
         assert!(!item.links[0].url.is_tba());
-        assert_eq!(e.pending_links(), vec![17]);
+        assert_eq!(e.pending_links(), vec![(e.path.as_path(), 17)]);
     }
 
     #[test]
@@ -1385,7 +1385,7 @@ mod format_tests {
         assert_eq!(rows[0].dates.starts, rows[0].dates.ends);
         assert_eq!(rows[1].dates.ends.to_string(), "2026-03-26");
         assert_eq!(rows[1].region.as_ref().map(Region::as_str), Some("africa"));
-        assert_eq!(e.pending_links(), vec![12]);
+        assert_eq!(e.pending_links(), vec![(e.path.as_path(), 12)]);
     }
 
     #[test]

@@ -132,21 +132,22 @@ pub struct OfficeOverlay {
 }
 
 impl Edition {
-    /// Every link of the edition whose address is still to be announced, with its line:
+    /// Every link of the edition whose address is still to be announced, with its file and line:
     /// allowed in a draft, refused by `send`.
-    pub fn pending_links(&self) -> Vec<usize> {
+    pub fn pending_links(&self) -> Vec<(&std::path::Path, usize)> {
         let mut lines = Vec::new();
         for item in &self.items {
+            let file = self.file_of(item);
             let links = item
                 .links
                 .iter()
                 .chain(item.sessions.iter().filter_map(|s| s.link.as_ref()));
-            lines.extend(links.filter(|l| l.url.is_tba()).map(|l| l.line));
+            lines.extend(links.filter(|l| l.url.is_tba()).map(|l| (file, l.line)));
             lines.extend(
                 item.events
                     .iter()
                     .filter(|e| e.link.as_ref().is_some_and(Href::is_tba))
-                    .map(|e| e.line),
+                    .map(|e| (file, e.line)),
             );
         }
         lines.sort_unstable();
