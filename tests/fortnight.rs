@@ -171,6 +171,18 @@ body = "Las escuelas de la red comparten [sus proyectos](https://www.unesco.org/
     let proofs = sink.received();
     assert_eq!(proofs.len(), 1, "{proofs:?}");
     assert!(proofs["colleague@example.org"] >= 1);
+    let proof_links: Vec<String> = {
+        let dump = tempfile::tempdir().unwrap();
+        for (i, m) in sink.messages().iter().enumerate() {
+            std::fs::write(dump.path().join(format!("{i}.eml")), m).unwrap();
+        }
+        eml_files(dump.path()).iter().flat_map(|m| service_links(m)).collect()
+    };
+    let proof_unsubscribe = proof_links
+        .iter()
+        .find(|l| l.contains("/unsubscribe/"))
+        .expect("a proof has an unsubscribe link")
+        .clone();
 
     // The send: every deliverable recipient exactly once.
     let deliverable = lists_json(p)["deliverable"].as_u64().unwrap();
@@ -184,6 +196,19 @@ body = "Las escuelas de la red comparten [sus proyectos](https://www.unesco.org/
     let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(status["delivered"].as_u64(), Some(deliverable), "{status}");
     assert_eq!(status["pending"].as_u64(), Some(0), "{status}");
+    // The report breaks the send down by variant, language and region, and the parts add up.
+    let report = &status["reports"][0];
+    assert_eq!(report["total"]["delivered"].as_u64(), Some(deliverable), "{status}");
+    for group in ["variants", "languages", "regions"] {
+        let sum: u64 = report[group]
+            .as_object()
+            .unwrap_or_else(|| panic!("no {group}: {status}"))
+            .values()
+            .map(|o| o["delivered"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, deliverable, "{group}: {status}");
+    }
+    assert!(report["languages"]["fr"]["delivered"].as_u64().unwrap() > 0, "{status}");
 
     // Every link in every delivered message answers from the service.
     let messages = tempfile::tempdir().unwrap();
@@ -201,6 +226,25 @@ body = "Las escuelas de la red comparten [sus proyectos](https://www.unesco.org/
         }
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+    // The colleague who clicks "unsubscribe" in the proof is told it was a proof, and stays.
+    let before = std::fs::read_to_string(p.join("recipients/suppression.csv")).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut page = agent
+        .get(&proof_unsubscribe.replace(BASE_URL, &server.base))
+        .call()
+        .unwrap();
+    let page = page.body_mut().read_to_string().unwrap();
+    assert!(page.contains("test message"), "{page}");
+    let post = agent
+        .post(&proof_unsubscribe.replace(BASE_URL, &server.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("List-Unsubscribe=One-Click")
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 200);
+    assert_eq!(
+        std::fs::read_to_string(p.join("recipients/suppression.csv")).unwrap(),
+        before
+    );
 
     // A hard bounce comes back: that reader is suppressed from then on.
     let bounced = received.keys().next().unwrap().clone();
