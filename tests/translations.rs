@@ -125,3 +125,23 @@ fn building_a_listed_language_with_gaps_shows_the_main_text_and_warns() {
     let text = std::fs::read_to_string(dir.path().join("out/2026-01-info-flash-3/fr/email.txt")).unwrap();
     assert!(text.contains("A title") && text.contains("Some news."), "{text}");
 }
+
+#[test]
+fn a_greeting_subtitle_or_closing_without_a_translation_is_warned_at_its_line() {
+    let edition = ENGLISH_AND_FRENCH.replace(
+        "POLICY",
+        "subtitle = \"Jointly organized\"\ngreeting = \"Dear National Coordinators,\"\nclosing = \"The ASPnet team\"\n[edition.translations.fr]\nintro = \"Bienvenue.\"\n",
+    ) + "[items.translations.fr]\ntitle = \"Un titre\"\nbody = \"Des nouvelles.\"\n";
+    let dir = project_with(&edition);
+    let out = infoflash(dir.path(), &["check", "editions/2026-01-info-flash-3.toml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for key in ["subtitle", "greeting", "closing"] {
+        let wanted = format!(
+            "editions/2026-01-info-flash-3.toml:{}: warning: the edition's {key} has no `fr` translation",
+            line_of(&edition, key)
+        );
+        assert!(text.contains(&wanted), "{wanted}\n{text}");
+    }
+    assert!(text.contains("0 error(s), 3 warning(s)"), "{text}");
+}

@@ -235,6 +235,18 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
         let (file, main) = edition.intro_written();
         missing_at(file, main, Some(intro.main.line), "the edition's intro".into());
     }
+    if edition.greeting.as_ref().is_some_and(|g| !g.has(language)) {
+        let (file, main) = edition.greeting_written();
+        missing_at(file, main, edition.head_lines.greeting, "the edition's greeting".into());
+    }
+    if edition.subtitle.as_ref().is_some_and(|s| !s.has(language)) {
+        let line = edition.head_lines.subtitle;
+        missing_at(&edition.path, &edition.language, line, "the edition's subtitle".into());
+    }
+    if let Some(closing) = edition.closing.as_ref().filter(|c| !c.has(language)) {
+        let line = Some(closing.main.line);
+        missing_at(&edition.path, &edition.language, line, "the edition's closing".into());
+    }
     for item in &edition.items {
         let missing = item.untranslated(language);
         if !missing.is_empty() {

@@ -487,6 +487,10 @@ impl<'a> Loader<'a> {
             language.as_ref(),
         );
         let (subtitle, greeting, closing) = self.edition_texts(&e);
+        let head_lines = HeadLines {
+            subtitle: e.subtitle.as_ref().map(|v| self.source.line_of(v.span().start)),
+            greeting: e.greeting.as_ref().map(|v| self.source.line_of(v.span().start)),
+        };
 
         Some(Edition {
             id: id?,
@@ -499,6 +503,7 @@ impl<'a> Loader<'a> {
             time_zone: time_zone?,
             subject,
             subject_lines,
+            head_lines,
             intro,
             subtitle,
             greeting,
@@ -1501,6 +1506,7 @@ pub fn parse_overlay(
             path: path.to_path_buf(),
             language: language.clone(),
             own_intro: intro.is_some(),
+            own_greeting: greeting.is_some(),
         }),
         id: base.id.clone(),
         path: path.to_path_buf(),
@@ -1513,6 +1519,10 @@ pub fn parse_overlay(
         subject: None,
         subject_lines: None,
         subtitle: None,
+        head_lines: HeadLines {
+            subtitle: None,
+            greeting: head.greeting.as_ref().map(|g| source.line_of(g.span().start)),
+        },
         greeting,
         closing: None,
         intro,

@@ -111,6 +111,8 @@ pub struct Edition {
     pub greeting: Option<Localized<String>>,
     /// A closing or signature after the items, outside the table of contents.
     pub closing: Option<Localized<Markdown>>,
+    /// The lines of `subtitle` and `greeting`, for what `check` says about them.
+    pub head_lines: HeadLines,
     pub items: Vec<Item>,
     pub days: Option<DaysSection>,
     /// `translations = "required"`: a missing translation is an error, not a fallback to the
@@ -118,6 +120,13 @@ pub struct Edition {
     pub translations_required: bool,
     /// For an office's edition: the overlay file its own items come from.
     pub overlay: Option<OfficeOverlay>,
+}
+
+/// Lines of the edition's one-line texts in the file they are written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeadLines {
+    pub subtitle: Option<usize>,
+    pub greeting: Option<usize>,
 }
 
 /// Where an office's own items come from: `editions/<edition id>.<office id>.toml`.
@@ -129,6 +138,8 @@ pub struct OfficeOverlay {
     pub language: Language,
     /// Whether the intro is the overlay's own.
     pub own_intro: bool,
+    /// Whether the greeting is the overlay's own.
+    pub own_greeting: bool,
 }
 
 impl Edition {

@@ -131,6 +131,7 @@ impl Edition {
         }
         if let Some(greeting) = &overlay.greeting {
             self.greeting = Some(own(greeting, &overlay.language));
+            self.head_lines.greeting = overlay.head_lines.greeting;
         }
         self.overlay = overlay.overlay.clone();
         self
@@ -156,6 +157,14 @@ impl Edition {
     pub fn intro_written(&self) -> (&Path, &crate::types::Language) {
         match &self.overlay {
             Some(o) if o.own_intro => (&o.path, &o.language),
+            _ => (&self.path, &self.language),
+        }
+    }
+
+    /// The file the greeting was written in, and its language.
+    pub fn greeting_written(&self) -> (&Path, &crate::types::Language) {
+        match &self.overlay {
+            Some(o) if o.own_greeting => (&o.path, &o.language),
             _ => (&self.path, &self.language),
         }
     }
