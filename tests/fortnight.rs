@@ -234,7 +234,17 @@ body = "Las escuelas de la red comparten [sus proyectos](https://www.unesco.org/
         .call()
         .unwrap();
     let page = page.body_mut().read_to_string().unwrap();
-    assert!(page.contains("test message"), "{page}");
+    // In the proof's language: each page table's `proof_title`.
+    let titles: Vec<String> = std::fs::read_dir(root().join("templates/pages"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .filter_map(|t| {
+            let table: toml::Table = t.parse().ok()?;
+            Some(table.get("proof_title")?.as_str()?.to_string())
+        })
+        .collect();
+    assert!(titles.len() >= 6, "{titles:?}");
+    assert!(titles.iter().any(|t| page.contains(&format!("<h1>{t}</h1>"))), "{page}");
     let post = agent
         .post(&proof_unsubscribe.replace(BASE_URL, &server.base))
         .header("Content-Type", "application/x-www-form-urlencoded")
