@@ -296,5 +296,11 @@ fn a_dry_run_shows_the_headers_decoded_as_a_person_reads_them() {
         "{shown}"
     );
     assert!(!shown.contains("=?utf-8?"), "{shown}");
+    // Ids keep their angle brackets, as in the message.
+    let id = shown
+        .lines()
+        .find(|l| l.starts_with("Message-ID: "))
+        .expect("a Message-ID");
+    assert!(id.starts_with("Message-ID: <") && id.ends_with("@example.org>"), "{id}");
     assert!(!project.path().join("outbox").exists(), "a dry run writes nothing");
 }

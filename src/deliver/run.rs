@@ -412,7 +412,12 @@ fn readable_headers(message: &[u8]) -> String {
         if name.eq_ignore_ascii_case("DKIM-Signature") {
             continue;
         }
+        // Message ids read as the parser's bare ids would lose their angle brackets.
+        let as_written = ["Message-ID", "In-Reply-To", "References"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h));
         let value = match header.value() {
+            _ if as_written => raw_value(message, header),
             mail_parser::HeaderValue::Text(t) => t.to_string(),
             mail_parser::HeaderValue::TextList(list) => list.join(", "),
             mail_parser::HeaderValue::Address(address) => address
@@ -424,18 +429,21 @@ fn readable_headers(message: &[u8]) -> String {
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
-            _ => {
-                // Everything else as written, unfolded.
-                let raw = &message[header.offset_start() as usize..header.offset_end() as usize];
-                String::from_utf8_lossy(raw)
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
+            // Everything else as written.
+            _ => raw_value(message, header),
         };
         out.push_str(&format!("{name}: {value}\n"));
     }
     out
+}
+
+/// A header's value as written in `message`, unfolded.
+fn raw_value(message: &[u8], header: &mail_parser::Header<'_>) -> String {
+    let raw = &message[header.offset_start() as usize..header.offset_end() as usize];
+    String::from_utf8_lossy(raw)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Proofs: each variant (or the one of `--language`) to each test address.
