@@ -19,10 +19,12 @@
 //! writes anything but the one file it saves (nothing under `recipients/` or `state/`).
 
 pub mod blocks;
+mod files;
 mod form;
 
 use std::path::{Path, PathBuf};
 
+pub use files::{list, start_next, EditFile};
 pub use form::{languages_of, Field, Form, Section, Shape};
 
 use toml_edit::{DocumentMut, Item, Value};
@@ -80,7 +82,8 @@ impl std::str::FromStr for Action {
     type Err = EditError;
 
     /// `update`, `add-item:call`, `remove-item:3`, `up:3`, `down:3`, `add:items.3.sessions`,
-    /// `remove:items.3.sessions.1` (the values of the form's buttons).
+    /// `remove:items.3.sessions.1` (the values of the form's buttons), `move:3:0` (the
+    /// script's drag and drop).
     fn from_str(s: &str) -> Result<Action, EditError> {
         let bad = || EditError::UnknownAction(s.to_string());
         let index = |n: &str| n.parse::<usize>().map_err(|_| bad());
@@ -93,6 +96,13 @@ impl std::str::FromStr for Action {
                 Action::MoveItem {
                     from: n,
                     to: n.checked_sub(1).ok_or_else(bad)?,
+                }
+            }
+            Some(("move", fromto)) => {
+                let (from, to) = fromto.split_once(':').ok_or_else(bad)?;
+                Action::MoveItem {
+                    from: index(from)?,
+                    to: index(to)?,
                 }
             }
             Some(("down", n)) => {
@@ -209,9 +219,13 @@ fn set(doc: &mut DocumentMut, path: &str, text: &str) -> Result<bool, EditError>
     let (key, parents) = segs.split_last().ok_or_else(|| EditError::NoSuchPath(path.into()))?;
     let shape = form::shape(key);
     let existing = lookup(doc.as_item(), path).and_then(Item::as_value).map(display);
+    // A textarea sends CRLF line breaks; the file's strings have what TOML read (a value that
+    // holds a CRLF itself is unchanged when it comes back as it is).
+    let raw = text;
+    let text = &text.replace("\r\n", "\n");
     let empty = text.trim().is_empty();
     match existing {
-        Some(old) if old == text => Ok(false),
+        Some(old) if old == *text || old == raw => Ok(false),
         Some(_) if empty && !KEEP_EMPTY.contains(key) => {
             let parent = segments_mut(doc.as_item_mut(), parents).ok_or_else(|| EditError::NoSuchPath(path.into()))?;
             if let Some(t) = parent.as_table_like_mut() {
@@ -277,9 +291,7 @@ pub fn apply(text: &str, values: &[(String, String)], action: &Action) -> Result
         .map_err(|e: toml_edit::TomlError| EditError::Syntax(e.to_string()))?;
     let mut changed = false;
     for (path, value) in values {
-        // A textarea sends CRLF line breaks; the file's strings have what TOML read.
-        let value = value.replace("\r\n", "\n");
-        changed |= set(&mut doc, path, &value)?;
+        changed |= set(&mut doc, path, value)?;
     }
     let mut text = if changed { doc.to_string() } else { text.to_string() };
     match action {

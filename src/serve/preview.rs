@@ -7,7 +7,7 @@
 //! Owns these pages; rendering and checking are the library's. It must not write anything.
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::{page, App, Shared};
@@ -100,8 +100,11 @@ impl Choice {
 /// The query the pages' links carry (empty without a token), when the token a request
 /// carries is the configured one or none is configured; else `None`, answered with a 404,
 /// which says no more than a service without previews would.
-fn admitted(app: &App, query: &PreviewQuery) -> Option<String> {
+fn admitted(app: &App, query: &PreviewQuery, headers: &HeaderMap) -> Option<String> {
     match &app.preview_token {
+        // An editor's session admits the preview its pages frame.
+        _ if app.edit && app.sessions.csrf(headers).is_some() => Some(String::new()),
+        None if app.edit && app.sessions.needs_login() => None,
         None => Some(String::new()),
         Some(token) if token.accepts(query.token.as_deref()) => Some(token.query()),
         Some(_) => None,
@@ -116,8 +119,8 @@ fn en_page(title: &str, body: &str) -> String {
     page(title, body, "en", false)
 }
 
-pub async fn list(State(app): State<Shared>, Query(query): Query<PreviewQuery>) -> Response {
-    let Some(token) = admitted(&app, &query) else {
+pub async fn list(State(app): State<Shared>, Query(query): Query<PreviewQuery>, headers: HeaderMap) -> Response {
+    let Some(token) = admitted(&app, &query, &headers) else {
         return refused();
     };
     let names: Vec<String> = std::fs::read_dir(&app.settings.editions_dir)
@@ -167,8 +170,9 @@ pub async fn edition(
     State(app): State<Shared>,
     UrlPath(edition): UrlPath<String>,
     Query(query): Query<PreviewQuery>,
+    headers: HeaderMap,
 ) -> Response {
-    let Some(token) = admitted(&app, &query) else {
+    let Some(token) = admitted(&app, &query, &headers) else {
         return refused();
     };
     // The id is a slug, so the path cannot leave editions/.
