@@ -486,6 +486,28 @@ impl View<'_> {
                 escape(&d.to_string())
             );
         }
+        // The others, each a link to its field (or table), for a page read without scripts.
+        let mut beside: Vec<(&String, &Vec<(Severity, String)>)> = placed.iter().collect();
+        beside.sort_by_key(|(path, _)| form.fields().position(|f| &f.path == *path).unwrap_or(usize::MAX));
+        if !beside.is_empty() {
+            out += "<ul class=\"beside\">";
+            for (path, list) in beside {
+                let target = if form.fields().any(|f| &f.path == path) {
+                    "f"
+                } else {
+                    "s"
+                };
+                for (severity, message) in list {
+                    let _ = write!(
+                        out,
+                        "<li>{severity}: <a href=\"#{target}-{p}\">{p}</a>: {m}</li>",
+                        p = escape(path),
+                        m = escape(message)
+                    );
+                }
+            }
+            out += "</ul>";
+        }
         out += "</section>";
         let _ = write!(
             out,

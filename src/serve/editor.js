@@ -1,11 +1,15 @@
 // The editor's small helpers; the form works without them.
 // - A Markdown field's preview follows what is typed (rendered by the server, as the email will).
+// - After a refused save, the first field with an error has the focus.
 // - Items can be reordered by dragging them (the buttons "Move up/down" do the same without a script).
 (function () {
   'use strict';
   var form = document.getElementById('editor');
   if (!form) return;
   var csrf = form.querySelector('input[name=csrf]').value;
+  // After a refused save, the first field with an error is where the editor goes on.
+  var invalid = form.querySelector('[aria-invalid=true]');
+  if (invalid) { invalid.focus(); invalid.scrollIntoView({ block: 'center' }); }
   Array.prototype.forEach.call(form.querySelectorAll('textarea[data-markdown]'), function (area) {
     var timer = null;
     area.addEventListener('input', function () {

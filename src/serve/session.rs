@@ -30,6 +30,9 @@ struct Session {
 
 pub struct Sessions {
     password_hash: Option<String>,
+    /// One password check at a time: each takes Argon2's memory (19 MiB), and a flood of
+    /// logins must not take all of it.
+    checking: Mutex<()>,
     open: Mutex<HashMap<String, Session>>,
 }
 
@@ -47,6 +50,7 @@ impl Sessions {
     pub fn new(password_hash: Option<String>) -> Sessions {
         Sessions {
             password_hash,
+            checking: Mutex::new(()),
             open: Mutex::new(HashMap::new()),
         }
     }
@@ -115,6 +119,7 @@ impl Sessions {
         let Some(hash) = &self.password_hash else {
             return false;
         };
+        let _one_at_a_time = self.checking.lock();
         argon2::PasswordHash::new(hash).is_ok_and(|h| {
             argon2::Argon2::default()
                 .verify_password(password.as_bytes(), &h)
