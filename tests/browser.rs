@@ -786,8 +786,25 @@ mod editor {
         let check = infoflash(dir.path(), &["check", "editions/2026-01-info-flash-22.toml"]);
         assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
 
-        // "4 pm": the error beside the field, the file unchanged.
+        // The email beside the form follows the draft as it is typed, unsaved.
         let before = std::fs::read(&file).unwrap();
+        fill(&mut browser, &[("items.2.title", "Santo Domingo Roadmap, as typed")]);
+        let shown = browser.call(
+            "Runtime.evaluate",
+            serde_json::json!({
+                "expression": "new Promise(function (done) { var n = 0; (function poll() { \
+                    var d = frames['preview'].document; \
+                    if (d && d.body && d.body.innerText.includes('Santo Domingo Roadmap, as typed')) return done(true); \
+                    if (++n > 100) return done(false); setTimeout(poll, 100); })(); })",
+                "awaitPromise": true,
+                "returnByValue": true,
+            }),
+        );
+        assert_eq!(shown["result"]["value"], true, "the preview did not follow the draft");
+        browser.screenshot("editor-live-preview");
+        assert_eq!(std::fs::read(&file).unwrap(), before, "a preview wrote the file");
+
+        // "4 pm": the error beside the field, the file unchanged.
         fill(&mut browser, &[("items.0.sessions.0.start", "4 pm")]);
         browser.click("button[value='save']");
         browser.screenshot("editor-error");

@@ -148,6 +148,54 @@ fn a_time_written_4_pm_is_shown_beside_its_field_and_the_file_is_not_written() {
 }
 
 #[test]
+fn checking_the_draft_shows_checks_findings_beside_the_field_and_writes_nothing() {
+    let dir = sample_project();
+    let service = start(dir.path());
+    let mut editor = Editor::open(&service);
+    let path = dir.path().join("editions/2026-01-info-flash-22.toml");
+    let before = std::fs::read(&path).unwrap();
+    let page = editor.get(&format!("/edit/{SAMPLE}"));
+    // A weekday that does not match its date: `check`'s rule, not the loader's.
+    let title = "Meeting on Friday 15 January 2026";
+    let checked = editor.submit(SAMPLE, &page.body, &[("items.2.title", title)], "update");
+    assert_eq!(checked.status, 200);
+    assert!(checked.body.contains("Not saved yet"));
+    let beside = &checked.body[checked
+        .body
+        .find("id=\"e-items.2.title\"")
+        .expect("a finding beside the title")..];
+    assert!(
+        beside[..beside.find("</div>").unwrap()].contains("is a Thursday"),
+        "{beside:.300}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // The draft carries the change to the next post: the preview shows it, unsaved.
+    let preview = |editor: &mut Editor, language: &str, changes: &[(&str, &str)]| {
+        let mut pairs = form_values(&checked.body);
+        for (name, value) in changes.iter().chain(&[("preview_lang", language)]) {
+            pairs.iter_mut().find(|(n, _)| n == name).unwrap().1 = value.to_string();
+        }
+        let answer = editor.post(&format!("/edit/{SAMPLE}/preview"), &pairs);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.body
+    };
+    let english = preview(&mut editor, "en", &[]);
+    assert!(
+        english.contains("class=\"if-item-title\"") && english.matches(title).count() >= 2,
+        "the email is not the draft's"
+    );
+    assert!(!english.contains("infoflash-draft-"), "the findings name a temporary file");
+    let typed = "Feuille de route, en cours de saisie";
+    let french = preview(&mut editor, "fr", &[("items.2.translations.fr.title", typed)]);
+    assert!(
+        french.contains(typed),
+        "the French variant does not show the typed value"
+    );
+    assert!(!french.contains(title), "the French variant shows the English title");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the preview wrote the file");
+}
+
+#[test]
 fn a_file_changed_on_disk_since_the_form_was_loaded_is_never_overwritten() {
     let dir = sample_project();
     let service = start(dir.path());

@@ -118,6 +118,63 @@ impl EditFile {
     }
 }
 
+impl EditFile {
+    /// Runs `f` with a temporary folder that holds `text` under this file's name (and, for an
+    /// overlay, its edition as it is on disk), so that what reads files (`check`, the
+    /// preview) sees the draft; the folder is removed after.
+    pub fn with_draft<T>(&self, text: &str, f: impl FnOnce(&Path) -> T) -> std::io::Result<T> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "infoflash-draft-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let written = (|| {
+            if self.office.is_some() {
+                std::fs::copy(&self.edition_path, dir.join(format!("{}.toml", self.edition)))?;
+            }
+            std::fs::write(dir.join(format!("{}.toml", self.name)), text)
+        })();
+        let result = written.map(|()| f(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    /// `check`'s report on `text` as this file, at this file's lines (and its edition's).
+    pub fn check_draft(&self, text: &str, edition: &EditionSettings, render: &RenderSettings) -> Report {
+        let checked = self.with_draft(text, |dir| {
+            let copy = EditFile {
+                path: dir.join(format!("{}.toml", self.name)),
+                edition_path: dir.join(format!("{}.toml", self.edition)),
+                ..self.clone()
+            };
+            let mut report = Report::new();
+            for d in copy.check(edition, render).iter() {
+                let mut d = d.clone();
+                if d.file == copy.path {
+                    d.file = self.path.clone();
+                } else if d.file == copy.edition_path {
+                    d.file = self.edition_path.clone();
+                }
+                report.push(d);
+            }
+            report
+        });
+        checked.unwrap_or_else(|e| {
+            let mut report = Report::new();
+            report.at(
+                Severity::Error,
+                &self.path,
+                None,
+                format!("cannot check the draft: {e}"),
+            );
+            report
+        })
+    }
+}
+
 /// Every edition and overlay in `dir`, newest edition first, each edition followed by its
 /// offices' overlays.
 pub fn list(dir: &Path, settings: &EditionSettings) -> Vec<EditFile> {

@@ -68,7 +68,7 @@ button.save{background:#0b5fa5;color:#fff}.bar{position:sticky;top:0;background:
 .finding.warning{border-color:#e0a100;background:#fff8e1}.status{padding:.5em 1em;margin:.5em 0;background:#e8f4fd}\
 .status.bad{background:#fdecea}.md{border:1px dashed #c5ccd3;padding:.2em .6em;margin-top:.2em;font-size:.9em}\
 details{margin:.4em 0}summary{cursor:pointer}pre{white-space:pre-wrap;border:1px solid #c5ccd3;padding:.5em;max-height:30em;overflow:auto}\
-.versions{display:flex;gap:1em}.versions>div{flex:1 1 0;min-width:0}@media (max-width:900px){.versions{display:block}}\
+label.inline{display:inline;font-size:1em}select.inline{width:auto}.versions{display:flex;gap:1em}.versions>div{flex:1 1 0;min-width:0}@media (max-width:900px){.versions{display:block}}\
 li.dragging{opacity:.5}";
 
 fn escape(text: &str) -> String {
@@ -283,7 +283,7 @@ pub async fn open(State(app): State<Shared>, UrlPath(name): UrlPath<String>, hea
 }
 
 /// The controls every editor form carries; everything else it sends is a field.
-const CONTROLS: [&str; 4] = ["csrf", "base", "draft", "action"];
+const CONTROLS: [&str; 5] = ["csrf", "base", "draft", "action", "preview_lang"];
 
 pub async fn post(
     State(app): State<Shared>,
@@ -349,9 +349,7 @@ fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Resp
         }
     };
     if !saving {
-        let report = match file.validate(&new, &s.edition) {
-            Ok(r) | Err(r) => r,
-        };
+        let report = file.check_draft(&new, &s.edition, &s.render);
         let v = View {
             app,
             file: &file,
@@ -391,6 +389,60 @@ fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Resp
         }
         Err(edit::SaveRefused::Io(e)) => html(StatusCode::INTERNAL_SERVER_ERROR, "Not saved", &escape(&e)),
     }
+}
+
+/// `POST /edit/{file}/preview`: the draft with the form's values, previewed in the editor's
+/// frame as `/preview/` shows a saved file (the "Preview the draft" button, and the script's
+/// live refresh). Writes nothing in `editions/`.
+pub async fn draft_preview(
+    State(app): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use base64::Engine as _;
+    let pairs = pairs(&body);
+    if !app.sessions.check(&headers, take(&pairs, "csrf").as_deref()) {
+        return forbidden("This form is not from your session (it may have expired): open the page again.");
+    }
+    let app2 = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let s = &app2.settings;
+        let Some(file) = EditFile::resolve(&s.editions_dir, &name, &s.edition) else {
+            return html(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "<main><p>No such file in editions/.</p></main>",
+            );
+        };
+        let draft = take(&pairs, "draft")
+            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+            .and_then(|d| String::from_utf8(d).ok())
+            .unwrap_or_default();
+        let values: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| !CONTROLS.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        let text = match edit::apply(&draft, &values, &Action::Update) {
+            Ok(text) => text,
+            Err(e) => return html(StatusCode::UNPROCESSABLE_ENTITY, "Preview", &escape(&e.to_string())),
+        };
+        let language = take(&pairs, "preview_lang").filter(|l| !l.is_empty());
+        let office = file.office.as_ref().map(|o| o.to_string());
+        let rendered = file.with_draft(&text, |dir| {
+            // The findings name the files where they are, not the temporary copies.
+            super::preview::draft(&app2, dir, &file.edition, language, office)
+                .map(|page| page.replace(&dir.display().to_string(), &s.editions_dir.display().to_string()))
+        });
+        match rendered {
+            Ok(Ok(page)) => Html(page).into_response(),
+            Ok(Err((status, message))) => html(status, "Preview", &message),
+            Err(e) => html(StatusCode::INTERNAL_SERVER_ERROR, "Preview", &escape(&e.to_string())),
+        }
+    })
+    .await
+    .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
 }
 
 fn conflict(file: &EditFile, on_disk: &str, yours: &str) -> Response {
@@ -516,7 +568,14 @@ impl View<'_> {
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"base\" value=\"{base}\">\
              <input type=\"hidden\" name=\"draft\" value=\"{draft}\">\
              <div class=\"bar\"><button type=\"submit\" name=\"action\" value=\"save\" class=\"save\">Save</button>\
-             <button type=\"submit\" name=\"action\" value=\"update\">Check the draft</button></div>",
+             <button type=\"submit\" name=\"action\" value=\"update\">Check the draft</button>\
+             <button type=\"submit\" name=\"action\" value=\"update\" formaction=\"/edit/{n}/preview\" formtarget=\"preview\" id=\"preview-draft\">Preview the draft</button>\
+             <label class=\"inline\" for=\"preview-lang\">in</label> <select id=\"preview-lang\" name=\"preview_lang\" class=\"inline\">{langs}</select></div>",
+            langs = form
+                .languages
+                .iter()
+                .map(|l| format!("<option value=\"{l}\">{l}</option>", l = escape(l)))
+                .collect::<String>(),
             csrf = escape(self.csrf),
             base = escape(self.base),
             draft = base64::engine::general_purpose::STANDARD.encode(text),
@@ -553,10 +612,7 @@ impl View<'_> {
         }
         out += "<div class=\"bar\"><button type=\"submit\" name=\"action\" value=\"save\" class=\"save\">Save</button></div></form>";
         out += &self.datalists();
-        let _ = write!(
-            out,
-            "</div><aside aria-label=\"Preview\"><p>Preview (the file as saved):"
-        );
+        let _ = write!(out, "</div><aside aria-label=\"Preview\"><p>The email as saved, in");
         for l in &form.languages {
             let _ = write!(
                 out,
@@ -567,7 +623,7 @@ impl View<'_> {
         }
         let _ = write!(
             out,
-            "</p><iframe name=\"preview\" title=\"The email as saved\" src=\"{}\"></iframe></aside></div>",
+            "</p><iframe name=\"preview\" title=\"The email\" src=\"{}\"></iframe></aside></div>",
             self.preview_src(None)
         );
         out

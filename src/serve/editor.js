@@ -1,5 +1,6 @@
 // The editor's small helpers; the form works without them.
 // - A Markdown field's preview follows what is typed (rendered by the server, as the email will).
+// - The preview beside the form shows the draft a moment after each change.
 // - After a refused save, the first field with an error has the focus.
 // - Items can be reordered by dragging them (the buttons "Move up/down" do the same without a script).
 (function () {
@@ -26,6 +27,20 @@
       }, 300);
     });
   });
+  // The email beside the form follows the draft: the "Preview the draft" button, pressed
+  // for the editor a moment after they stop typing.
+  var previewButton = document.getElementById('preview-draft');
+  var refresh = null;
+  if (previewButton && form.requestSubmit) {
+    form.addEventListener('input', function (e) {
+      if (e.target.name === 'preview_lang') return;
+      clearTimeout(refresh);
+      refresh = setTimeout(function () { form.requestSubmit(previewButton); }, 800);
+    });
+    form.querySelector('select[name=preview_lang]').addEventListener('change', function () {
+      form.requestSubmit(previewButton);
+    });
+  }
   var items = form.querySelectorAll('ol.items > li');
   var dragged = null;
   Array.prototype.forEach.call(items, function (li) {

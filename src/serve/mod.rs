@@ -234,6 +234,7 @@ fn router(app: Shared, with_preview: bool, with_edit: bool) -> Router {
             .route("/edit/markdown", post(edit::markdown))
             .route("/edit/static/editor.js", get(edit::script))
             .route("/edit/{file}", get(edit::open).post(edit::post))
+            .route("/edit/{file}/preview", post(edit::draft_preview))
             .layer(DefaultBodyLimit::max(MAX_EDIT_BODY));
         router = router.merge(editor);
     }
@@ -250,10 +251,12 @@ fn router(app: Shared, with_preview: bool, with_edit: bool) -> Router {
 async fn secure(State(app): State<Shared>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path();
     let private = path.starts_with("/unsubscribe/") || path.starts_with("/preview/") || path.starts_with("/edit");
-    let (policy, frame) = if path.starts_with("/edit") {
-        (EDIT_CONTENT_SECURITY_POLICY, "DENY")
-    } else if app.edit && path.starts_with("/preview/") {
+    let framed =
+        (app.edit && path.starts_with("/preview/")) || (path.starts_with("/edit/") && path.ends_with("/preview"));
+    let (policy, frame) = if framed {
         (PREVIEW_IN_EDITOR_CONTENT_SECURITY_POLICY, "SAMEORIGIN")
+    } else if path.starts_with("/edit") {
+        (EDIT_CONTENT_SECURITY_POLICY, "DENY")
     } else {
         (CONTENT_SECURITY_POLICY, "DENY")
     };

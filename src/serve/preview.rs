@@ -213,9 +213,36 @@ fn unknown(what: &str, value: &str, known: impl Iterator<Item = String>) -> (Sta
 /// query the page's links carry (empty without a preview token). A variant the edition does
 /// not have is a 404 page, never another variant in its place.
 fn preview(app: &App, id: &EditionId, choice: &Choice, token: &str) -> Result<String, (StatusCode, String)> {
+    preview_in(app, &app.settings.editions_dir, id, choice, token)
+}
+
+/// The editor's draft (written with its edition into `dir`, a temporary folder) previewed as
+/// `/preview/` shows a file, in `language` (the edition's own by default) for `office`.
+pub(super) fn draft(
+    app: &App,
+    dir: &std::path::Path,
+    id: &EditionId,
+    language: Option<String>,
+    office: Option<String>,
+) -> Result<String, (StatusCode, String)> {
+    let choice = Choice {
+        lang: language,
+        region: None,
+        office,
+    };
+    preview_in(app, dir, id, &choice, "")
+}
+
+fn preview_in(
+    app: &App,
+    dir: &std::path::Path,
+    id: &EditionId,
+    choice: &Choice,
+    token: &str,
+) -> Result<String, (StatusCode, String)> {
     let settings = &app.settings;
     let network = &settings.edition.network;
-    let path = settings.editions_dir.join(format!("{id}.toml"));
+    let path = dir.join(format!("{id}.toml"));
     if !path.is_file() {
         return Err((
             StatusCode::NOT_FOUND,
