@@ -184,7 +184,10 @@ fn checking_the_draft_shows_checks_findings_beside_the_field_and_writes_nothing(
         english.contains("class=\"if-item-title\"") && english.matches(title).count() >= 2,
         "the email is not the draft's"
     );
-    assert!(!english.contains("infoflash-draft-"), "the findings name a temporary file");
+    assert!(
+        !english.contains("infoflash-draft-"),
+        "the findings name a temporary file"
+    );
     let typed = "Feuille de route, en cours de saisie";
     let french = preview(&mut editor, "fr", &[("items.2.translations.fr.title", typed)]);
     assert!(
@@ -281,6 +284,28 @@ fn the_editor_answers_with_the_services_security_headers_and_frames_only_its_own
         .to_str()
         .unwrap();
     assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+}
+
+#[test]
+fn without_a_password_a_page_reaching_loopback_under_another_name_gets_no_session() {
+    let dir = sample_project();
+    let service = start(dir.path());
+    let port = service.base.rsplit(':').next().unwrap().to_string();
+    let ask = |host: &str| {
+        let response = common::editor::agent()
+            .get(&format!("{}/edit/", service.base))
+            .header("host", host)
+            .call()
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.headers().get("set-cookie").is_some(),
+        )
+    };
+    // DNS rebinding: an attacker's name made to point at 127.0.0.1.
+    assert_eq!(ask(&format!("attacker.example:{port}")), (403, false));
+    assert_eq!(ask(&format!("localhost:{port}")), (200, true));
+    assert_eq!(ask(&format!("127.0.0.1:{port}")), (200, true));
 }
 
 #[test]

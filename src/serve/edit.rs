@@ -125,6 +125,37 @@ fn with_cookie(response: Response, cookie: Option<String>) -> Response {
     }
 }
 
+/// Without a password, the editor answers only requests addressed to loopback by name
+/// (`127.0.0.1`, `[::1]`, `localhost`): a web page whose own name is made to point at
+/// 127.0.0.1 (DNS rebinding) would otherwise get a session of its own and edit the files.
+pub async fn loopback_only(
+    State(app): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !app.sessions.needs_login() {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        };
+        let loopback = name.eq_ignore_ascii_case("localhost")
+            || name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return forbidden("Without a password the editor answers at http://127.0.0.1 (or localhost) only.");
+        }
+    }
+    next.run(request).await
+}
+
 /// The pairs of an urlencoded body, in order.
 fn pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()

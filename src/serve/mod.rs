@@ -235,6 +235,7 @@ fn router(app: Shared, with_preview: bool, with_edit: bool) -> Router {
             .route("/edit/static/editor.js", get(edit::script))
             .route("/edit/{file}", get(edit::open).post(edit::post))
             .route("/edit/{file}/preview", post(edit::draft_preview))
+            .layer(axum::middleware::from_fn_with_state(app.clone(), edit::loopback_only))
             .layer(DefaultBodyLimit::max(MAX_EDIT_BODY));
         router = router.merge(editor);
     }
