@@ -101,17 +101,17 @@ fn forbidden(why: &str) -> Response {
 }
 
 /// The request's CSRF token, opening a session first when no password is asked for (the
-/// cookie to set comes with it); `Err` with the answer when the editor must log in first.
-fn session(app: &App, headers: &HeaderMap) -> Result<(String, Option<String>), Response> {
+/// cookie to set comes with it); `None` when the editor must log in first.
+fn session(app: &App, headers: &HeaderMap) -> Option<(String, Option<String>)> {
     let sessions = &app.sessions;
     if let Some(csrf) = sessions.csrf(headers) {
-        return Ok((csrf, None));
+        return Some((csrf, None));
     }
     if sessions.needs_login() {
-        return Err(Redirect::to("/edit/login").into_response());
+        return None;
     }
     let (cookie, csrf) = sessions.open();
-    Ok((csrf, Some(cookie)))
+    Some((csrf, Some(cookie)))
 }
 
 fn with_cookie(response: Response, cookie: Option<String>) -> Response {
@@ -195,9 +195,8 @@ pub async fn script() -> Response {
 }
 
 pub async fn list(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    let (csrf, cookie) = match session(&app, &headers) {
-        Ok(s) => s,
-        Err(answer) => return answer,
+    let Some((csrf, cookie)) = session(&app, &headers) else {
+        return Redirect::to("/edit/login").into_response();
     };
     let app2 = app.clone();
     let body = tokio::task::spawn_blocking(move || list_body(&app2, &csrf))
@@ -280,9 +279,8 @@ pub async fn markdown(State(app): State<Shared>, headers: HeaderMap, body: Bytes
 }
 
 pub async fn open(State(app): State<Shared>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
-    let (csrf, cookie) = match session(&app, &headers) {
-        Ok(s) => s,
-        Err(answer) => return answer,
+    let Some((csrf, cookie)) = session(&app, &headers) else {
+        return Redirect::to("/edit/login").into_response();
     };
     let app2 = app.clone();
     let answer = tokio::task::spawn_blocking(move || {
