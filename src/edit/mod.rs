@@ -22,7 +22,7 @@ pub mod blocks;
 mod files;
 mod form;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use files::{list, start_next, EditFile};
 pub use form::{languages_of, Field, Form, Section, Shape};
@@ -374,29 +374,8 @@ pub fn save(
     if on_disk == draft {
         return Ok(());
     }
-    write_atomically(path, draft).map_err(|e| SaveRefused::Io(format!("{}: {e}", path.display())))
-}
-
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let temporary: PathBuf = path.with_file_name(format!(".{name}.{}.editing", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
+    crate::state::write_atomically(path, draft.as_bytes())
+        .map_err(|e| SaveRefused::Io(format!("{}: {e}", path.display())))
 }
 
 #[cfg(test)]

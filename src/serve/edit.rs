@@ -314,6 +314,20 @@ pub async fn open(State(app): State<Shared>, UrlPath(name): UrlPath<String>, hea
 /// The controls every editor form carries; everything else it sends is a field.
 const CONTROLS: [&str; 5] = ["csrf", "base", "draft", "action", "preview_lang"];
 
+/// The draft an editor form carries (base64, decoded), if it is one, and its fields.
+fn draft_and_values(pairs: &[(String, String)]) -> (Option<String>, Vec<(String, String)>) {
+    use base64::Engine as _;
+    let draft = take(pairs, "draft")
+        .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+        .and_then(|d| String::from_utf8(d).ok());
+    let values = pairs
+        .iter()
+        .filter(|(k, _)| !CONTROLS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    (draft, values)
+}
+
 pub async fn post(
     State(app): State<Shared>,
     UrlPath(name): UrlPath<String>,
@@ -334,7 +348,6 @@ pub async fn post(
 }
 
 fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Response {
-    use base64::Engine as _;
     let s = &app.settings;
     let Some(file) = EditFile::resolve(&s.editions_dir, name, &s.edition) else {
         return html(
@@ -344,9 +357,7 @@ fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Resp
         );
     };
     let base = take(pairs, "base").unwrap_or_default();
-    let draft = take(pairs, "draft")
-        .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
-        .and_then(|d| String::from_utf8(d).ok());
+    let (draft, values) = draft_and_values(pairs);
     let Some(draft) = draft else {
         return html(
             StatusCode::BAD_REQUEST,
@@ -356,11 +367,6 @@ fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Resp
     };
     let action_text = take(pairs, "action").unwrap_or_else(|| "update".into());
     let saving = action_text == "save";
-    let values: Vec<(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| !CONTROLS.contains(&k.as_str()))
-        .cloned()
-        .collect();
     let new = action_text
         .parse::<Action>()
         .and_then(|action| edit::apply(&draft, &values, &action));
@@ -429,7 +435,6 @@ pub async fn draft_preview(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    use base64::Engine as _;
     let pairs = pairs(&body);
     if !app.sessions.check(&headers, take(&pairs, "csrf").as_deref()) {
         return forbidden("This form is not from your session (it may have expired): open the page again.");
@@ -444,15 +449,8 @@ pub async fn draft_preview(
                 "<main><p>No such file in editions/.</p></main>",
             );
         };
-        let draft = take(&pairs, "draft")
-            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
-            .and_then(|d| String::from_utf8(d).ok())
-            .unwrap_or_default();
-        let values: Vec<(String, String)> = pairs
-            .iter()
-            .filter(|(k, _)| !CONTROLS.contains(&k.as_str()))
-            .cloned()
-            .collect();
+        let (draft, values) = draft_and_values(&pairs);
+        let draft = draft.unwrap_or_default();
         let text = match edit::apply(&draft, &values, &Action::Update) {
             Ok(text) => text,
             Err(e) => return html(StatusCode::UNPROCESSABLE_ENTITY, "Preview", &escape(&e.to_string())),
