@@ -23,26 +23,14 @@ fn sample_project() -> tempfile::TempDir {
 
 const SAMPLE: &str = "2026-01-info-flash-22";
 
-/// The sample project served with `--edit`, and an editor with a session on it.
-struct Opened {
-    dir: tempfile::TempDir,
-    service: Service,
-    editor: Editor,
-    /// The sample edition's file.
-    path: PathBuf,
-}
-
-fn opened() -> Opened {
+/// The sample project served with `--edit` (both kept until dropped), an editor with a
+/// session on it, and the sample edition's file.
+fn opened() -> ((tempfile::TempDir, Service), Editor, PathBuf) {
     let dir = sample_project();
     let service = start(dir.path());
     let editor = Editor::open(&service);
     let path = dir.path().join("editions/2026-01-info-flash-22.toml");
-    Opened {
-        dir,
-        service,
-        editor,
-        path,
-    }
+    ((dir, service), editor, path)
 }
 
 /// Every edition file under tests/fixtures, with the project whose settings it is written
@@ -115,12 +103,7 @@ fn an_unchanged_form_saves_the_same_bytes_for_the_sample_and_every_fixture_editi
 
 #[test]
 fn one_changed_title_changes_that_line_only_and_the_save_is_atomic() {
-    let Opened {
-        dir: _dir,
-        service: _service,
-        mut editor,
-        path,
-    } = opened();
+    let (_project, mut editor, path) = opened();
     let before = std::fs::read_to_string(&path).unwrap();
     let page = editor.get(&format!("/edit/{SAMPLE}"));
     let saved = editor.submit(
@@ -145,12 +128,7 @@ fn one_changed_title_changes_that_line_only_and_the_save_is_atomic() {
 
 #[test]
 fn a_time_written_4_pm_is_shown_beside_its_field_and_the_file_is_not_written() {
-    let Opened {
-        dir: _dir,
-        service: _service,
-        mut editor,
-        path,
-    } = opened();
+    let (_project, mut editor, path) = opened();
     let before = std::fs::read(&path).unwrap();
     let page = editor.get(&format!("/edit/{SAMPLE}"));
     let refused = editor.submit(SAMPLE, &page.body, &[("items.1.sessions.0.start", "4 pm")], "save");
@@ -175,12 +153,7 @@ fn a_time_written_4_pm_is_shown_beside_its_field_and_the_file_is_not_written() {
 
 #[test]
 fn checking_the_draft_shows_checks_findings_beside_the_field_and_writes_nothing() {
-    let Opened {
-        dir: _dir,
-        service: _service,
-        mut editor,
-        path,
-    } = opened();
+    let (_project, mut editor, path) = opened();
     let before = std::fs::read(&path).unwrap();
     let page = editor.get(&format!("/edit/{SAMPLE}"));
     // A weekday that does not match its date: `check`'s rule, not the loader's.
@@ -228,12 +201,7 @@ fn checking_the_draft_shows_checks_findings_beside_the_field_and_writes_nothing(
 
 #[test]
 fn a_file_changed_on_disk_since_the_form_was_loaded_is_never_overwritten() {
-    let Opened {
-        dir: _dir,
-        service: _service,
-        mut editor,
-        path,
-    } = opened();
+    let (_project, mut editor, path) = opened();
     let page = editor.get(&format!("/edit/{SAMPLE}"));
     let theirs = std::fs::read_to_string(&path).unwrap().replace(
         "title = \"Santo Domingo Roadmap: Towards Lasting Peace\"",
@@ -256,12 +224,7 @@ fn a_file_changed_on_disk_since_the_form_was_loaded_is_never_overwritten() {
 
 #[test]
 fn a_post_without_the_sessions_csrf_token_or_cookie_changes_nothing() {
-    let Opened {
-        dir: _dir,
-        service,
-        mut editor,
-        path,
-    } = opened();
+    let ((_dir, service), mut editor, path) = opened();
     let before = std::fs::read(&path).unwrap();
     let page = editor.get(&format!("/edit/{SAMPLE}"));
     let mut pairs = form_values(&page.body);

@@ -156,6 +156,20 @@ pub async fn loopback_only(
     next.run(request).await
 }
 
+/// The pairs of a form posted from the request's own session (its CSRF token checked), or
+/// `None` for any other post.
+fn from_session(app: &App, headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, String)>> {
+    let pairs = pairs(body);
+    app.sessions
+        .check(headers, take(&pairs, "csrf").as_deref())
+        .then_some(pairs)
+}
+
+/// What a post from another session (or an expired one) gets.
+fn not_from_session() -> Response {
+    forbidden("This form is not from your session (it may have expired): open the page again. Nothing was saved.")
+}
+
 /// The pairs of an urlencoded body, in order.
 fn pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
@@ -237,10 +251,9 @@ fn list_body(app: &App, csrf: &str) -> String {
 }
 
 pub async fn next(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let pairs = pairs(&body);
-    if !app.sessions.check(&headers, take(&pairs, "csrf").as_deref()) {
-        return forbidden("This form is not from your session (it may have expired): open the page again.");
-    }
+    let Some(pairs) = from_session(&app, &headers, &body) else {
+        return not_from_session();
+    };
     let name = take(&pairs, "file").unwrap_or_default();
     let app2 = app.clone();
     let made = tokio::task::spawn_blocking(move || {
@@ -270,10 +283,9 @@ pub async fn next(State(app): State<Shared>, headers: HeaderMap, body: Bytes) ->
 }
 
 pub async fn markdown(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let pairs = pairs(&body);
-    if !app.sessions.check(&headers, take(&pairs, "csrf").as_deref()) {
-        return forbidden("not your session");
-    }
+    let Some(pairs) = from_session(&app, &headers, &body) else {
+        return not_from_session();
+    };
     let text = take(&pairs, "text").unwrap_or_default();
     Html(crate::markdown::to_html(&text)).into_response()
 }
@@ -334,13 +346,10 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs(&body);
+    let Some(pairs) = from_session(&app, &headers, &body) else {
+        return not_from_session();
+    };
     let csrf = take(&pairs, "csrf").unwrap_or_default();
-    if !app.sessions.check(&headers, Some(&csrf)) {
-        return forbidden(
-            "This form is not from your session (it may have expired): open the page again. Nothing was saved.",
-        );
-    }
     let app2 = app.clone();
     tokio::task::spawn_blocking(move || submit(&app2, &name, &csrf, &pairs))
         .await
@@ -435,10 +444,9 @@ pub async fn draft_preview(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs(&body);
-    if !app.sessions.check(&headers, take(&pairs, "csrf").as_deref()) {
-        return forbidden("This form is not from your session (it may have expired): open the page again.");
-    }
+    let Some(pairs) = from_session(&app, &headers, &body) else {
+        return not_from_session();
+    };
     let app2 = app.clone();
     tokio::task::spawn_blocking(move || {
         let s = &app2.settings;
