@@ -127,6 +127,34 @@ fn one_changed_title_changes_that_line_only_and_the_save_is_atomic() {
 }
 
 #[test]
+fn a_removed_item_takes_its_comments_and_session_with_it_and_the_rest_stays_as_written() {
+    let (_project, mut editor, path) = opened();
+    let before = std::fs::read_to_string(&path).unwrap();
+    let page = editor.get(&format!("/edit/{SAMPLE}"));
+    let removed = editor.submit(SAMPLE, &page.body, &[], "remove-item:1");
+    assert!(removed.body.contains("Not saved yet"));
+    let fewer = editor.submit(SAMPLE, &removed.body, &[], "remove:items.0.sessions.3");
+    let saved = editor.submit(SAMPLE, &fewer.body, &[], "save");
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(!after.contains("# 2. ASPnet Webinar Series") && !after.contains("webinar-emergencies-and-disaster"));
+    assert_eq!(
+        after.matches("[[items]]").count(),
+        before.matches("[[items]]").count() - 1
+    );
+    // Every line left is one of the file's, in its order: only lines went away.
+    let mut old = before.lines();
+    for line in after.lines() {
+        assert!(old.any(|l| l == line), "a line changed or moved: {line}");
+    }
+    let check = infoflash(
+        path.parent().unwrap().parent().unwrap(),
+        &["check", "editions/2026-01-info-flash-22.toml"],
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
+#[test]
 fn a_time_written_4_pm_is_shown_beside_its_field_and_the_file_is_not_written() {
     let (_project, mut editor, path) = opened();
     let before = std::fs::read(&path).unwrap();
