@@ -77,6 +77,16 @@ struct RawConfig {
     calendar: Option<RawCalendar>,
     #[serde(default)]
     bounces: Option<RawBounces>,
+    #[serde(default)]
+    serve: Option<RawServe>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServe {
+    /// An Argon2 hash (PHC string) of the password `serve --edit` asks for.
+    #[serde(default)]
+    edit_password_hash: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -212,6 +222,8 @@ pub struct Config {
     pub render: RenderSettings,
     pub delivery: DeliverySettings,
     pub bounces: BounceSettings,
+    /// `[serve] edit_password_hash`: the Argon2 hash of the editor's password, checked to be one.
+    pub edit_password_hash: Option<String>,
 }
 
 /// Parses `Name <address>` for a header; control characters are refused so that a value can
@@ -778,6 +790,21 @@ impl Config {
             3,
             1..=100,
         );
+        let edit_password_hash = raw
+            .serve
+            .as_ref()
+            .and_then(|s| s.edit_password_hash.as_ref())
+            .and_then(|h| match argon2::PasswordHash::new(h.get_ref()) {
+                Ok(parsed) if parsed.algorithm.as_str().starts_with("argon2") => Some(h.get_ref().clone()),
+                _ => {
+                    report.error_at(
+                        &source,
+                        h.span().start,
+                        "`edit_password_hash` is not an Argon2 hash: make one with `infoflash serve --hash-password` (it starts with `$argon2id$`)",
+                    );
+                    None
+                }
+            });
 
         if report.has_errors() {
             return Err(ConfigError::Invalid(report));
@@ -825,6 +852,7 @@ impl Config {
             },
             delivery,
             network,
+            edit_password_hash,
         })
     }
 
@@ -837,6 +865,7 @@ impl Config {
             render: self.render.clone(),
             suppression: self.audience.suppression.clone(),
             state_dir: self.delivery.state_dir.clone(),
+            edit_password_hash: self.edit_password_hash.clone(),
         }
     }
 

@@ -27,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod deliver;
 pub mod diagnostics;
+pub mod edit;
 pub mod edition;
 pub mod links;
 pub mod markdown;

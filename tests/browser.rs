@@ -4,6 +4,9 @@
 //!
 //! Headless windows are at least 500 px wide, so the email is shown in an iframe of the exact
 //! width inside a small harness page that measures it and writes the result into the DOM.
+//!
+//! The browser editor (`serve --edit`) is clicked through here too (module `editor`): add an
+//! invitation, reorder items, an invalid time, a conflict; its screenshots at 1280 and 375 px.
 
 mod common;
 
@@ -615,4 +618,226 @@ fn the_email_looks_as_the_official_mjml_compiler_renders_it_in_every_language() 
         "the comparison sees no difference between en and fr: {share}"
     );
     eprintln!("{}", report.join("\n"));
+}
+
+/// The browser editor (`serve --edit`, issue 15) clicked through in Chromium.
+mod editor {
+    use super::*;
+
+    const SAMPLE: &str = "2026-01-info-flash-22";
+
+    /// Sets the fields named in `values` as typing would (with the events a page sees).
+    fn fill(browser: &mut Browser, values: &[(&str, &str)]) {
+        for (name, value) in values {
+            let done = browser.eval(&format!(
+                "(function(){{var e=document.querySelector('[name=\"{name}\"]'); if(!e) return false; e.focus(); e.value={value:?}; \
+                 e.dispatchEvent(new Event('input',{{bubbles:true}})); return true;}})()"
+            ));
+            assert_eq!(done, true, "no field {name}");
+        }
+    }
+
+    fn text(browser: &mut Browser) -> String {
+        browser
+            .eval("document.body.innerText")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn at_width(browser: &mut Browser, width: u32, mobile: bool) {
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": mobile}),
+        );
+    }
+
+    /// `git diff --no-index --numstat`: (lines added, lines deleted) from `a` to `b`.
+    fn numstat(a: &Path, b: &Path) -> (usize, usize) {
+        let out = Command::new("git")
+            .args(["diff", "--no-index", "--numstat"])
+            .arg(a)
+            .arg(b)
+            .output()
+            .expect("git runs");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut parts = text.split_whitespace();
+        let added = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let deleted = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        (added, deleted)
+    }
+
+    #[test]
+    fn an_editor_adds_an_invitation_reorders_items_meets_an_error_and_a_conflict() {
+        let dir = common::editor::project_with(&root(), &[&sample_edition()]);
+        let service = common::web::Service::start_with(
+            dir.path(),
+            Some("the browser editor's key, 32 bytes+"),
+            &["--edit"],
+            &[],
+        );
+        let file = dir.path().join("editions/2026-01-info-flash-22.toml");
+        let original = dir.path().join("original.toml");
+        std::fs::copy(&file, &original).unwrap();
+        let mut browser = Browser::launch();
+
+        // The list, then the sample's form beside its preview, at a desktop's and a phone's width.
+        browser.open(&format!("{}/edit/", service.base));
+        assert!(text(&mut browser).contains("0 error(s)"), "{}", text(&mut browser));
+        browser.click(&format!("a[href='/edit/{SAMPLE}']"));
+        at_width(&mut browser, 1280, false);
+        browser.screenshot("editor-1280");
+        let unlabelled = browser.eval(
+            "Array.from(document.querySelectorAll('#editor input:not([type=hidden]), #editor textarea, #editor select'))\
+             .filter(e => !(e.id && document.querySelector('label[for=\"' + e.id + '\"]'))).length",
+        );
+        assert_eq!(unlabelled, 0, "fields without a label");
+        assert_eq!(
+            browser.eval("document.querySelector('iframe[name=preview]').contentDocument.querySelectorAll('.if-item-title').length > 0"),
+            true,
+            "the preview beside the form shows the email"
+        );
+        at_width(&mut browser, 375, true);
+        browser.screenshot("editor-375");
+        let scroll = browser.eval("document.documentElement.scrollWidth").as_u64().unwrap();
+        assert!(scroll <= 375, "the editor scrolls sideways at 375 px: {scroll}");
+        at_width(&mut browser, 1280, false);
+
+        // An invitation with two sessions, in two zones and two languages.
+        browser.click("button[value='add-item:invitation']");
+        assert!(text(&mut browser).contains("Not saved yet"));
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            std::fs::read(&original).unwrap(),
+            "written before Save"
+        );
+        fill(
+            &mut browser,
+            &[
+                ("items.7.id", "webinar-series-5"),
+                ("items.7.title", "5th session of the ASPnet Webinar Series"),
+                (
+                    "items.7.body",
+                    "- The **5th session** will focus on heritage education.\n- Register below.\n",
+                ),
+                ("items.7.sessions.0.language", "en"),
+                ("items.7.sessions.0.date", "2026-02-10"),
+                ("items.7.sessions.0.start", "10:00"),
+                ("items.7.sessions.0.time_zone", "Europe/Paris"),
+            ],
+        );
+        browser.click("button[value='add:items.7.sessions']");
+        fill(
+            &mut browser,
+            &[
+                ("items.7.sessions.1.language", "es"),
+                ("items.7.sessions.1.date", "2026-02-11"),
+                ("items.7.sessions.1.start", "09:00"),
+                ("items.7.sessions.1.end", "10:30"),
+                ("items.7.sessions.1.time_zone", "America/Santiago"),
+                (
+                    "items.7.translations.fr.title",
+                    "5e session de la série de webinaires de l’ASPnet",
+                ),
+                (
+                    "items.7.translations.es.title",
+                    "5.ª sesión de la serie de seminarios web de la ASPnet",
+                ),
+            ],
+        );
+        // The body typed above kept its rendering (the server's, like the email's).
+        assert_eq!(
+            browser
+                .eval("document.getElementById('md-items.7.body').innerHTML.includes('<strong>5th session</strong>')"),
+            true
+        );
+        browser.click("button[value='save']");
+        let page = text(&mut browser);
+        assert!(page.contains("Saved."), "{page}");
+        let check = infoflash(dir.path(), &["check", "editions/2026-01-info-flash-22.toml"]);
+        assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+        let (added, deleted) = numstat(&original, &file);
+        assert_eq!(deleted, 0, "lines were changed or removed");
+        assert!(added >= 20, "only {added} lines added");
+        let saved = std::fs::read_to_string(&file).unwrap();
+        for comment in std::fs::read_to_string(&original)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with('#'))
+        {
+            assert!(saved.contains(comment), "comment lost: {comment}");
+        }
+        assert!(
+            saved.contains("time_zone = \"America/Santiago\"") && saved.contains("body = '''\n- The **5th session**")
+        );
+
+        // The first two items change places, each with its comments.
+        browser.click("button[value='down:0']");
+        browser.click("button[value='save']");
+        assert!(text(&mut browser).contains("Saved."));
+        let reordered = std::fs::read_to_string(&file).unwrap();
+        let first = reordered.find("# 1. Global ASPnet Conference 2026").unwrap();
+        let second = reordered.find("# 2. ASPnet Webinar Series, 4th session").unwrap();
+        assert!(second < first, "not reordered");
+        assert!(
+            reordered.find("id = \"webinar-emergencies-and-disaster\"").unwrap()
+                < reordered.find("id = \"global-aspnet-conference-2026\"").unwrap()
+        );
+        let check = infoflash(dir.path(), &["check", "editions/2026-01-info-flash-22.toml"]);
+        assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+
+        // The email beside the form follows the draft as it is typed, unsaved.
+        let before = std::fs::read(&file).unwrap();
+        fill(&mut browser, &[("items.2.title", "Santo Domingo Roadmap, as typed")]);
+        let shown = browser.call(
+            "Runtime.evaluate",
+            serde_json::json!({
+                "expression": "new Promise(function (done) { var n = 0; (function poll() { \
+                    var d = frames['preview'].document; \
+                    if (d && d.body && d.body.innerText.includes('Santo Domingo Roadmap, as typed')) return done(true); \
+                    if (++n > 100) return done(false); setTimeout(poll, 100); })(); })",
+                "awaitPromise": true,
+                "returnByValue": true,
+            }),
+        );
+        assert_eq!(shown["result"]["value"], true, "the preview did not follow the draft");
+        browser.screenshot("editor-live-preview");
+        assert_eq!(std::fs::read(&file).unwrap(), before, "a preview wrote the file");
+
+        // "4 pm": the error beside the field, the file unchanged.
+        fill(&mut browser, &[("items.0.sessions.0.start", "4 pm")]);
+        browser.click("button[value='save']");
+        browser.screenshot("editor-error");
+        let beside = browser.eval("(document.getElementById('e-items.0.sessions.0.start') || {}).innerText || ''");
+        assert!(beside.as_str().unwrap().contains("is not a time"), "{beside}");
+        assert_eq!(
+            browser.eval("document.querySelector('[name=\"items.0.sessions.0.start\"]').getAttribute('aria-invalid')"),
+            "true"
+        );
+        assert_eq!(
+            browser.eval("document.activeElement.name"),
+            "items.0.sessions.0.start",
+            "the field with the error does not have the focus"
+        );
+        assert_eq!(
+            browser.eval("document.querySelector('#summary a[href=\"#f-items.0.sessions.0.start\"]') !== null"),
+            true,
+            "the summary does not link the field"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), before, "written with an error");
+
+        // The same file changed on disk meanwhile: the save is refused, both versions shown.
+        browser.open(&format!("{}/edit/{SAMPLE}", service.base));
+        let theirs = String::from_utf8(before)
+            .unwrap()
+            .replace("number = 22", "number = 22 # edited in a text editor");
+        std::fs::write(&file, &theirs).unwrap();
+        fill(&mut browser, &[("items.2.title", "Changed in the browser")]);
+        browser.click("button[value='save']");
+        browser.screenshot("editor-conflict");
+        let page = text(&mut browser);
+        assert!(page.contains("changed on disk"), "{page}");
+        assert!(page.contains("edited in a text editor") && page.contains("Changed in the browser"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), theirs, "overwritten");
+    }
 }

@@ -10,7 +10,11 @@
 //!   list, for the sending office only or for everyone ([`unsubscribe`]). Tokens are checked
 //!   with the key `send` signs them with; a forged, altered or expired token gets 403 and
 //!   changes nothing. No page says whether an address is on a list.
-//! - `/preview/` (only with `--preview`) renders the editions in `editions/` ([`preview`]).
+//! - `/preview/` (only with `--preview` or `--edit`) renders the editions in `editions/`
+//!   ([`preview`]).
+//! - `/edit/` (only with `--edit`) is the browser editor of those files ([`edit`]), behind a
+//!   login when `[serve] edit_password_hash` is set, and on loopback only when it is not
+//!   ([`session`]).
 //!
 //! Every response carries security headers (a strict `Content-Security-Policy` that forbids
 //! framing, `nosniff`, no referrer; `no-store` on the unsubscribe and preview pages).
@@ -21,8 +25,10 @@
 
 mod archive;
 mod conn;
+mod edit;
 mod limit;
 mod preview;
+mod session;
 mod unsubscribe;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -32,16 +38,21 @@ use std::time::Duration;
 
 pub use conn::Timeouts;
 pub use preview::TOKEN_ENV as PREVIEW_TOKEN_ENV;
+pub use session::hash_password;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// Bodies above this are refused: the longest body we accept (a multipart one-click with
 /// the page's `scope` field) is a few hundred bytes.
 const MAX_BODY: usize = 1024;
+
+/// The editor's posts carry the whole draft (twice: as fields and as text): a few hundred
+/// kilobytes for the longest edition.
+const MAX_EDIT_BODY: usize = 4 * 1024 * 1024;
 
 /// What pages may load: their own styles and images (and images over HTTPS, which emails
 /// use), nothing else; forms post back here only; no page may be framed (clickjacking an
@@ -49,6 +60,17 @@ const MAX_BODY: usize = 1024;
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; \
      font-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The editor's pages also run their own script, fetch Markdown previews and frame the preview.
+const EDIT_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' https: data:; script-src 'self'; connect-src 'self'; frame-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// With the editor on, the preview is framed by the editor's pages (of this origin only).
+const PREVIEW_IN_EDITOR_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' https: data:; form-action 'self'; frame-ancestors 'self'; base-uri 'none'";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -64,6 +86,8 @@ pub enum ServeError {
     Labels(String),
     #[error("{0}")]
     Preview(String),
+    #[error("{0}")]
+    Edit(String),
     #[error("the web service stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -78,6 +102,8 @@ pub struct ServeSettings {
     pub render: crate::render::RenderSettings,
     pub suppression: PathBuf,
     pub state_dir: PathBuf,
+    /// `[serve] edit_password_hash`: the Argon2 hash (PHC string) the editor's login checks.
+    pub edit_password_hash: Option<String>,
 }
 
 /// How this run of the service is set up (the command line's options).
@@ -88,6 +114,8 @@ pub struct ServeOptions {
     pub requests_per_second: u32,
     /// Serve `/preview/`.
     pub preview: bool,
+    /// Serve `/edit/` (and `/preview/`, which it frames).
+    pub edit: bool,
     pub timeouts: Timeouts,
 }
 
@@ -97,13 +125,25 @@ struct App {
     pages: unsubscribe::PageLabels,
     limits: limit::Limits,
     preview_token: Option<preview::PreviewToken>,
+    sessions: session::Sessions,
+    edit: bool,
 }
 
 type Shared = Arc<App>;
 
 /// Serves until Ctrl-C or SIGTERM.
-pub fn serve(settings: ServeSettings, options: ServeOptions) -> Result<(), ServeError> {
-    let preview_token = if options.preview {
+pub fn serve(settings: ServeSettings, mut options: ServeOptions) -> Result<(), ServeError> {
+    if options.edit && settings.edit_password_hash.is_none() && !options.listen.ip().is_loopback() {
+        return Err(ServeError::Edit(format!(
+            "--edit on {} would let anyone who can reach it change the editions: set `edit_password_hash` \
+             under [serve] in the settings (`infoflash serve --hash-password` makes it), or listen on 127.0.0.1",
+            options.listen
+        )));
+    }
+    // The editor shows the preview beside its form; its sessions admit it (see `preview`).
+    let edit_admits_preview = options.edit && !options.preview;
+    options.preview |= options.edit;
+    let preview_token = if options.preview && !edit_admits_preview {
         let token = preview::PreviewToken::from_env().map_err(ServeError::Preview)?;
         if token.is_none() && !options.listen.ip().is_loopback() {
             return Err(ServeError::Preview(format!(
@@ -125,6 +165,8 @@ pub fn serve(settings: ServeSettings, options: ServeOptions) -> Result<(), Serve
         pages,
         limits: limit::Limits::new(options.requests_per_second.max(1)),
         preview_token,
+        sessions: session::Sessions::new(settings.edit_password_hash.clone()),
+        edit: options.edit,
         settings,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -139,10 +181,10 @@ pub fn serve(settings: ServeSettings, options: ServeOptions) -> Result<(), Serve
                 source,
             })?;
         let local = listener.local_addr()?;
-        let routes = if options.preview {
-            "archive, unsubscribe, preview"
-        } else {
-            "archive, unsubscribe"
+        let routes = match (options.edit, options.preview) {
+            (true, _) => "archive, unsubscribe, preview, edit",
+            (false, true) => "archive, unsubscribe, preview",
+            (false, false) => "archive, unsubscribe",
         };
         // Printed so that scripts (and tests) know the port when asked for port 0.
         println!("serving http://{local}/ ({routes}); Ctrl-C stops");
@@ -154,12 +196,19 @@ pub fn serve(settings: ServeSettings, options: ServeOptions) -> Result<(), Serve
                 forget.limits.forget_idle();
             }
         });
-        conn::serve(listener, router(app, options.preview), options.timeouts, stop_signal()).await;
+        let edit = options.edit;
+        conn::serve(
+            listener,
+            router(app, options.preview, edit),
+            options.timeouts,
+            stop_signal(),
+        )
+        .await;
         Ok(())
     })
 }
 
-fn router(app: Shared, with_preview: bool) -> Router {
+fn router(app: Shared, with_preview: bool, with_edit: bool) -> Router {
     let root = app.settings.render.out_dir.join("archive");
     let archive = move |request: axum::extract::Request| archive::answer(root.clone(), request);
     let mut router = Router::new()
@@ -176,31 +225,49 @@ fn router(app: Shared, with_preview: bool) -> Router {
             .route("/preview/", get(preview::list))
             .route("/preview/{edition}", get(preview::edition));
     }
+    if with_edit {
+        let editor = Router::new()
+            .route("/edit", get(|| async { Redirect::permanent("/edit/") }))
+            .route("/edit/", get(edit::list))
+            .route("/edit/login", get(edit::login_page).post(edit::login))
+            .route("/edit/next", post(edit::next))
+            .route("/edit/markdown", post(edit::markdown))
+            .route("/edit/static/editor.js", get(edit::script))
+            .route("/edit/{file}", get(edit::open).post(edit::post))
+            .route("/edit/{file}/preview", post(edit::draft_preview))
+            .layer(axum::middleware::from_fn_with_state(app.clone(), edit::loopback_only))
+            .layer(DefaultBodyLimit::max(MAX_EDIT_BODY));
+        router = router.merge(editor);
+    }
     router
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::from_fn_with_state(app.clone(), limit_rate))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(secure))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), secure))
         .with_state(app)
 }
 
 /// Adds the security headers to every response, whatever answered it (a handler, a
 /// rejection, the rate limit, the fallback).
-async fn secure(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let private = {
-        let path = request.uri().path();
-        path.starts_with("/unsubscribe/") || path.starts_with("/preview/")
+async fn secure(State(app): State<Shared>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let private = path.starts_with("/unsubscribe/") || path.starts_with("/preview/") || path.starts_with("/edit");
+    let framed =
+        (app.edit && path.starts_with("/preview/")) || (path.starts_with("/edit/") && path.ends_with("/preview"));
+    let (policy, frame) = if framed {
+        (PREVIEW_IN_EDITOR_CONTENT_SECURITY_POLICY, "SAMEORIGIN")
+    } else if path.starts_with("/edit") {
+        (EDIT_CONTENT_SECURITY_POLICY, "DENY")
+    } else {
+        (CONTENT_SECURITY_POLICY, "DENY")
     };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Unsubscribe links carry a token (and preview links a secret): no page passes its URL on.
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static(frame));
     if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

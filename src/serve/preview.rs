@@ -7,7 +7,7 @@
 //! Owns these pages; rendering and checking are the library's. It must not write anything.
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::{page, App, Shared};
@@ -100,8 +100,11 @@ impl Choice {
 /// The query the pages' links carry (empty without a token), when the token a request
 /// carries is the configured one or none is configured; else `None`, answered with a 404,
 /// which says no more than a service without previews would.
-fn admitted(app: &App, query: &PreviewQuery) -> Option<String> {
+fn admitted(app: &App, query: &PreviewQuery, headers: &HeaderMap) -> Option<String> {
     match &app.preview_token {
+        // An editor's session admits the preview its pages frame.
+        _ if app.edit && app.sessions.csrf(headers).is_some() => Some(String::new()),
+        None if app.edit && app.sessions.needs_login() => None,
         None => Some(String::new()),
         Some(token) if token.accepts(query.token.as_deref()) => Some(token.query()),
         Some(_) => None,
@@ -116,8 +119,8 @@ fn en_page(title: &str, body: &str) -> String {
     page(title, body, "en", false)
 }
 
-pub async fn list(State(app): State<Shared>, Query(query): Query<PreviewQuery>) -> Response {
-    let Some(token) = admitted(&app, &query) else {
+pub async fn list(State(app): State<Shared>, Query(query): Query<PreviewQuery>, headers: HeaderMap) -> Response {
+    let Some(token) = admitted(&app, &query, &headers) else {
         return refused();
     };
     let names: Vec<String> = std::fs::read_dir(&app.settings.editions_dir)
@@ -167,8 +170,9 @@ pub async fn edition(
     State(app): State<Shared>,
     UrlPath(edition): UrlPath<String>,
     Query(query): Query<PreviewQuery>,
+    headers: HeaderMap,
 ) -> Response {
-    let Some(token) = admitted(&app, &query) else {
+    let Some(token) = admitted(&app, &query, &headers) else {
         return refused();
     };
     // The id is a slug, so the path cannot leave editions/.
@@ -209,9 +213,36 @@ fn unknown(what: &str, value: &str, known: impl Iterator<Item = String>) -> (Sta
 /// query the page's links carry (empty without a preview token). A variant the edition does
 /// not have is a 404 page, never another variant in its place.
 fn preview(app: &App, id: &EditionId, choice: &Choice, token: &str) -> Result<String, (StatusCode, String)> {
+    preview_in(app, &app.settings.editions_dir, id, choice, token)
+}
+
+/// The editor's draft (written with its edition into `dir`, a temporary folder) previewed as
+/// `/preview/` shows a file, in `language` (the edition's own by default) for `office`.
+pub(super) fn draft(
+    app: &App,
+    dir: &std::path::Path,
+    id: &EditionId,
+    language: Option<String>,
+    office: Option<String>,
+) -> Result<String, (StatusCode, String)> {
+    let choice = Choice {
+        lang: language,
+        region: None,
+        office,
+    };
+    preview_in(app, dir, id, &choice, "")
+}
+
+fn preview_in(
+    app: &App,
+    dir: &std::path::Path,
+    id: &EditionId,
+    choice: &Choice,
+    token: &str,
+) -> Result<String, (StatusCode, String)> {
     let settings = &app.settings;
     let network = &settings.edition.network;
-    let path = settings.editions_dir.join(format!("{id}.toml"));
+    let path = dir.join(format!("{id}.toml"));
     if !path.is_file() {
         return Err((
             StatusCode::NOT_FOUND,

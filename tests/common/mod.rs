@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod disk;
+pub mod editor;
 pub mod smtp;
 pub mod web;
 
