@@ -455,6 +455,14 @@ fn an_office_overlay_is_edited_as_its_own_file_in_its_offices_language() {
     let service = start(dir.path());
     let mut editor = Editor::open(&service);
     let name = "2026-01-info-flash-22.santiago";
+    // The file's name, as pasted from a listing of editions/, opens the same form.
+    let pasted = editor.get(&format!("/edit/{name}.toml"));
+    assert_eq!(pasted.status, 200, "{}", pasted.body);
+    assert!(
+        pasted.body.contains(&format!("action=\"/edit/{name}\"")),
+        "{}",
+        pasted.body
+    );
     let page = editor.get(&format!("/edit/{name}"));
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("/preview/2026-01-info-flash-22?office=santiago"));

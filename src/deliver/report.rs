@@ -161,7 +161,7 @@ impl Report {
         let width = rows.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0) + 2;
         out.push_str(&format!(
             "{:<width$}{:>10}{:>8}{:>10}{:>9}{:>12}\n",
-            "", "delivered", "failed", "deferred", "skipped", "suppressed"
+            "", "delivered", "failed", "deferred", "skipped", "withdrawn"
         ));
         for (label, o) in rows {
             out.push_str(&format!(
@@ -169,6 +169,9 @@ impl Report {
                 o.delivered, o.failed, o.deferred, o.skipped, o.suppressed
             ));
         }
+        // The lists' suppressed rows never reach a group; without this line a reader takes
+        // the column for them and sees the totals disagree.
+        out.push_str("withdrawn: unsubscribed or bounced while this run went on, so not mailed\n");
         out.push_str(&format!(
             "started {}, ended {} ({})\n",
             self.started_at, self.ended_at, self.state
@@ -196,5 +199,54 @@ mod tests {
         for groups in [&b.variants, &b.languages, &b.regions] {
             assert_eq!(groups.values().map(Outcomes::total).sum::<u64>(), b.total.total());
         }
+    }
+
+    #[test]
+    fn the_printed_table_keeps_the_lists_suppressed_apart_from_those_withdrawn_during_the_run() {
+        let mut b = Breakdown::default();
+        b.add("en", "en", "africa", Fate::Delivered);
+        b.add("en", "en", "africa", Fate::Suppressed);
+        let report = Report {
+            edition: "2026-01-info-flash-22".into(),
+            office: None,
+            shard: None,
+            started_at: "2026-01-13T08:00:02Z".into(),
+            ended_at: "2026-01-13T08:00:04Z".into(),
+            state: "finished".into(),
+            destination_kind: "outbox".into(),
+            destination: "outbox".into(),
+            audience: Audience {
+                rows: 4,
+                invalid: 0,
+                duplicates: 0,
+                excluded: 0,
+                suppressed: 2,
+                deliverable: 2,
+            },
+            outcomes: b,
+        };
+        let table = report.table();
+        assert!(
+            table.starts_with("lists: 4 rows, 0 invalid, 0 duplicates, 0 excluded, 2 suppressed, 2 deliverable\n"),
+            "{table}"
+        );
+        let header = table.lines().nth(1).unwrap();
+        assert!(
+            header
+                .split_whitespace()
+                .eq(["delivered", "failed", "deferred", "skipped", "withdrawn"])
+                && !header.contains("suppressed"),
+            "{table}"
+        );
+        let total = table.lines().find(|l| l.starts_with("total")).unwrap();
+        assert_eq!(
+            total.split_whitespace().collect::<Vec<_>>(),
+            ["total", "1", "0", "0", "0", "1"],
+            "{table}"
+        );
+        assert!(
+            table.contains("\nwithdrawn: unsubscribed or bounced while this run went on"),
+            "{table}"
+        );
     }
 }

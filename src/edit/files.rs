@@ -31,6 +31,8 @@ impl EditFile {
     /// The file `name` names in `dir`, if it is an edition or the overlay of a configured
     /// office and it exists.
     pub fn resolve(dir: &Path, name: &str, settings: &EditionSettings) -> Option<EditFile> {
+        // People paste the file's name from a listing of `editions/`.
+        let name = name.strip_suffix(".toml").unwrap_or(name);
         let (edition, office) = match name.split_once('.') {
             None => (name.parse::<EditionId>().ok()?, None),
             Some((e, o)) => {
