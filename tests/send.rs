@@ -540,10 +540,12 @@ fn most_attempts(dir: &Path) -> i64 {
 
 #[test]
 fn a_slow_server_is_waited_for_and_timed_out_messages_are_retried_without_loss() {
-    // `-W DATA:1:40`: the reply to DATA waits a random multiple of a second, often longer
-    // than the 2-second timeout below, so some attempts time out and are tried again on a new
-    // connection; a later send picks up whatever ended deferred.
-    let sink = Sink::start(&["-W", "DATA:1:40"]);
+    // `-W DATA:3:40`: the reply to DATA waits a random multiple of 3 seconds (none with odds
+    // 60%, 3 s or more with 40%), longer than the 2-second timeout below, so some attempts time
+    // out and are tried again on a new connection; a later send picks up whatever ended
+    // deferred. (With 1-second steps, 40 messages all under the timeout came out about one run
+    // in fifteen, and the test failed for want of a slow reply.)
+    let sink = Sink::start(&["-W", "DATA:3:40"]);
     let dir = project(
         sink.port,
         40,
