@@ -524,3 +524,43 @@ fn editing_writes_the_edition_file_and_nothing_else() {
     assert_eq!(snapshot(dir.path()), before, "a file outside editions/ changed");
     assert!(!dir.path().join("state").exists(), "state/ was made");
 }
+
+/// The opening tag of the field named `name` in `page`.
+fn field_tag<'p>(page: &'p str, name: &str) -> &'p str {
+    let at = page
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no field {name} in {page}"));
+    let start = page[..at].rfind('<').unwrap();
+    let end = at + page[at..].find('>').unwrap();
+    &page[start..=end]
+}
+
+#[test]
+fn arabic_fields_are_typed_right_to_left_and_every_prose_field_carries_its_language() {
+    let dir = project_with(
+        &root(),
+        &[&root().join("tests/fixtures/format/2026-03-community-7.toml")],
+    );
+    let service = start(dir.path());
+    let mut editor = Editor::open(&service);
+    let page = editor.get("/edit/2026-03-community-7");
+    assert_eq!(page.status, 200, "{}", page.body);
+    for name in ["edition.translations.ar.greeting", "items.0.translations.ar.title"] {
+        let tag = field_tag(&page.body, name);
+        assert!(tag.contains("dir=\"rtl\"") && tag.contains("lang=\"ar\""), "{tag}");
+    }
+    for (name, language) in [
+        ("edition.greeting", "en"),
+        ("edition.translations.fr.greeting", "fr"),
+        ("items.0.title", "en"),
+    ] {
+        let tag = field_tag(&page.body, name);
+        assert!(
+            !tag.contains("rtl") && tag.contains(&format!("lang=\"{language}\"")),
+            "{tag}"
+        );
+    }
+    // A date or a link is the same in every script: typed left to right, in no language.
+    let tag = field_tag(&page.body, "edition.date");
+    assert!(!tag.contains("rtl") && !tag.contains("lang="), "{tag}");
+}

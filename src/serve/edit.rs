@@ -737,9 +737,8 @@ impl View<'_> {
             );
         }
         findings(out, placed.get(&section.path), &section.path);
-        let rtl = |language: &str| language == "ar";
         for f in &section.fields {
-            self.field(out, f, placed, rtl(&form.main).then_some("ar"));
+            self.field(out, f, placed, Some(form.main.as_str()));
         }
         for (language, fields) in &section.translations {
             let has = fields.iter().any(|f| f.present);
@@ -801,10 +800,12 @@ impl View<'_> {
         } else {
             String::new()
         };
-        let dir = if language == Some("ar") && matches!(f.shape, Shape::Text | Shape::Markdown) {
-            " dir=\"rtl\" lang=\"ar\""
-        } else {
-            ""
+        // Prose fields are typed in their language: a right-to-left one (Arabic, Persian,
+        // Hebrew, Urdu) must be typed right to left, and `lang` picks the spell checker.
+        let dir = match language.filter(|_| matches!(f.shape, Shape::Text | Shape::Markdown)) {
+            Some(l) if rtl(l) => format!(" dir=\"rtl\" lang=\"{}\"", escape(l)),
+            Some(l) => format!(" lang=\"{}\"", escape(l)),
+            None => String::new(),
         };
         let _ = write!(
             out,
@@ -865,6 +866,13 @@ impl View<'_> {
         findings(out, placed.get(&f.path), &f.path);
         out.push_str("</div>");
     }
+}
+
+/// Whether a language code of the form (as written in the file) is written right to left.
+fn rtl(language: &str) -> bool {
+    language
+        .parse::<crate::types::Language>()
+        .is_ok_and(|l| l.is_right_to_left())
 }
 
 fn findings(out: &mut String, list: Option<&Vec<(Severity, String)>>, path: &str) {
