@@ -360,23 +360,34 @@ fn with_a_password_the_editor_asks_for_it_and_refuses_a_wrong_one() {
     std::fs::write(&settings, text).unwrap();
     // A password makes an address other than loopback possible.
     let service = Service::start_with(dir.path(), None, &["--edit", "--listen", "0.0.0.0:0"], &[]);
-    let mut anonymous = Editor::with_cookie(&service, "");
-    let list = anonymous.get("/edit/");
+    let mut visitor = Editor::with_cookie(&service, "");
+    let list = visitor.get("/edit/");
     assert_eq!((list.status, list.location.as_str()), (303, "/edit/login"));
-    let preview = anonymous.get(&format!("/preview/{SAMPLE}"));
+    let preview = visitor.get(&format!("/preview/{SAMPLE}"));
     assert_eq!(preview.status, 404, "the preview is shown without a session");
-    let wrong = anonymous.post("/edit/login", &[("password".into(), "guess".into())]);
+    let password = ("password".to_string(), "a long editor password".to_string());
+    // A login posted from elsewhere carries no token of the login form: even the right
+    // password is refused.
+    let forged = visitor.post("/edit/login", &[password.clone()]);
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let login = visitor.get("/edit/login");
+    let token = form_values(&login.body)
+        .into_iter()
+        .find(|(name, _)| name == "csrf")
+        .expect("the login form carries a token");
+    let wrong = visitor.post("/edit/login", &[token.clone(), ("password".into(), "guess".into())]);
     assert_eq!(wrong.status, 403);
-    let right = common::editor::agent()
-        .post(&format!("{}/edit/login", service.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send("password=a+long+editor+password")
-        .unwrap();
-    assert_eq!(right.status().as_u16(), 303);
-    let cookie = right.headers().get("set-cookie").unwrap().to_str().unwrap();
-    let mut editor = Editor::with_cookie(&service, cookie.split(';').next().unwrap());
-    assert_eq!(editor.get("/edit/").status, 200);
-    assert_eq!(editor.get(&format!("/preview/{SAMPLE}")).status, 200);
+    let forged_token = visitor.post("/edit/login", &[("csrf".into(), "0".repeat(64)), password.clone()]);
+    assert_eq!(forged_token.status, 403);
+    let right = visitor.post("/edit/login", &[token, password]);
+    assert_eq!(
+        (right.status, right.location.as_str()),
+        (303, "/edit/"),
+        "{}",
+        right.body
+    );
+    assert_eq!(visitor.get("/edit/").status, 200);
+    assert_eq!(visitor.get(&format!("/preview/{SAMPLE}")).status, 200);
 }
 
 #[test]

@@ -179,19 +179,29 @@ fn take(pairs: &[(String, String)], name: &str) -> Option<String> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
-pub async fn login_page() -> Response {
-    html(
+pub async fn login_page(State(app): State<Shared>) -> Response {
+    let (cookie, token) = app.sessions.login_token();
+    let page = html(
         StatusCode::OK,
         "Log in to the editor",
-        "<main style=\"max-width:30em;margin:3em auto\"><h1>Log in to the editor</h1>\
-         <form method=\"post\" action=\"/edit/login\"><div class=\"field\"><label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required autofocus></div>\
-         <button class=\"save\" type=\"submit\">Log in</button></form></main>",
-    )
+        &format!(
+            "<main style=\"max-width:30em;margin:3em auto\"><h1>Log in to the editor</h1>\
+             <form method=\"post\" action=\"/edit/login\"><input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+             <div class=\"field\"><label for=\"password\">Password</label>\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required autofocus></div>\
+             <button class=\"save\" type=\"submit\">Log in</button></form></main>"
+        ),
+    );
+    with_cookie(page, Some(cookie))
 }
 
-pub async fn login(State(app): State<Shared>, body: Bytes) -> Response {
-    let password = take(&pairs(&body), "password").unwrap_or_default();
+pub async fn login(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let pairs = pairs(&body);
+    // Checked before the password, so that a forged post costs no Argon2 run either.
+    if !app.sessions.login_token_ok(&headers, take(&pairs, "csrf").as_deref()) {
+        return forbidden("This login form is not from this browser's visit (it may be from another site): open the login page again.");
+    }
+    let password = take(&pairs, "password").unwrap_or_default();
     let app2 = app.clone();
     let ok = tokio::task::spawn_blocking(move || app2.sessions.password_ok(&password))
         .await

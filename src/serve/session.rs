@@ -4,7 +4,8 @@
 //! Argon2 hash) and then gives a session cookie; without it the service listens on loopback
 //! only (checked at start) and the first page opens a session by itself. Either way the
 //! cookie is `HttpOnly; Secure; SameSite=Strict` (browsers treat loopback as secure) and every
-//! form carries the session's CSRF token, checked on each POST in constant time.
+//! form carries the session's CSRF token, checked on each POST in constant time; the login
+//! form, which comes before any session, carries a token of its own, doubled in a cookie.
 //!
 //! Owns sessions and passwords; it must not log a password, a cookie or a token.
 
@@ -16,6 +17,13 @@ use axum::http::{header, HeaderMap};
 
 /// The cookie's name.
 pub const COOKIE: &str = "infoflash_edit";
+
+/// The login form's cookie: the same random value as the form's hidden `csrf` field (a
+/// double-submit token), so that another site cannot post a login of its own choosing.
+pub const LOGIN_COOKIE: &str = "infoflash_login";
+
+/// The attributes of both cookies.
+const ATTRIBUTES: &str = "Path=/; HttpOnly; Secure; SameSite=Strict";
 
 /// How long a session lasts after its last request.
 const IDLE: Duration = Duration::from_secs(12 * 3600);
@@ -41,6 +49,16 @@ fn secret() -> String {
     format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
+/// The value of the request's cookie `name`.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+}
+
 fn same(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq as _;
     bool::from(a.as_bytes().ct_eq(b.as_bytes()))
@@ -62,12 +80,7 @@ impl Sessions {
 
     /// The session id the request's cookie names, if it is open; touching it.
     fn find(&self, headers: &HeaderMap) -> Option<(String, String)> {
-        let id = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('=').map(str::to_string))?;
+        let id = cookie(headers, COOKIE)?;
         let mut open = self.open.lock().ok()?;
         let now = Instant::now();
         open.retain(|_, s| now.duration_since(s.last) < IDLE);
@@ -107,10 +120,21 @@ impl Sessions {
                 },
             );
         }
-        (
-            format!("{COOKIE}={id}; Path=/; HttpOnly; Secure; SameSite=Strict"),
-            csrf,
-        )
+        (format!("{COOKIE}={id}; {ATTRIBUTES}"), csrf)
+    }
+
+    /// The login form's token: its `Set-Cookie` value and the value of the form's field.
+    pub fn login_token(&self) -> (String, String) {
+        let token = secret();
+        (format!("{LOGIN_COOKIE}={token}; {ATTRIBUTES}"), token)
+    }
+
+    /// Whether a login post carries the token its own login form was given.
+    pub fn login_token_ok(&self, headers: &HeaderMap, token: Option<&str>) -> bool {
+        match (cookie(headers, LOGIN_COOKIE), token) {
+            (Some(cookie), Some(token)) => !token.is_empty() && same(&cookie, token),
+            _ => false,
+        }
     }
 
     /// Whether `password` is the configured one (slow on purpose: Argon2).
@@ -162,6 +186,22 @@ mod tests {
         assert!(!sessions.check(&HeaderMap::new(), Some(&csrf)));
         let (other, _) = sessions.open();
         assert!(!sessions.check(&with_cookie(&other), Some(&csrf)));
+    }
+
+    #[test]
+    fn a_login_needs_the_token_its_own_form_was_given() {
+        let sessions = Sessions::new(None);
+        let (cookie, token) = sessions.login_token();
+        assert!(cookie.starts_with("infoflash_login=") && cookie.contains("HttpOnly; Secure; SameSite=Strict"));
+        let headers = with_cookie(&cookie);
+        assert!(sessions.login_token_ok(&headers, Some(&token)));
+        assert!(!sessions.login_token_ok(&headers, Some("forged")));
+        assert!(!sessions.login_token_ok(&headers, None));
+        assert!(!sessions.login_token_ok(&HeaderMap::new(), Some(&token)));
+        // The session cookie is no login token, nor the other way round.
+        let (session, csrf) = sessions.open();
+        assert!(!sessions.login_token_ok(&with_cookie(&session), Some(&csrf)));
+        assert!(!sessions.check(&headers, Some(&token)));
     }
 
     #[test]

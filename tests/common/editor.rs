@@ -90,7 +90,11 @@ impl Editor {
             .header("content-type", "application/x-www-form-urlencoded")
             .send(body)
             .expect("the service answers");
-        answer(response).0
+        let (a, cookie) = answer(response);
+        if let Some(c) = cookie {
+            self.cookie = c;
+        }
+        a
     }
 
     /// Posts the form of `page` (as the browser would send it) with `changes` made and the
