@@ -63,6 +63,24 @@ fn assert_every_link_answers(dir: &Path, server: &Service) -> usize {
 fn every_link_in_every_message_answers_200_without_a_build_first() {
     let dir = copy_project(&root());
     assert!(!dir.path().join("out").exists());
+    // Santiago's own event, with a calendar file of its own that only its variants link to.
+    std::fs::write(
+        dir.path().join("editions/2026-01-info-flash-22.santiago.toml"),
+        r#"[[items]]
+id = "encuentro-santiago"
+kind = "event"
+title = "Encuentro regional de escuelas asociadas"
+starts = 2026-03-10
+ends = 2026-03-11
+place = "Santiago de Chile"
+body = "La Oficina de Santiago invita a su [encuentro regional](https://www.unesco.org/es/santiago/encuentro-pea)."
+
+[items.translations.en]
+title = "Regional meeting of associated schools"
+body = "The Santiago office invites schools to its [regional meeting](https://www.unesco.org/es/santiago/encuentro-pea)."
+"#,
+    )
+    .unwrap();
     for extra in [&[][..], &["--office", "santiago"], &["--office", "bangkok"]] {
         let out = infoflash(dir.path(), &[&["send", EDITION][..], extra].concat());
         assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stderr(&out));
@@ -71,6 +89,11 @@ fn every_link_in_every_message_answers_200_without_a_build_first() {
     let server = Service::start(dir.path(), None);
     let asked = assert_every_link_answers(dir.path(), &server);
     assert!(asked > 50, "{asked} links");
+    let overlay_calendar = eml_files(&dir.path().join("outbox"))
+        .iter()
+        .flat_map(|eml| service_links(eml))
+        .any(|l| l.contains("encuentro-santiago") && l.ends_with(".ics"));
+    assert!(overlay_calendar, "no message links the overlay event's calendar file");
 }
 
 #[test]
