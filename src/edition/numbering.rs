@@ -1,5 +1,6 @@
 //! Where a text names an edition number: "N°22", "N.º 22", "No. 22", "№ 22", "第22期",
-//! "العدد 22", and whatever a label table's `number_format` writes ("N°{number}").
+//! "العدد 22", and whatever a label table's `number_format` writes ("N°{number}"); the digits
+//! may be of any decimal script ("العدد ٢٢", "Nº ۲۲"), and a new number is written in the same.
 //!
 //! Owns these patterns, so that `next` (which moves them to the new number) and `check` (which
 //! warns when one names another number than the edition's) agree on what counts. Only a number
@@ -64,7 +65,7 @@ pub fn find(text: &str, formats: &[&str]) -> Vec<NumberMention> {
             if text[digits.end()..].starts_with(|c: char| c.is_ascii_digit()) {
                 continue;
             }
-            let Ok(number) = digits.as_str().parse::<u64>() else {
+            let Some(number) = value(digits.as_str()) else {
                 continue;
             };
             if found.iter().any(|f| f.digits == digits.range()) {
@@ -81,13 +82,53 @@ pub fn find(text: &str, formats: &[&str]) -> Vec<NumberMention> {
     found
 }
 
-/// `text` with every mention of `from` written as `to` instead, and how many there were.
+/// The zeros of the decimal scripts an edition's languages write numbers in (each script's
+/// ten digits follow its zero in Unicode): ASCII, Arabic-Indic, Eastern Arabic-Indic (Persian,
+/// Urdu), Devanagari, Bengali, Thai, Myanmar, fullwidth.
+const ZEROS: &[char] = &['0', '٠', '۰', '०', '০', '๐', '၀', '０'];
+
+/// The zero of the script `digit` is written in, and its value.
+fn digit(c: char) -> Option<(char, u32)> {
+    ZEROS.iter().find_map(|&zero| {
+        let value = (c as u32).checked_sub(zero as u32)?;
+        (value < 10).then_some((zero, value))
+    })
+}
+
+/// The number `digits` writes, all in one script (`None` for a mix, or too large).
+fn value(digits: &str) -> Option<u64> {
+    let mut script = None;
+    digits.chars().try_fold(0u64, |n, c| {
+        let (zero, d) = digit(c)?;
+        if *script.get_or_insert(zero) != zero {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
+/// `number` in the script whose zero is `zero`.
+fn in_script(number: u64, zero: char) -> String {
+    number
+        .to_string()
+        .bytes()
+        .filter_map(|b| char::from_u32(zero as u32 + u32::from(b - b'0')))
+        .collect()
+}
+
+/// `text` with every mention of `from` written as `to` instead (in the digits it was written
+/// in), and how many there were.
 pub fn renumber(text: &str, formats: &[&str], from: u64, to: u64) -> (String, usize) {
     let mut out = text.to_string();
     let hits: Vec<_> = find(text, formats).into_iter().filter(|m| m.number == from).collect();
     // Back to front, so that the earlier ranges stay valid.
     for m in hits.iter().rev() {
-        out.replace_range(m.digits.clone(), &to.to_string());
+        let zero = text[m.digits.clone()]
+            .chars()
+            .next()
+            .and_then(digit)
+            .map_or('0', |(z, _)| z);
+        out.replace_range(m.digits.clone(), &in_script(to, zero));
     }
     (out, hits.len())
 }
@@ -132,5 +173,18 @@ mod tests {
         assert_eq!(text, "N°23 after N°21, N.º 23 and 22 schools");
         assert_eq!(n, 2);
         assert_eq!(renumber("N°221", &[], 22, 23), ("N°221".to_string(), 0));
+    }
+
+    #[test]
+    fn a_number_in_arabic_indic_or_other_digits_is_found_and_renumbered_in_the_same_digits() {
+        assert_eq!(numbers("نشرة Info Flash العدد ٢٢"), [22]);
+        assert_eq!(numbers("العدد ۲۲، N°２２"), [22, 22]);
+        assert_eq!(
+            renumber("العدد ٢٩ و N°29 و العدد ۲۹", &[], 29, 30),
+            ("العدد ٣٠ و N°30 و العدد ۳۰".to_string(), 3)
+        );
+        // Digits of two scripts are no number, and one too large for a u64 is none either.
+        assert!(numbers("العدد ٢2").is_empty());
+        assert!(numbers("N°99999999999999999999999").is_empty());
     }
 }
