@@ -263,6 +263,55 @@ fn the_seeds_two_summer_time_sentences_are_reported_and_nothing_else() {
 }
 
 #[test]
+fn a_wrong_weekday_is_found_in_russian_arabic_and_chinese_text_too() {
+    // 15 January 2026 is a Thursday; each translation calls it a Friday, in its own words (and
+    // the Arabic one in Arabic-Indic digits).
+    let text = r#"[edition]
+series = "Info Flash"
+number = 1
+date = 2026-01-13
+language = "en"
+languages = ["en", "ru", "ar", "zh"]
+time_zone = "Europe/Paris"
+
+[[items]]
+id = "a"
+kind = "news"
+title = "A"
+body = "We meet on Thursday 15 January 2026."
+
+[items.translations.ru]
+title = "А"
+body = "Встречаемся в пятницу, 15 января 2026 г."
+
+[items.translations.ar]
+title = "أ"
+body = "نلتقي يوم الجمعة ١٥ كانون الثاني/يناير ٢٠٢٦."
+
+[items.translations.zh]
+title = "甲"
+body = "我们于2026年1月15日（星期五）见面。"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
+    std::fs::write(dir.path().join("2026-01-seed-1.toml"), text).unwrap();
+    let out = infoflash(dir.path(), &["check", "2026-01-seed-1.toml"]);
+    let report = stdout(&out);
+    for needle in ["пятницу, 15 января 2026", "الجمعة ١٥ كانون", "2026年1月15日（星期五）"]
+    {
+        let wanted = format!("2026-01-seed-1.toml:{}: error: item `a`", line_of(text, needle));
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with(&wanted) && l.contains("is a Thursday, not a Friday")),
+            "{wanted}:\n{report}"
+        );
+    }
+    assert_eq!(report.matches("not a Friday").count(), 3, "{report}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn a_project_without_a_postal_address_is_warned_and_the_sample_shows_its_own() {
     // The office fixture's settings have no `postal_address`.
     let out = infoflash(&office_project(), &["check", OFFICE_EDITION]);

@@ -1,9 +1,11 @@
 //! Dates and time-zone abbreviations written in free text ("Thursday 15 January 2026 … (CEST,
-//! Paris Time)", "jeudi 15 janvier", "jueves 15 de enero de 2026"), found so that `check` can
+//! Paris Time)", "jeudi 15 janvier", "jueves 15 de enero de 2026", "четверг, 15 января 2026",
+//! "الخميس 15 كانون الثاني/يناير 2026", "2026年1月15日（星期四）"), found so that `check` can
 //! compare them with the calendar: a weekday that does not match its date, a date that does
 //! not exist, summer time named in winter.
 //!
-//! Owns the patterns for English, French and Spanish dates and the table of abbreviations
+//! Owns the patterns for dates in the six languages of the network (English, French, Spanish,
+//! Russian, Arabic, Chinese; digits of any script) and the table of abbreviations
 //! (each tied to the place whose clocks it names). It must not decide what is an error: it
 //! reports what is written and what the calendar says; `check` words the findings.
 
@@ -13,6 +15,8 @@ use std::sync::LazyLock;
 use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use regex::Regex;
+
+use crate::types::digits;
 
 /// A date as written in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +121,120 @@ const ES: Words = Words {
     ],
 };
 
+const RU: Words = Words {
+    weekdays: &[
+        ("понедельник", Weekday::Mon),
+        ("вторник", Weekday::Tue),
+        ("среда", Weekday::Wed),
+        ("среду", Weekday::Wed),
+        ("четверг", Weekday::Thu),
+        ("пятница", Weekday::Fri),
+        ("пятницу", Weekday::Fri),
+        ("суббота", Weekday::Sat),
+        ("субботу", Weekday::Sat),
+        ("воскресенье", Weekday::Sun),
+    ],
+    // The genitive ("15 января") is how a date is written; the nominative for "май 2026".
+    months: &[
+        ("января", 1),
+        ("январь", 1),
+        ("февраля", 2),
+        ("февраль", 2),
+        ("марта", 3),
+        ("март", 3),
+        ("апреля", 4),
+        ("апрель", 4),
+        ("мая", 5),
+        ("май", 5),
+        ("июня", 6),
+        ("июнь", 6),
+        ("июля", 7),
+        ("июль", 7),
+        ("августа", 8),
+        ("август", 8),
+        ("сентября", 9),
+        ("сентябрь", 9),
+        ("октября", 10),
+        ("октябрь", 10),
+        ("ноября", 11),
+        ("ноябрь", 11),
+        ("декабря", 12),
+        ("декабрь", 12),
+    ],
+};
+
+const AR: Words = Words {
+    weekdays: &[
+        ("الاثنين", Weekday::Mon),
+        ("الإثنين", Weekday::Mon),
+        ("الثلاثاء", Weekday::Tue),
+        ("الأربعاء", Weekday::Wed),
+        ("الاربعاء", Weekday::Wed),
+        ("الخميس", Weekday::Thu),
+        ("الجمعة", Weekday::Fri),
+        ("السبت", Weekday::Sat),
+        ("الأحد", Weekday::Sun),
+        ("الاحد", Weekday::Sun),
+    ],
+    // The names used in Egypt and the Maghreb, and in the Levant and Iraq; United Nations
+    // texts write both ("كانون الثاني/يناير"). Longer names first: "كانون الثاني" before "كانون".
+    months: &[
+        ("كانون الثاني", 1),
+        ("يناير", 1),
+        ("شباط", 2),
+        ("فبراير", 2),
+        ("آذار", 3),
+        ("مارس", 3),
+        ("نيسان", 4),
+        ("أبريل", 4),
+        ("ابريل", 4),
+        ("إبريل", 4),
+        ("أيار", 5),
+        ("مايو", 5),
+        ("حزيران", 6),
+        ("يونيو", 6),
+        ("يونيه", 6),
+        ("تموز", 7),
+        ("يوليو", 7),
+        ("يوليه", 7),
+        ("آب", 8),
+        ("أغسطس", 8),
+        ("اغسطس", 8),
+        ("أيلول", 9),
+        ("سبتمبر", 9),
+        ("تشرين الأول", 10),
+        ("أكتوبر", 10),
+        ("اكتوبر", 10),
+        ("تشرين الثاني", 11),
+        ("نوفمبر", 11),
+        ("كانون الأول", 12),
+        ("ديسمبر", 12),
+    ],
+};
+
+/// Chinese writes the month as a number ("1月"); only the weekdays are words.
+const ZH: Words = Words {
+    weekdays: &[
+        ("星期一", Weekday::Mon),
+        ("星期二", Weekday::Tue),
+        ("星期三", Weekday::Wed),
+        ("星期四", Weekday::Thu),
+        ("星期五", Weekday::Fri),
+        ("星期六", Weekday::Sat),
+        ("星期日", Weekday::Sun),
+        ("星期天", Weekday::Sun),
+        ("周一", Weekday::Mon),
+        ("周二", Weekday::Tue),
+        ("周三", Weekday::Wed),
+        ("周四", Weekday::Thu),
+        ("周五", Weekday::Fri),
+        ("周六", Weekday::Sat),
+        ("周日", Weekday::Sun),
+        ("周天", Weekday::Sun),
+    ],
+    months: &[],
+};
+
 fn alternatives(words: &[(&str, impl Copy)]) -> String {
     words.iter().map(|(w, _)| *w).collect::<Vec<_>>().join("|")
 }
@@ -169,13 +287,52 @@ static SPANISH: LazyLock<Patterns> = LazyLock::new(|| {
     )
 });
 
+static RUSSIAN: LazyLock<Patterns> = LazyLock::new(|| {
+    patterns(
+        &RU,
+        // четверг, 15 января 2026 г.
+        &[r"\b(?:(?P<weekday>WEEKDAY),?\s+)?(?P<day>\d{1,2})\s+(?P<month>MONTH)\b(?:\s+(?P<year>\d{4})\b)?"],
+    )
+});
+
+static ARABIC: LazyLock<Patterns> = LazyLock::new(|| {
+    patterns(
+        &AR,
+        // (يوم) الخميس، 15 كانون الثاني/يناير 2026 — the second name of a pair is the same month.
+        &[
+            r"(?:(?:يوم\s+)?(?P<weekday>WEEKDAY)[،,]?\s+)?\b(?P<day>\d{1,2})\s+(?P<month>MONTH)(?:\s*/\s*(?:MONTH))?\b(?:\s+(?P<year>\d{4})\b)?",
+        ],
+    )
+});
+
+static CHINESE: LazyLock<Patterns> = LazyLock::new(|| {
+    patterns(
+        &ZH,
+        // 2026年1月15日（星期四）, 1月15日 周四; no `\b`: Chinese runs its words together.
+        &[
+            r"(?:(?P<year>\d{4})\s*年\s*)?(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号](?:\s*[（(]?\s*(?P<weekday>WEEKDAY)\s*[)）]?)?",
+        ],
+    )
+});
+
 fn patterns_for(language: &str) -> Option<&'static Patterns> {
     match language {
         "en" => Some(&ENGLISH),
         "fr" => Some(&FRENCH),
         "es" => Some(&SPANISH),
+        "ru" => Some(&RUSSIAN),
+        "ar" => Some(&ARABIC),
+        "zh" => Some(&CHINESE),
         _ => None,
     }
+}
+
+/// A month written as a word of the language, or as a number (Chinese "1月").
+fn month_of(words: &Words, written: &str) -> Option<u32> {
+    lookup(words.months, written).or_else(|| {
+        let n = u32::try_from(digits::value(written)?).ok()?;
+        (1..=12).contains(&n).then_some(n)
+    })
 }
 
 fn lookup<T: Copy>(table: &[(&str, T)], word: &str) -> Option<T> {
@@ -183,7 +340,8 @@ fn lookup<T: Copy>(table: &[(&str, T)], word: &str) -> Option<T> {
     table.iter().find(|(w, _)| *w == word).map(|(_, v)| *v)
 }
 
-/// The dates written in `text` in `language` (`en`, `fr` or `es`; other languages have none).
+/// The dates written in `text` in `language` (`en`, `fr`, `es`, `ru`, `ar` or `zh`; other
+/// languages have none), with digits of any script (Arabic-Indic too).
 /// A date written without a year takes the edition's year, unless that puts it more than three
 /// months before `reference` (then it is next year's: "Monday 4 January" in a December
 /// edition) or nine months after (last year's).
@@ -204,14 +362,19 @@ pub fn find_dates(text: &str, language: &str, reference: NaiveDate) -> Vec<DateM
             let (Some(day), Some(month)) = (caps.name("day"), caps.name("month")) else {
                 continue;
             };
-            let Ok(day) = day.as_str().parse::<u32>() else { continue };
-            let Some(month) = lookup(patterns.words.months, month.as_str()) else {
+            let Some(day) = digits::value(day.as_str()).and_then(|d| u32::try_from(d).ok()) else {
+                continue;
+            };
+            let Some(month) = month_of(patterns.words, month.as_str()) else {
                 continue;
             };
             let weekday = caps
                 .name("weekday")
                 .and_then(|w| lookup(patterns.words.weekdays, w.as_str()));
-            let year = caps.name("year").and_then(|y| y.as_str().parse::<i32>().ok());
+            let year = caps
+                .name("year")
+                .and_then(|y| digits::value(y.as_str()))
+                .and_then(|y| i32::try_from(y).ok());
             let date = match year {
                 Some(y) => NaiveDate::from_ymd_opt(y, month, day),
                 None => nearest(reference, month, day),
@@ -373,8 +536,42 @@ mod tests {
     }
 
     #[test]
+    fn finds_russian_arabic_and_chinese_dates_in_any_digits() {
+        let summary = |text: &str, language: &str| -> Vec<(Option<Weekday>, Option<NaiveDate>)> {
+            find_dates(text, language, REF())
+                .iter()
+                .map(|m| (m.weekday, m.date))
+                .collect()
+        };
+        assert_eq!(
+            summary("в четверг, 15 января 2026 г., и 3 февраля", "ru"),
+            [(Some(Weekday::Thu), Some(d(2026, 1, 15))), (None, Some(d(2026, 2, 3)))]
+        );
+        assert_eq!(
+            summary(
+                "يوم الخميس، 15 كانون الثاني/يناير 2026، ثم ٣ فبراير ٢٠٢٦ و 20 تشرين الأول 2026",
+                "ar"
+            ),
+            [
+                (Some(Weekday::Thu), Some(d(2026, 1, 15))),
+                (None, Some(d(2026, 2, 3))),
+                (None, Some(d(2026, 10, 20))),
+            ]
+        );
+        assert_eq!(
+            summary("会议于2026年1月15日（星期四）举行，截止日期为2月3日 周二。", "zh"),
+            [
+                (Some(Weekday::Thu), Some(d(2026, 1, 15))),
+                (Some(Weekday::Tue), Some(d(2026, 2, 3)))
+            ]
+        );
+        assert_eq!(summary("2026年2月30日", "zh"), [(None, None)]);
+        assert!(find_dates("13月5日", "zh", REF()).is_empty());
+    }
+
+    #[test]
     fn other_languages_and_plain_numbers_are_not_dates() {
-        assert!(find_dates("15 января 2026", "ru", REF()).is_empty());
+        assert!(find_dates("15 января 2026", "de", REF()).is_empty());
         assert!(find_dates("Room 15, building 2026", "en", REF()).is_empty());
         assert!(find_dates("mayo", "es", REF()).is_empty());
     }

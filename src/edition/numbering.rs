@@ -12,6 +12,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::types::digits;
+
 /// An edition number written in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberMention {
@@ -65,7 +67,7 @@ pub fn find(text: &str, formats: &[&str]) -> Vec<NumberMention> {
             if text[digits.end()..].starts_with(|c: char| c.is_ascii_digit()) {
                 continue;
             }
-            let Some(number) = value(digits.as_str()) else {
+            let Some(number) = digits::value(digits.as_str()) else {
                 continue;
             };
             if found.iter().any(|f| f.digits == digits.range()) {
@@ -82,40 +84,6 @@ pub fn find(text: &str, formats: &[&str]) -> Vec<NumberMention> {
     found
 }
 
-/// The zeros of the decimal scripts an edition's languages write numbers in (each script's
-/// ten digits follow its zero in Unicode): ASCII, Arabic-Indic, Eastern Arabic-Indic (Persian,
-/// Urdu), Devanagari, Bengali, Thai, Myanmar, fullwidth.
-const ZEROS: &[char] = &['0', '٠', '۰', '०', '০', '๐', '၀', '０'];
-
-/// The zero of the script `digit` is written in, and its value.
-fn digit(c: char) -> Option<(char, u32)> {
-    ZEROS.iter().find_map(|&zero| {
-        let value = (c as u32).checked_sub(zero as u32)?;
-        (value < 10).then_some((zero, value))
-    })
-}
-
-/// The number `digits` writes, all in one script (`None` for a mix, or too large).
-fn value(digits: &str) -> Option<u64> {
-    let mut script = None;
-    digits.chars().try_fold(0u64, |n, c| {
-        let (zero, d) = digit(c)?;
-        if *script.get_or_insert(zero) != zero {
-            return None;
-        }
-        n.checked_mul(10)?.checked_add(u64::from(d))
-    })
-}
-
-/// `number` in the script whose zero is `zero`.
-fn in_script(number: u64, zero: char) -> String {
-    number
-        .to_string()
-        .bytes()
-        .filter_map(|b| char::from_u32(zero as u32 + u32::from(b - b'0')))
-        .collect()
-}
-
 /// `text` with every mention of `from` written as `to` instead (in the digits it was written
 /// in), and how many there were.
 pub fn renumber(text: &str, formats: &[&str], from: u64, to: u64) -> (String, usize) {
@@ -123,12 +91,7 @@ pub fn renumber(text: &str, formats: &[&str], from: u64, to: u64) -> (String, us
     let hits: Vec<_> = find(text, formats).into_iter().filter(|m| m.number == from).collect();
     // Back to front, so that the earlier ranges stay valid.
     for m in hits.iter().rev() {
-        let zero = text[m.digits.clone()]
-            .chars()
-            .next()
-            .and_then(digit)
-            .map_or('0', |(z, _)| z);
-        out.replace_range(m.digits.clone(), &in_script(to, zero));
+        out.replace_range(m.digits.clone(), &digits::like(to, &text[m.digits.clone()]));
     }
     (out, hits.len())
 }

@@ -2,12 +2,13 @@
 //! [`EditionId`], [`ItemId`], [`EmailAddress`], [`WebUrl`], and the values that several
 //! stages share: the [`Network`] of languages, regions and offices, the relay ([`relay`]), a
 //! segment [`Filter`], a [`Shard`], a [`Pace`], the hash
-//! of a Message-ID. They import no stage, so every stage can use them without a cycle.
+//! of a Message-ID, numbers in any script's [`digits`]. They import no stage, so every stage can use them without a cycle.
 //!
 //! Each is parsed and validated once, where text enters the program (edition, config, later the
 //! recipient lists); inner code takes these types and never re-checks a string. This module must
 //! not know where the text came from: callers attach file and line to the errors it returns.
 
+pub mod digits;
 pub mod network;
 pub mod relay;
 pub mod segment;
