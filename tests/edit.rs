@@ -368,7 +368,7 @@ fn with_a_password_the_editor_asks_for_it_and_refuses_a_wrong_one() {
     let password = ("password".to_string(), "a long editor password".to_string());
     // A login posted from elsewhere carries no token of the login form: even the right
     // password is refused.
-    let forged = visitor.post("/edit/login", &[password.clone()]);
+    let forged = visitor.post("/edit/login", std::slice::from_ref(&password));
     assert_eq!(forged.status, 403, "{}", forged.body);
     let login = visitor.get("/edit/login");
     let token = form_values(&login.body)

@@ -1284,6 +1284,128 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// Validates an office's overlay file given as text (`path` names it in messages), against the
+/// edition it adds to. The result is an edition of its own: the overlay's items and intro, in
+/// the overlay's language (the office's unless `[office] language` says otherwise), dated and
+/// numbered like `base`, so that `check` reads it with the same rules as any edition and
+/// reports at the overlay's own lines; [`Edition::with_overlay`] joins the two for rendering.
+pub fn parse_overlay(
+    text: &str,
+    path: &Path,
+    settings: &EditionSettings,
+    office: &crate::types::Office,
+    base: &Edition,
+) -> Result<(Edition, Report), EditionError> {
+    let source = Source::new(path, text);
+    let mut loader = Loader::new(&source, settings);
+    let raw: raw::OverlayFile = loader.read(text)?;
+    let head = raw.office.map(Spanned::into_inner).unwrap_or_default();
+    let language = match &head.language {
+        Some(code) => loader.language(code),
+        None => Some(office.language.clone()),
+    };
+    loader.main = language.clone();
+    loader.orphans(
+        &head.translations,
+        "the office's overlay",
+        &[
+            ("intro", head.intro.is_some(), &|t: &raw::OverlayTranslation| {
+                t.intro.is_some()
+            }),
+            ("greeting", head.greeting.is_some(), &|t: &raw::OverlayTranslation| {
+                t.greeting.is_some()
+            }),
+        ],
+    );
+    let mut intro = head.intro.as_ref().map(|i| Localized::new(loader.markdown(i)));
+    let greeting_line = |loader: &mut Loader, value: &S<String>| {
+        loader
+            .one_line(value, "greeting", "the greeting of every message")
+            .trim()
+            .to_string()
+    };
+    let mut greeting = head
+        .greeting
+        .as_ref()
+        .map(|g| Localized::new(greeting_line(&mut loader, g)));
+    for (l, t) in loader.translations(&head.translations) {
+        if let (Some(i), Some(intro)) = (&t.intro, intro.as_mut()) {
+            let md = loader.markdown(i);
+            intro.translations.insert(l.clone(), md);
+        }
+        if let (Some(g), Some(greeting)) = (&t.greeting, greeting.as_mut()) {
+            let text = greeting_line(&mut loader, g);
+            greeting.translations.insert(l, text);
+        }
+    }
+    let zone = office.time_zone.unwrap_or(base.time_zone);
+    let mut seen: HashSet<ItemId> = base.items.iter().map(|i| i.id.clone()).collect();
+    let mut items = Vec::new();
+    for item in &raw.items {
+        if let Some(mut item) = loader.item(item, zone) {
+            if !seen.insert(item.id.clone()) {
+                loader.error_line(
+                    item.line,
+                    format!(
+                        "item id `{}` is used twice (here or in {}): ids must be unique in an office's edition",
+                        item.id,
+                        base.path.display()
+                    ),
+                );
+            }
+            item.office = Some(office.id.clone());
+            items.push(item);
+        }
+    }
+    if raw.items.is_empty() && intro.is_none() && greeting.is_none() {
+        loader.report.at(
+            Severity::Warning,
+            path,
+            None,
+            "the overlay adds nothing: give it `[[items]]`, an `[office] intro` or `greeting`, or delete it",
+        );
+    }
+    let language = match language {
+        Some(l) if !loader.report.has_errors() => l,
+        _ => return Err(EditionError::Invalid(loader.report.sorted())),
+    };
+    // The office's variants are the edition's languages; the overlay's own comes first.
+    let mut languages = base.languages.clone();
+    languages.retain(|l| *l != language);
+    languages.insert(0, language.clone());
+    let overlay = Edition {
+        overlay: Some(OfficeOverlay {
+            office: office.id.clone(),
+            path: path.to_path_buf(),
+            language: language.clone(),
+            own_intro: intro.is_some(),
+            own_greeting: greeting.is_some(),
+        }),
+        id: base.id.clone(),
+        path: path.to_path_buf(),
+        series: base.series.clone(),
+        number: base.number,
+        date: base.date,
+        language,
+        languages,
+        time_zone: zone,
+        subject: None,
+        subject_lines: None,
+        subtitle: None,
+        head_lines: HeadLines {
+            subtitle: None,
+            greeting: head.greeting.as_ref().map(|g| source.line_of(g.span().start)),
+        },
+        greeting,
+        closing: None,
+        intro,
+        items,
+        days: None,
+        translations_required: base.translations_required,
+    };
+    Ok((overlay, loader.report.sorted()))
+}
+
 #[cfg(test)]
 mod format_tests {
     //! The format's greeting, subtitle, closing, `also_in`, `"tba"` links, linked titles and
@@ -1409,126 +1531,4 @@ mod format_tests {
         );
         assert!(err.contains(":24:") && err.contains("unknown region `mars`"), "{err}");
     }
-}
-
-/// Validates an office's overlay file given as text (`path` names it in messages), against the
-/// edition it adds to. The result is an edition of its own: the overlay's items and intro, in
-/// the overlay's language (the office's unless `[office] language` says otherwise), dated and
-/// numbered like `base`, so that `check` reads it with the same rules as any edition and
-/// reports at the overlay's own lines; [`Edition::with_overlay`] joins the two for rendering.
-pub fn parse_overlay(
-    text: &str,
-    path: &Path,
-    settings: &EditionSettings,
-    office: &crate::types::Office,
-    base: &Edition,
-) -> Result<(Edition, Report), EditionError> {
-    let source = Source::new(path, text);
-    let mut loader = Loader::new(&source, settings);
-    let raw: raw::OverlayFile = loader.read(text)?;
-    let head = raw.office.map(Spanned::into_inner).unwrap_or_default();
-    let language = match &head.language {
-        Some(code) => loader.language(code),
-        None => Some(office.language.clone()),
-    };
-    loader.main = language.clone();
-    loader.orphans(
-        &head.translations,
-        "the office's overlay",
-        &[
-            ("intro", head.intro.is_some(), &|t: &raw::OverlayTranslation| {
-                t.intro.is_some()
-            }),
-            ("greeting", head.greeting.is_some(), &|t: &raw::OverlayTranslation| {
-                t.greeting.is_some()
-            }),
-        ],
-    );
-    let mut intro = head.intro.as_ref().map(|i| Localized::new(loader.markdown(i)));
-    let greeting_line = |loader: &mut Loader, value: &S<String>| {
-        loader
-            .one_line(value, "greeting", "the greeting of every message")
-            .trim()
-            .to_string()
-    };
-    let mut greeting = head
-        .greeting
-        .as_ref()
-        .map(|g| Localized::new(greeting_line(&mut loader, g)));
-    for (l, t) in loader.translations(&head.translations) {
-        if let (Some(i), Some(intro)) = (&t.intro, intro.as_mut()) {
-            let md = loader.markdown(i);
-            intro.translations.insert(l.clone(), md);
-        }
-        if let (Some(g), Some(greeting)) = (&t.greeting, greeting.as_mut()) {
-            let text = greeting_line(&mut loader, g);
-            greeting.translations.insert(l, text);
-        }
-    }
-    let zone = office.time_zone.unwrap_or(base.time_zone);
-    let mut seen: HashSet<ItemId> = base.items.iter().map(|i| i.id.clone()).collect();
-    let mut items = Vec::new();
-    for item in &raw.items {
-        if let Some(mut item) = loader.item(item, zone) {
-            if !seen.insert(item.id.clone()) {
-                loader.error_line(
-                    item.line,
-                    format!(
-                        "item id `{}` is used twice (here or in {}): ids must be unique in an office's edition",
-                        item.id,
-                        base.path.display()
-                    ),
-                );
-            }
-            item.office = Some(office.id.clone());
-            items.push(item);
-        }
-    }
-    if raw.items.is_empty() && intro.is_none() && greeting.is_none() {
-        loader.report.at(
-            Severity::Warning,
-            path,
-            None,
-            "the overlay adds nothing: give it `[[items]]`, an `[office] intro` or `greeting`, or delete it",
-        );
-    }
-    let language = match language {
-        Some(l) if !loader.report.has_errors() => l,
-        _ => return Err(EditionError::Invalid(loader.report.sorted())),
-    };
-    // The office's variants are the edition's languages; the overlay's own comes first.
-    let mut languages = base.languages.clone();
-    languages.retain(|l| *l != language);
-    languages.insert(0, language.clone());
-    let overlay = Edition {
-        overlay: Some(OfficeOverlay {
-            office: office.id.clone(),
-            path: path.to_path_buf(),
-            language: language.clone(),
-            own_intro: intro.is_some(),
-            own_greeting: greeting.is_some(),
-        }),
-        id: base.id.clone(),
-        path: path.to_path_buf(),
-        series: base.series.clone(),
-        number: base.number,
-        date: base.date,
-        language,
-        languages,
-        time_zone: zone,
-        subject: None,
-        subject_lines: None,
-        subtitle: None,
-        head_lines: HeadLines {
-            subtitle: None,
-            greeting: head.greeting.as_ref().map(|g| source.line_of(g.span().start)),
-        },
-        greeting,
-        closing: None,
-        intro,
-        items,
-        days: None,
-        translations_required: base.translations_required,
-    };
-    Ok((overlay, loader.report.sorted()))
 }
