@@ -280,7 +280,12 @@ fn preview_in(
     let findings_html = if findings.trim().is_empty() {
         "<p>check: no problems.</p>".to_string()
     } else {
-        format!("<div class=\"finding\">{}</div>", escape(&findings))
+        // One finding a line: the banner sits inside the email's own HTML, whose styles
+        // know nothing of ours.
+        format!(
+            "<div class=\"finding\" style=\"white-space:pre-wrap;font-family:monospace;font-size:13px\">{}</div>",
+            escape(&findings)
+        )
     };
     let loaded = crate::edition::load_for_office(&path, &settings.edition, office);
     let (edition, _) = match loaded {
