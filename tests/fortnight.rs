@@ -97,6 +97,73 @@ body = "The Santiago office invites schools to its [regional meeting](https://ww
 }
 
 #[test]
+fn a_base_url_with_a_path_is_served_under_it_and_its_unsubscribe_form_posts_there() {
+    let dir = copy_project(&root());
+    let settings = dir.path().join("infoflash.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    assert!(text.contains(&format!("base_url = \"{BASE_URL}\"")));
+    std::fs::write(
+        &settings,
+        text.replace(
+            &format!("base_url = \"{BASE_URL}\""),
+            &format!("base_url = \"{BASE_URL}/news/\""),
+        ),
+    )
+    .unwrap();
+    let out = infoflash(dir.path(), &["send", EDITION]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let server = Service::start(dir.path(), None);
+    let links: Vec<String> = eml_files(&dir.path().join("outbox"))
+        .iter()
+        .flat_map(|eml| service_links(eml))
+        .collect();
+    assert!(
+        links.iter().all(|l| l.starts_with(&format!("{BASE_URL}/news/"))),
+        "{links:?}"
+    );
+    // A proxy that passes the path on: every link, as written, answers.
+    let asked = assert_every_link_answers(dir.path(), &server);
+    assert!(asked > 50, "{asked} links");
+    // The unsubscribe page's form posts to the page's own address, so under /news/ too.
+    let page_url = links
+        .iter()
+        .find(|l| l.contains("/news/unsubscribe/"))
+        .unwrap()
+        .replace(BASE_URL, &server.base);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let page = agent
+        .get(&page_url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let form = &page[page.find("<form").unwrap()..];
+    let tag = &form[..form.find('>').unwrap()];
+    assert!(!tag.contains("action="), "{tag}");
+    let posted = agent
+        .post(&page_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send("List-Unsubscribe=One-Click")
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 200);
+    let suppression = std::fs::read_to_string(dir.path().join("recipients/suppression.csv")).unwrap();
+    assert!(suppression.contains("unsubscribed (one-click)"), "{suppression}");
+    // A redirect keeps the path: a folder asked for without its slash.
+    let no_redirects: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let folder = no_redirects
+        .get(&format!("{}/news/archive/2026-01-info-flash-22/en", server.base))
+        .call()
+        .unwrap();
+    assert_eq!(folder.status().as_u16(), 308);
+    assert_eq!(folder.headers().get("location").unwrap().to_str().unwrap(), "./en/");
+}
+
+#[test]
 fn a_send_refused_for_errors_publishes_nothing() {
     let dir = copy_project(&root());
     let file = dir.path().join(EDITION);

@@ -502,12 +502,10 @@ fn a_folder_without_its_slash_stays_in_the_archive_and_odd_paths_are_404() {
         .build()
         .into();
     for (path, to) in [
-        ("/archive/2026-01-info-flash-22", "/archive/2026-01-info-flash-22/"),
-        (
-            "/archive/2026-01-info-flash-22/fr",
-            "/archive/2026-01-info-flash-22/fr/",
-        ),
-        ("/archive", "/archive/"),
+        // Relative, so that they hold under a base_url's path too.
+        ("/archive/2026-01-info-flash-22", "./2026-01-info-flash-22/"),
+        ("/archive/2026-01-info-flash-22/fr", "./fr/"),
+        ("/archive", "./archive/"),
     ] {
         let response = no_redirects.get(&format!("{}{path}", server.base)).call().unwrap();
         assert!(response.status().is_redirection(), "{path}: {}", response.status());

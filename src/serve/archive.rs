@@ -44,7 +44,10 @@ pub async fn answer(root: PathBuf, request: Request) -> Response {
     match found {
         Ok(Found::Serve) if !rest.is_empty() => {}
         Ok(Found::Serve | Found::Folder) => {
-            return Redirect::permanent(&format!("/archive{rest}/{query}")).into_response();
+            // Relative ("./fr/"), so that it holds under whatever path a proxy serves us at
+            // (base_url's), and can never lead off the site.
+            let last = path.rsplit('/').next().unwrap_or("archive");
+            return Redirect::permanent(&format!("./{last}/{query}")).into_response();
         }
         _ => return not_found(),
     }

@@ -212,7 +212,7 @@ fn router(app: Shared, with_preview: bool, with_edit: bool) -> Router {
     let root = app.settings.render.out_dir.join("archive");
     let archive = move |request: axum::extract::Request| archive::answer(root.clone(), request);
     let mut router = Router::new()
-        .route("/", get(|| async { Redirect::permanent("/archive/") }))
+        .route("/", get(|| async { Redirect::permanent("./archive/") }))
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
@@ -239,12 +239,28 @@ fn router(app: Shared, with_preview: bool, with_edit: bool) -> Router {
             .layer(DefaultBodyLimit::max(MAX_EDIT_BODY));
         router = router.merge(editor);
     }
-    router
+    let prefix = base_path(&app.settings.render.base_url);
+    let router = router
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::from_fn_with_state(app.clone(), limit_rate))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(app.clone(), secure))
-        .with_state(app)
+        .with_state(app);
+    match prefix {
+        // The links in the mail name base_url's path; a proxy may pass it on or strip it, so
+        // the service answers both ways.
+        Some(prefix) => Router::new()
+            .nest_service(&prefix, router.clone())
+            .fallback_service(router),
+        None => router,
+    }
+}
+
+/// The path of `base_url` without its last slash (`/news` for `https://example.org/news/`),
+/// when it is not the root.
+fn base_path(base_url: &url::Url) -> Option<String> {
+    let path = base_url.path().trim_end_matches('/');
+    (!path.is_empty()).then(|| path.to_string())
 }
 
 /// Adds the security headers to every response, whatever answered it (a handler, a

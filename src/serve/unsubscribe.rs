@@ -389,11 +389,12 @@ pub async fn confirm_page(
     if who.proof {
         return reader.proof();
     }
-    let token = handlebars::html_escape(&token);
     let office = reader.office();
     let form = |extra: &str, label: &str, class: &str| {
         format!(
-            "<form method=\"post\" action=\"/unsubscribe/{token}\">\
+            // No action: the form posts to the page's own address, whatever path base_url puts
+            // the service under.
+            "<form method=\"post\">\
              <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">{extra}\
              <button type=\"submit\" class=\"{class}\">{}</button></form>\n",
             say(reader.labels, label, &office)
