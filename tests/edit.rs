@@ -398,26 +398,12 @@ fn edit_on_a_public_address_without_a_password_refuses_to_start() {
     assert!(log.contains("edit_password_hash"), "{log}");
 }
 
-/// Santiago's own item and intro beside the sample edition (as in tests/offices.rs).
-const SANTIAGO: &str = r#"# The Santiago office's additions to Info Flash N°22.
-[office]
-intro = "Estimados coordinadores: este es el Info Flash de la Oficina de Santiago."
-
-[[items]]
-id = "encuentro-santiago"
-kind = "event"
-title = "Encuentro regional de escuelas asociadas"
-starts = 2026-03-10
-place = "Santiago de Chile"
-body = "La Oficina de Santiago invita a su [encuentro regional](https://www.unesco.org/es/santiago/encuentro-pea)."
-"#;
-
 #[test]
 fn the_list_counts_findings_and_starts_the_next_edition_as_next_does() {
     let dir = sample_project();
     std::fs::write(
         dir.path().join("editions/2026-01-info-flash-22.santiago.toml"),
-        SANTIAGO,
+        santiago_overlay(),
     )
     .unwrap();
     let service = start(dir.path());
@@ -462,7 +448,7 @@ fn the_list_counts_findings_and_starts_the_next_edition_as_next_does() {
 fn an_office_overlay_is_edited_as_its_own_file_in_its_offices_language() {
     let dir = sample_project();
     let path = dir.path().join("editions/2026-01-info-flash-22.santiago.toml");
-    std::fs::write(&path, SANTIAGO).unwrap();
+    std::fs::write(&path, santiago_overlay()).unwrap();
     let service = start(dir.path());
     let mut editor = Editor::open(&service);
     let name = "2026-01-info-flash-22.santiago";
@@ -487,8 +473,8 @@ fn an_office_overlay_is_edited_as_its_own_file_in_its_offices_language() {
     assert_eq!(saved.status, 200, "{}", saved.body);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        SANTIAGO.replace(
-            "Estimados coordinadores: este es el Info Flash de la Oficina de Santiago.",
+        santiago_overlay().replace(
+            "Estimados coordinadores y docentes de América Latina y el Caribe: este es el Info Flash de la Oficina de Santiago.",
             "Estimados colegas."
         )
     );

@@ -66,19 +66,7 @@ fn every_link_in_every_message_answers_200_without_a_build_first() {
     // Santiago's own event, with a calendar file of its own that only its variants link to.
     std::fs::write(
         dir.path().join("editions/2026-01-info-flash-22.santiago.toml"),
-        r#"[[items]]
-id = "encuentro-santiago"
-kind = "event"
-title = "Encuentro regional de escuelas asociadas"
-starts = 2026-03-10
-ends = 2026-03-11
-place = "Santiago de Chile"
-body = "La Oficina de Santiago invita a su [encuentro regional](https://www.unesco.org/es/santiago/encuentro-pea)."
-
-[items.translations.en]
-title = "Regional meeting of associated schools"
-body = "The Santiago office invites schools to its [regional meeting](https://www.unesco.org/es/santiago/encuentro-pea)."
-"#,
+        santiago_overlay(),
     )
     .unwrap();
     for extra in [&[][..], &["--office", "santiago"], &["--office", "bangkok"]] {

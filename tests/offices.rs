@@ -11,29 +11,9 @@ use common::*;
 const EDITION: &str = "editions/2026-01-info-flash-22.toml";
 const OVERLAY: &str = "editions/2026-01-info-flash-22.santiago.toml";
 
-/// Santiago's own item, written in Spanish with an English translation, and its own intro.
-const SANTIAGO: &str = r#"# The Santiago office's additions to Info Flash N°22.
-[office]
-intro = "Estimados coordinadores y docentes de América Latina y el Caribe: este es el Info Flash de la Oficina de Santiago."
-
-[[items]]
-id = "encuentro-santiago"
-kind = "event"
-title = "Encuentro regional de escuelas asociadas"
-starts = 2026-03-10
-ends = 2026-03-11
-place = "Santiago de Chile"
-body = "La Oficina de Santiago invita a las escuelas de la red a su [encuentro regional](https://www.unesco.org/es/santiago/encuentro-pea)."
-
-[items.translations.en]
-title = "Regional meeting of associated schools"
-place = "Santiago, Chile"
-body = "The Santiago office invites the network's schools to its [regional meeting](https://www.unesco.org/es/santiago/encuentro-pea)."
-"#;
-
 fn project_with_overlay() -> tempfile::TempDir {
     let dir = copy_project(&root());
-    std::fs::write(dir.path().join(OVERLAY), SANTIAGO).unwrap();
+    std::fs::write(dir.path().join(OVERLAY), santiago_overlay()).unwrap();
     dir
 }
 
@@ -197,7 +177,7 @@ fn build_and_check_of_an_office_include_its_overlay_and_name_its_lines() {
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {text}");
         // No French: a warning at the item's line in the overlay file, in its language.
-        let item_line = SANTIAGO.lines().position(|l| l == "[[items]]").unwrap() + 1;
+        let item_line = santiago_overlay().lines().position(|l| l == "[[items]]").unwrap() + 1;
         let wanted = format!("{OVERLAY}:{item_line}: warning: item `encuentro-santiago` (title, body, place) has no `fr` translation: the `fr` variants show the `es` text");
         assert!(text.contains(&wanted), "{args:?}: {wanted}\n{text}");
         assert!(!text.contains("has no `es` translation"), "{text}");
@@ -210,7 +190,7 @@ fn build_and_check_of_an_office_include_its_overlay_and_name_its_lines() {
 #[test]
 fn a_broken_overlay_is_reported_at_its_own_file_and_line_and_nothing_is_sent() {
     let dir = copy_project(&root());
-    let broken = SANTIAGO.replace("kind = \"event\"", "kind = \"event\"\nofices = [\"santiago\"]");
+    let broken = santiago_overlay().replace("kind = \"event\"", "kind = \"event\"\nofices = [\"santiago\"]");
     std::fs::write(dir.path().join(OVERLAY), &broken).unwrap();
     let line = broken.lines().position(|l| l.starts_with("ofices")).unwrap() + 1;
     let out = infoflash(dir.path(), &["check", EDITION, "--office", "santiago"]);
@@ -224,7 +204,7 @@ fn a_broken_overlay_is_reported_at_its_own_file_and_line_and_nothing_is_sent() {
 #[test]
 fn an_overlay_item_id_that_the_edition_uses_is_refused() {
     let dir = copy_project(&root());
-    let clash = SANTIAGO.replace("id = \"encuentro-santiago\"", "id = \"santo-domingo-roadmap\"");
+    let clash = santiago_overlay().replace("id = \"encuentro-santiago\"", "id = \"santo-domingo-roadmap\"");
     std::fs::write(dir.path().join(OVERLAY), &clash).unwrap();
     let out = infoflash(dir.path(), &["check", OVERLAY]);
     assert_eq!(out.status.code(), Some(1));
@@ -304,7 +284,7 @@ fn the_preview_switches_language_region_and_office_and_an_unknown_one_is_a_404()
 #[test]
 fn an_overlay_greets_in_its_own_words_and_its_links_to_be_announced_stop_only_its_send() {
     let dir = copy_project(&root());
-    let overlay = SANTIAGO.replace(
+    let overlay = santiago_overlay().replace(
         "[office]\n",
         "[office]\ngreeting = \"Estimadas coordinadoras y estimados coordinadores:\"\n",
     ) + "\n[[items.links]]\ntext = \"Programa\"\nurl = \"tba\"\n";

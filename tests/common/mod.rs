@@ -18,6 +18,13 @@ pub fn sample_edition() -> PathBuf {
     root().join("editions/2026-01-info-flash-22.toml")
 }
 
+/// The Santiago office's overlay of the sample edition: its own intro and event, in Spanish
+/// with an English translation (`tests/fixtures/overlays/`).
+pub fn santiago_overlay() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/overlays/2026-01-info-flash-22.santiago.toml"))
+        .expect("the Santiago overlay fixture")
+}
+
 /// Runs `infoflash ARGS` in `cwd`.
 pub fn infoflash(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_infoflash"))
