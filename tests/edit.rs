@@ -61,7 +61,14 @@ fn fixture_editions() -> Vec<(PathBuf, Vec<PathBuf>)> {
 fn an_unchanged_form_saves_the_same_bytes_for_the_sample_and_every_fixture_edition() {
     let mut checked = 0;
     let mut not_editable = Vec::new();
-    for (project, files) in fixture_editions().into_iter().chain([(root(), vec![sample_edition()])]) {
+    let sample_and_overlays = {
+        let mut files = vec![sample_edition()];
+        for overlay in std::fs::read_dir(root().join("tests/fixtures/overlays")).unwrap() {
+            files.push(overlay.unwrap().path());
+        }
+        files
+    };
+    for (project, files) in fixture_editions().into_iter().chain([(root(), sample_and_overlays)]) {
         let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
         let dir = project_with(&project, &refs);
         let service = start(dir.path());
