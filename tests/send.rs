@@ -189,6 +189,28 @@ fn a_test_send_can_be_limited_to_one_language_and_refuses_a_language_the_edition
 }
 
 #[test]
+fn a_test_address_may_be_pasted_with_its_name_and_a_bad_one_sends_nothing() {
+    let sink = Sink::start(&[]);
+    let dir = project(sink.port, 3, &[]);
+    let out = send(
+        dir.path(),
+        &["--test", "Ana Tavares <Ana.Tavares@Example.ORG>", "--language", "ar"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The name is dropped (the sink counts addresses in lower case).
+    assert_eq!(
+        sink.received().get("ana.tavares@example.org"),
+        Some(&1),
+        "{:?}",
+        sink.received()
+    );
+    let out = send(dir.path(), &["--test", "editor@example.org", "Ana <ana@@example.org>"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("ana@@example.org"), "{}", stderr(&out));
+    assert_eq!(sink.received().len(), 1, "a list with a bad address sent mail");
+}
+
+#[test]
 fn a_hard_reject_is_failed_once_recorded_and_not_retried() {
     let sink = Sink::start(&["-f", "rcpt"]);
     let dir = project(sink.port, 3, &[]);

@@ -40,9 +40,10 @@ pub struct Args {
     /// Resolve everything and print the plan (messages per variant, the first messages' headers); send nothing
     #[arg(long)]
     dry_run: bool,
-    /// Send proofs: each variant to these addresses only, "[TEST]" in the subject, with an
-    /// unsubscribe link that changes nothing; the journal is not touched
-    #[arg(long, value_name = "ADDR", num_args = 1..)]
+    /// Send proofs: each variant to these addresses only (`ana@example.org` or, as copied from
+    /// a mail client, `Ana <ana@example.org>`), "[TEST]" in the subject, with an unsubscribe
+    /// link that changes nothing; the journal is not touched
+    #[arg(long, value_name = "ADDR", num_args = 1.., value_parser = test_address)]
     test: Vec<EmailAddress>,
     /// With --test: only this language's variant (one of the edition's languages)
     #[arg(long, value_name = "L", requires = "test")]
@@ -326,4 +327,13 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `--test` address: a bare address, or a mailbox as a mail client copies it
+/// (`Ana Tavares <ana@example.org>`, the name dropped).
+fn test_address(text: &str) -> Result<EmailAddress, String> {
+    text.parse::<EmailAddress>().or_else(|bare| {
+        let mailbox: lettre::message::Mailbox = text.trim().parse().map_err(|_| bare.clone())?;
+        mailbox.email.to_string().parse::<EmailAddress>()
+    })
 }
