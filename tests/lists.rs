@@ -181,6 +181,51 @@ fn a_name_with_a_line_break_never_reaches_a_header() {
 }
 
 #[test]
+fn an_address_pasted_with_its_name_is_read_and_suppressed_like_a_bare_one() {
+    // A mail client's export: `Name <address>` in the email column, the name column empty or
+    // not; the suppression list written the same way.
+    let csv = "email,name,language\n\
+               Ana Tavares <ana@example.org>,,es\n\
+               \"\"\"Okafor, Chidi\"\" <CHIDI@example.org>\",Chidi Okafor,en\n\
+               Bob <bob@example.org>,,en\n\
+               ana@example.org,Again,en\n\
+               Eve <eve@@example.org>,,en\n";
+    let suppression = "email,reason,date\nBob Stone <Bob@Example.org>,unsubscribed,2026-01-02\n";
+    let dir = project(&[
+        ("recipients/main.csv", csv.as_bytes()),
+        ("recipients/suppression.csv", suppression.as_bytes()),
+    ]);
+    let json = lists_json(dir.path(), &[]);
+    // rows, valid, invalid, duplicates, excluded, suppressed, deliverable
+    assert_eq!(counts(&json), [5, 4, 1, 1, 0, 1, 2], "{json}");
+    let p = problems(&json).join("\n");
+    assert!(p.contains("main.csv:6:") && p.contains("eve@@example.org"), "{p}");
+    let config = Config::load(&dir.path().join("infoflash.toml")).unwrap();
+    let (suppression, _) = Suppression::load(&dir.path().join("recipients/suppression.csv")).unwrap();
+    let selection = Selection {
+        lists: config.audience.lists.clone(),
+        filters: vec![],
+        suppression: &suppression,
+        shard: None,
+        sender: None,
+    };
+    let mut delivered = Vec::new();
+    audience::scan(&config.network, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
+    let got: Vec<(String, Option<String>)> = delivered
+        .iter()
+        .map(|r| (r.email.to_string(), r.name.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ana@example.org".to_string(), Some("Ana Tavares".to_string())),
+            ("CHIDI@example.org".to_string(), Some("Chidi Okafor".to_string())),
+        ],
+        "the name column wins over a pasted name"
+    );
+}
+
+#[test]
 fn a_row_with_an_invisible_control_character_in_any_column_is_skipped_at_its_line() {
     let list = "email,name,school\nann@example.org,Ann,Lyc\u{e9}e\nbob@example.org,Bob,School\u{1a}\n";
     let dir = project(&[("recipients/main.csv", list.as_bytes())]);

@@ -112,9 +112,11 @@ impl Recipient {
         }
         let text = |column: &str| fields.get(column).map(str::trim).filter(|v| !v.is_empty());
         let email = text("email").ok_or("has no email address")?;
-        let email: EmailAddress = email.parse()?;
+        // A list exported from a mail client may write `Name <address>`; its name serves when
+        // the `name` column has none.
+        let (pasted_name, email) = EmailAddress::parse_mailbox(email)?;
         let mut r = Recipient::new(email);
-        if let Some(name) = text("name") {
+        if let Some(name) = text("name").or(pasted_name.as_deref()) {
             crate::types::check_header_text(name).map_err(|why| {
                 format!(
                     "the name `{}` {why}",

@@ -61,8 +61,9 @@ impl Entries {
                 .map_err(|why| format!("`{entry}` is not a valid domain entry ({why}): write *@example.org"))?;
             self.domains.insert(domain);
         } else {
-            let address: EmailAddress = entry
-                .parse()
+            // `Name <address>` as a mail client copies it suppresses that address: an entry
+            // pasted that way must stop the mail, not be skipped as invalid.
+            let (_, address) = EmailAddress::parse_mailbox(entry)
                 .map_err(|why| format!("{why}; an entry is one address, or *@domain for a whole domain"))?;
             self.addresses.insert(address.key().to_string());
         }

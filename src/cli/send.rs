@@ -332,8 +332,5 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
 /// A `--test` address: a bare address, or a mailbox as a mail client copies it
 /// (`Ana Tavares <ana@example.org>`, the name dropped).
 fn test_address(text: &str) -> Result<EmailAddress, String> {
-    text.parse::<EmailAddress>().or_else(|bare| {
-        let mailbox: lettre::message::Mailbox = text.trim().parse().map_err(|_| bare.clone())?;
-        mailbox.email.to_string().parse::<EmailAddress>()
-    })
+    EmailAddress::parse_mailbox(text).map(|(_, address)| address)
 }

@@ -207,6 +207,23 @@ pub struct EmailAddress {
 }
 
 impl EmailAddress {
+    /// An address as people paste it: bare (`ana@example.org`) or as a mailbox, the way a
+    /// mail client or a spreadsheet export writes it (`Ana Tavares <ana@example.org>`, `"Tavares,
+    /// Ana" <ana@example.org>`); the name comes back apart, when there is one.
+    pub fn parse_mailbox(text: &str) -> Result<(Option<String>, EmailAddress), String> {
+        text.parse::<EmailAddress>().map(|a| (None, a)).or_else(|bare| {
+            let text = text.trim();
+            // Only what looks like a mailbox is read as one; anything else keeps the bare
+            // address's own message, which says what is wrong with it.
+            if !text.ends_with('>') {
+                return Err(bare);
+            }
+            let mailbox: lettre::message::Mailbox = text.parse().map_err(|_| bare.clone())?;
+            let address = mailbox.email.to_string().parse::<EmailAddress>()?;
+            Ok((mailbox.name.filter(|n| !n.trim().is_empty()), address))
+        })
+    }
+
     fn new(address: lettre::Address) -> EmailAddress {
         // Case is folded a character at a time (`str::to_lowercase` would turn a word-final
         // `Σ` into `ς`, so `AΣ@x` and `aσ@x` would differ), with the final sigma folded too.
@@ -449,6 +466,25 @@ impl fmt::Display for WebUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mailbox_pasted_from_a_mail_client_gives_its_address_and_name() {
+        let (name, address) = EmailAddress::parse_mailbox("Ana Tavares <Ana@Example.ORG>").unwrap();
+        assert_eq!(
+            (name.as_deref(), address.key()),
+            (Some("Ana Tavares"), "ana@example.org")
+        );
+        let (name, _) = EmailAddress::parse_mailbox("\"Tavares, Ana\" <ana@example.org>").unwrap();
+        assert_eq!(name.as_deref(), Some("Tavares, Ana"));
+        let (name, address) = EmailAddress::parse_mailbox(" <ana@example.org> ").unwrap();
+        assert_eq!((name, address.key()), (None, "ana@example.org"));
+        assert_eq!(EmailAddress::parse_mailbox("ana@example.org").unwrap().0, None);
+        // What is wrong stays named: the bare address's own message.
+        let bad = EmailAddress::parse_mailbox("Ana <ana@@example.org>").unwrap_err();
+        assert!(bad.contains("not a valid email address"), "{bad}");
+        assert!(EmailAddress::parse_mailbox("Ana <ana@example.org>, Bob <bob@example.org>").is_err());
+        assert!(EmailAddress::parse_mailbox("Ana\r\nBcc: x@example.org <ana@example.org>").is_err());
+    }
 
     #[test]
     fn accepts_two_letter_lowercase_language_codes_only() {
