@@ -55,6 +55,22 @@ fn lists_json(dir: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
 }
 
+/// The project's lists read through the library, as `send` reads them: the counts and the
+/// recipients who would be mailed.
+fn deliverable(dir: &Path, suppression: &Suppression) -> (audience::Counts, Vec<audience::Recipient>) {
+    let config = Config::load(&dir.join("infoflash.toml")).unwrap();
+    let selection = Selection {
+        lists: config.audience.lists.clone(),
+        filters: vec![],
+        suppression,
+        shard: None,
+        sender: None,
+    };
+    let mut delivered = Vec::new();
+    let counts = audience::scan(&config.network, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
+    (counts, delivered)
+}
+
 fn counts(json: &serde_json::Value) -> [u64; 7] {
     [
         "rows",
@@ -165,17 +181,7 @@ fn skips_each_bad_row_with_its_line_and_reason_and_keeps_the_rest() {
 fn a_name_with_a_line_break_never_reaches_a_header() {
     let csv = "email,name\n\"ann@example.org\",\"Ann\r\nBcc: x@example.org\"\nbob@example.org,\"Bob\nSmith\"\n";
     let dir = project(&[("recipients/main.csv", csv.as_bytes())]);
-    let config = Config::load(&dir.path().join("infoflash.toml")).unwrap();
-    let suppression = Suppression::default();
-    let selection = Selection {
-        lists: config.audience.lists.clone(),
-        filters: vec![],
-        suppression: &suppression,
-        shard: None,
-        sender: None,
-    };
-    let mut delivered = Vec::new();
-    let counts = audience::scan(&config.network, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
+    let (counts, delivered) = deliverable(dir.path(), &Suppression::default());
     assert_eq!(counts.invalid, 2);
     assert!(delivered.is_empty(), "{delivered:?}");
 }
@@ -200,17 +206,8 @@ fn an_address_pasted_with_its_name_is_read_and_suppressed_like_a_bare_one() {
     assert_eq!(counts(&json), [5, 4, 1, 1, 0, 1, 2], "{json}");
     let p = problems(&json).join("\n");
     assert!(p.contains("main.csv:6:") && p.contains("eve@@example.org"), "{p}");
-    let config = Config::load(&dir.path().join("infoflash.toml")).unwrap();
     let (suppression, _) = Suppression::load(&dir.path().join("recipients/suppression.csv")).unwrap();
-    let selection = Selection {
-        lists: config.audience.lists.clone(),
-        filters: vec![],
-        suppression: &suppression,
-        shard: None,
-        sender: None,
-    };
-    let mut delivered = Vec::new();
-    audience::scan(&config.network, &selection, |_| {}, |r| delivered.push(r.clone())).unwrap();
+    let (_, delivered) = deliverable(dir.path(), &suppression);
     let got: Vec<(String, Option<String>)> = delivered
         .iter()
         .map(|r| (r.email.to_string(), r.name.clone()))
