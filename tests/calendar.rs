@@ -369,3 +369,47 @@ fn a_day_is_announced_only_from_the_year_it_was_first_observed() {
     assert!(text.contains("World Day Against Child Labour"), "{text}");
     assert!(!text.contains("International Day of Play"), "{text}");
 }
+
+#[test]
+fn a_calendar_without_a_languages_column_is_one_warning_and_a_missing_name_one_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    // Three days in the window; French names for all but one, no Arabic column at all.
+    std::fs::write(
+        dir.path().join("data/international-days.csv"),
+        "rule,en,fr,link\n\
+         01-24,International Day of Education,Journée internationale de l'éducation,https://example.org/education\n\
+         01-27,Holocaust Remembrance Day,,https://example.org/holocaust\n\
+         02-04,International Day of Human Fraternity,Journée internationale de la fraternité humaine,https://example.org/fraternity\n",
+    )
+    .unwrap();
+    let settings = std::fs::read_to_string(root().join("infoflash.toml")).unwrap();
+    std::fs::write(dir.path().join("infoflash.toml"), settings).unwrap();
+    let text = edition("").replace("languages = [\"en\", \"fr\"]", "languages = [\"en\", \"fr\", \"ar\"]").replace(
+        "translations.fr = { title = \"A\", body = \"Texte.\" }",
+        "translations.fr = { title = \"A\", body = \"Texte.\" }\ntranslations.ar = { title = \"أ\", body = \"نص.\" }",
+    );
+    std::fs::write(dir.path().join("2026-01-days-1.toml"), text).unwrap();
+    let out = infoflash(dir.path(), &["check", "2026-01-days-1.toml"]);
+    let report = stdout(&out);
+    let calendar: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("data/international-days.csv"))
+        .collect();
+    assert_eq!(calendar.len(), 2, "{report}");
+    assert!(
+        calendar.iter().any(
+            |l| l.starts_with("data/international-days.csv:1: warning: the 3 international days")
+                && l.contains("no `ar` name")
+                && l.contains("add a `ar` column")
+        ),
+        "{report}"
+    );
+    assert!(
+        calendar.iter().any(|l| l.starts_with(
+            "data/international-days.csv:3: warning: international day `Holocaust Remembrance Day` has no `fr` name"
+        )),
+        "{report}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{report}");
+}

@@ -273,14 +273,43 @@ fn translations(edition: &Edition, language: &Language, report: &mut Report) {
             }
         }
         // A computed day falls back to its main name; the calendar file is where to fix it.
-        for day in days.days.iter().filter(|d| !d.name.has(language)) {
-            if let Some(file) = &day.calendar {
+        // When no day of a file has the language, the column is what is missing: one finding
+        // at its header says so, instead of one a day.
+        let mut files: Vec<&std::path::Path> = days.days.iter().filter_map(|d| d.calendar.as_deref()).collect();
+        files.sort();
+        files.dedup();
+        for file in files {
+            let from_file: Vec<_> = days
+                .days
+                .iter()
+                .filter(|d| d.calendar.as_deref() == Some(file))
+                .collect();
+            let lacking: Vec<_> = from_file.iter().filter(|d| !d.name.has(language)).collect();
+            if lacking.len() > 1 && lacking.len() == from_file.len() {
+                let mut names: Vec<String> = lacking.iter().take(3).map(|d| format!("`{}`", d.name.main)).collect();
+                if lacking.len() > 3 {
+                    names.push(format!("{} more", lacking.len() - 3));
+                }
+                report.at(
+                    Severity::Warning,
+                    file,
+                    Some(1),
+                    format!(
+                        "the {} international days of this edition have no `{language}` name ({}), so the `{language}` variant shows them as written in `{}`: add a `{language}` column",
+                        lacking.len(),
+                        names.join(", "),
+                        edition.language
+                    ),
+                );
+                continue;
+            }
+            for day in lacking {
                 report.at(
                     Severity::Warning,
                     file,
                     Some(day.line),
                     format!(
-                        "international day `{}` has no `{language}` name, so the `{language}` variant shows `{}`: add a `{language}` column",
+                        "international day `{}` has no `{language}` name, so the `{language}` variant shows `{}`: add a `{language}` name in its `{language}` column",
                         day.name.main, day.name.main
                     ),
                 );
