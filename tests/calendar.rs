@@ -413,3 +413,34 @@ fn a_calendar_without_a_languages_column_is_one_warning_and_a_missing_name_one_a
     );
     assert_eq!(out.status.code(), Some(0), "{report}");
 }
+
+#[test]
+fn the_built_in_calendar_names_the_days_in_arabic_russian_and_chinese_too() {
+    let text = edition("")
+        .replace(
+            "languages = [\"en\", \"fr\"]",
+            "languages = [\"en\", \"fr\", \"ar\", \"ru\", \"zh\"]",
+        )
+        .replace(
+            "translations.fr = { title = \"A\", body = \"Texte.\" }",
+            "translations.fr = { title = \"A\", body = \"Texte.\" }\n\
+             translations.ar = { title = \"أ\", body = \"نص.\" }\n\
+             translations.ru = { title = \"А\", body = \"Текст.\" }\n\
+             translations.zh = { title = \"甲\", body = \"文本。\" }",
+        );
+    // 13 January 2026: the International Day of Education (24 January) is in the window.
+    for (language, name) in [
+        ("ar", "اليوم الدولي للتعليم"),
+        ("ru", "Международный день просвещения"),
+        ("zh", "国际教育日"),
+    ] {
+        let body = build_text(&text, language);
+        assert!(body.contains(name), "{language}: {body}");
+        assert!(!body.contains("International Day of Education"), "{language}: {body}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("2026-01-days-1.toml"), &text).unwrap();
+    let out = infoflash(dir.path(), &["check", "2026-01-days-1.toml"]);
+    assert!(!stdout(&out).contains("international day"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
