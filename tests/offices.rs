@@ -318,3 +318,47 @@ fn an_overlay_greets_in_its_own_words_and_its_links_to_be_announced_stop_only_it
     let out = infoflash(dir.path(), &["send", EDITION]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn next_on_an_overlay_writes_the_next_editions_overlay_with_what_is_still_ahead() {
+    let dir = project_with_overlay();
+    // A second item, over before the next edition: it is dropped.
+    let overlay = dir.path().join(OVERLAY);
+    let mut text = read(&overlay);
+    text.push_str(
+        "\n[[items]]\nid = \"taller-pasado\"\nkind = \"event\"\ntitle = \"Taller\"\nstarts = 2026-01-20\nplace = \"Lima\"\nbody = \"Un taller.\"\n",
+    );
+    std::fs::write(&overlay, text).unwrap();
+    let out = infoflash(dir.path(), &["next", OVERLAY]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = stdout(&out);
+    let written = dir.path().join("editions/2026-01-info-flash-23.santiago.toml");
+    assert!(
+        report.contains("Wrote editions/2026-01-info-flash-23.santiago.toml: N°23"),
+        "{report}"
+    );
+    assert!(report.contains("taller-pasado"), "{report}");
+    // The edition N°23 is not there yet: the office is told who writes it.
+    assert!(
+        report.contains("infoflash next editions/2026-01-info-flash-22.toml"),
+        "{report}"
+    );
+    let next = read(&written);
+    assert!(next.contains("label = \"RECORDATORIO + EVENTO\""), "{next}");
+    assert!(next.contains("label = \"REMINDER + EVENT\""), "{next}");
+    assert!(
+        next.contains("[office]") && next.contains("# The Santiago office's additions"),
+        "{next}"
+    );
+    assert!(!next.contains("taller-pasado"), "{next}");
+    // Once the team has written N°23, the office's edition of it checks clean of errors and
+    // includes the carried event.
+    let out = infoflash(dir.path(), &["next", EDITION]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = infoflash(dir.path(), &["check", "editions/2026-01-info-flash-23.santiago.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Never overwritten.
+    let again = infoflash(dir.path(), &["next", OVERLAY]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert_eq!(read(&written), next);
+}

@@ -38,6 +38,8 @@ use crate::types::Language;
         The new file is named like EDITION with the new year-month and number \
         (2026-01-info-flash-22.toml → 2026-01-info-flash-23.toml). An existing file is never \
         overwritten.\n\n\
+        Given an office's overlay (2026-01-info-flash-22.santiago.toml), it writes the overlay of \
+        the next edition (2026-01-info-flash-23.santiago.toml) by the same rules.\n\n\
         Example:\n  infoflash next editions/2026-01-info-flash-22.toml\n  infoflash check editions/2026-01-info-flash-23.toml"
 )]
 pub struct Args {
@@ -51,8 +53,23 @@ pub struct Args {
 pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.edition)
         .with_context(|| format!("cannot read the edition file {}", args.edition.display()))?;
-    // The plan is made on the validated edition: a file `check` refuses has no next one.
-    let edition = match edition::parse(&text, &args.edition, &config.edition) {
+    // An office's overlay (`….santiago.toml`) is planned as the edition of its own that
+    // `check` reads it as, against the edition it adds to.
+    let (base_path, office) = super::edition_and_office(config, &args.edition, None)?;
+    let loaded = match &office {
+        Some(office) => edition::load_parts(&base_path, &config.edition, Some(office)).and_then(|parts| {
+            parts
+                .overlay
+                .ok_or_else(|| EditionError::Read {
+                    path: args.edition.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "the overlay file is missing"),
+                })
+                .map(|overlay| (overlay, parts.warnings))
+        }),
+        // The plan is made on the validated edition: a file `check` refuses has no next one.
+        None => edition::parse(&text, &args.edition, &config.edition),
+    };
+    let edition = match loaded {
         Ok((edition, _)) => edition,
         Err(EditionError::Invalid(report)) => {
             eprint!("{report}");
@@ -98,6 +115,19 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     print_summary(&next, &path, cadence);
+    if let Some(edition) = office
+        .as_ref()
+        .and_then(|_| edition::split_overlay_path(&path))
+        .map(|(e, _)| e)
+    {
+        if !edition.exists() {
+            println!(
+                "The overlay adds to {}, which does not exist yet: the international team writes it with `infoflash next {}`.",
+                edition.display(),
+                base_path.display()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

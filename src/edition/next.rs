@@ -6,7 +6,9 @@
 //! back relabelled as reminders, and what is over (past deadlines, sessions and listed days,
 //! items with nothing left ahead, `hide` entries that would hide nothing) is dropped. The plan
 //! is made on the [`Edition`] that `edition::parse` validated; only the edit goes through
-//! `toml_edit`, so the comments and layout of whatever is kept survive.
+//! `toml_edit`, so the comments and layout of whatever is kept survive. An office's overlay,
+//! read as an edition of its own (`parse_overlay`), is planned the same way and becomes the
+//! next edition's overlay.
 //!
 //! It must not read or write files, nor load label tables: the caller passes the renderer's
 //! labels in. Every problem is a `diagnostics::Diagnostic` with its file and line.
@@ -138,12 +140,23 @@ pub fn next_edition(
     let renumbered = apply(&mut doc, &plan, edition, labels, &mut warnings);
     let text = doc.to_string();
 
-    let path = edition.path.with_file_name(next_file_name(
-        &edition.path,
-        edition.number.into(),
-        plan.new_number.into(),
-        plan.new_date,
-    ));
+    let next_of = |path: &Path| {
+        path.with_file_name(next_file_name(
+            path,
+            edition.number.into(),
+            plan.new_number.into(),
+            plan.new_date,
+        ))
+    };
+    let path = match &edition.overlay {
+        // An office's overlay read as an edition of its own follows its edition:
+        // `<the next edition's name>.<office>.toml`.
+        Some(overlay) if overlay.path == edition.path => {
+            let base = super::split_overlay_path(&edition.path).map_or_else(|| edition.path.clone(), |(base, _)| base);
+            super::overlay_path(&next_of(&base), &overlay.office)
+        }
+        _ => next_of(&edition.path),
+    };
     left_over_numbers(edition, &text, &path, labels, &mut warnings);
     Ok(Next {
         path,
@@ -531,7 +544,12 @@ fn toml_date(d: NaiveDate) -> Option<Datetime> {
 /// Changes the document as planned; returns how many number mentions now name the new number.
 fn apply(doc: &mut DocumentMut, plan: &Plan, edition: &Edition, labels: Labels<'_>, warnings: &mut Report) -> usize {
     let mut renumbered = 0;
-    if let Some(table) = doc.get_mut("edition").and_then(TomlItem::as_table_mut) {
+    // `[edition]`, or an office overlay's `[office]` (its intro and greeting), which has no
+    // number or date of its own.
+    for head in ["edition", "office"] {
+        let Some(table) = doc.get_mut(head).and_then(TomlItem::as_table_mut) else {
+            continue;
+        };
         if let Some(number) = table.get_mut("number") {
             replace(number, Value::from(i64::from(plan.new_number)));
         }
@@ -554,7 +572,7 @@ fn apply(doc: &mut DocumentMut, plan: &Plan, edition: &Edition, labels: Labels<'
                 texts.renumber(t, Some(&language));
             }
         }
-        renumbered = texts.renumbered;
+        renumbered += texts.renumbered;
     }
     if let Some(items) = doc.get_mut("items").and_then(TomlItem::as_array_of_tables_mut) {
         let id = |t: &Table| t.get("id").and_then(TomlItem::as_str).map(str::to_string);
