@@ -134,6 +134,44 @@ fn one_changed_title_changes_that_line_only_and_the_save_is_atomic() {
 }
 
 #[test]
+fn a_file_with_windows_line_ends_keeps_them_unchanged_and_when_one_title_changes() {
+    let dir = sample_project();
+    let path = dir.path().join("editions/2026-01-info-flash-22.toml");
+    let crlf = std::fs::read_to_string(&path).unwrap().replace('\n', "\r\n");
+    std::fs::write(&path, &crlf).unwrap();
+    let service = start(dir.path());
+    let mut editor = Editor::open(&service);
+    let page = editor.get(&format!("/edit/{SAMPLE}"));
+    let unchanged = editor.submit(SAMPLE, &page.body, &[], "save");
+    assert_eq!(unchanged.status, 200, "{}", unchanged.body);
+    assert!(
+        std::fs::read_to_string(&path).unwrap() == crlf,
+        "the unchanged form changed the file"
+    );
+    let page = editor.get(&format!("/edit/{SAMPLE}"));
+    let saved = editor.submit(
+        SAMPLE,
+        &page.body,
+        &[("items.2.title", "Santo Domingo Roadmap, adopted")],
+        "save",
+    );
+    assert!(saved.body.contains("Saved."), "{}", saved.body);
+    let after = std::fs::read_to_string(&path).unwrap();
+    let changed: Vec<(&str, &str)> = crlf
+        .split('\n')
+        .zip(after.split('\n'))
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0].1, "title = \"Santo Domingo Roadmap, adopted\"\r");
+    assert_eq!(
+        after.matches("\r\n").count(),
+        after.matches('\n').count(),
+        "a line lost its CR"
+    );
+}
+
+#[test]
 fn a_removed_item_takes_its_comments_and_session_with_it_and_the_rest_stays_as_written() {
     let (_project, mut editor, path) = opened();
     let before = std::fs::read_to_string(&path).unwrap();

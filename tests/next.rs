@@ -357,3 +357,19 @@ fn a_file_that_is_not_an_edition_is_refused_with_its_line() {
     );
     assert!(!dir.path().join("editions/broken-2.toml").exists());
 }
+
+#[test]
+fn a_file_with_windows_line_ends_gets_a_next_edition_with_the_same() {
+    let dir = project();
+    let sample = dir.path().join(SAMPLE);
+    let crlf = std::fs::read_to_string(&sample).unwrap().replace('\n', "\r\n");
+    std::fs::write(&sample, crlf).unwrap();
+    let (_, text) = next_ok(dir.path());
+    assert!(text.contains("number = 23\r\n"), "{text}");
+    assert_eq!(
+        text.matches("\r\n").count(),
+        text.matches('\n').count(),
+        "a line lost its CR"
+    );
+    check_passes(dir.path(), NEXT);
+}

@@ -286,6 +286,10 @@ fn create(root: &mut Item, parents: &[&str], key: &str, value: Value) -> Option<
 /// The draft `text` with the submitted `values` (field path → text as typed) set where they
 /// differ, then `action` applied. Text with nothing to change comes back as it was.
 pub fn apply(text: &str, values: &[(String, String)], action: &Action) -> Result<String, EditError> {
+    edit(text, values, action).map(|edited| crate::edition::keep_line_ends(text, edited))
+}
+
+fn edit(text: &str, values: &[(String, String)], action: &Action) -> Result<String, EditError> {
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| EditError::Syntax(e.to_string()))?;

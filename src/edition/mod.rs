@@ -454,3 +454,28 @@ pub struct Image {
     pub url: WebUrl,
     pub alt: Localized<String>,
 }
+
+/// `edited` with the line ends of `original` when those are all CRLF (a file saved on
+/// Windows): `toml_edit` writes the lines it makes with LF, so without this one changed title
+/// (in the browser editor) or a next edition (`next`) would mix LF into a CRLF file. A file
+/// that already mixes both is left as the edit wrote it.
+pub fn keep_line_ends(original: &str, edited: String) -> String {
+    let crlf = original.matches("\r\n").count();
+    if crlf == 0 || crlf != original.matches('\n').count() {
+        return edited;
+    }
+    edited.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+#[cfg(test)]
+mod line_end_tests {
+    use super::*;
+
+    #[test]
+    fn crlf_line_ends_come_back_only_to_a_file_written_with_them_throughout() {
+        assert_eq!(keep_line_ends("a\r\nb\r\n", "a\nc\r\nd\n".into()), "a\r\nc\r\nd\r\n");
+        assert_eq!(keep_line_ends("a\nb\n", "a\nc\n".into()), "a\nc\n");
+        // A file that mixes both is left as the edit wrote it.
+        assert_eq!(keep_line_ends("a\r\nb\n", "a\nc\n".into()), "a\nc\n");
+    }
+}
