@@ -134,10 +134,13 @@ fn one_changed_title_changes_that_line_only_and_the_save_is_atomic() {
 }
 
 #[test]
-fn a_file_with_windows_line_ends_keeps_them_unchanged_and_when_one_title_changes() {
+fn a_file_saved_on_windows_keeps_its_line_ends_and_byte_order_mark_when_one_title_changes() {
     let dir = sample_project();
     let path = dir.path().join("editions/2026-01-info-flash-22.toml");
-    let crlf = std::fs::read_to_string(&path).unwrap().replace('\n', "\r\n");
+    let crlf = format!(
+        "\u{feff}{}",
+        std::fs::read_to_string(&path).unwrap().replace('\n', "\r\n")
+    );
     std::fs::write(&path, &crlf).unwrap();
     let service = start(dir.path());
     let mut editor = Editor::open(&service);

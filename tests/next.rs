@@ -359,10 +359,13 @@ fn a_file_that_is_not_an_edition_is_refused_with_its_line() {
 }
 
 #[test]
-fn a_file_with_windows_line_ends_gets_a_next_edition_with_the_same() {
+fn a_file_saved_on_windows_gets_a_next_edition_with_the_same_line_ends_and_byte_order_mark() {
     let dir = project();
     let sample = dir.path().join(SAMPLE);
-    let crlf = std::fs::read_to_string(&sample).unwrap().replace('\n', "\r\n");
+    let crlf = format!(
+        "\u{feff}{}",
+        std::fs::read_to_string(&sample).unwrap().replace('\n', "\r\n")
+    );
     std::fs::write(&sample, crlf).unwrap();
     let (_, text) = next_ok(dir.path());
     assert!(text.contains("number = 23\r\n"), "{text}");

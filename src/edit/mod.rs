@@ -286,7 +286,7 @@ fn create(root: &mut Item, parents: &[&str], key: &str, value: Value) -> Option<
 /// The draft `text` with the submitted `values` (field path → text as typed) set where they
 /// differ, then `action` applied. Text with nothing to change comes back as it was.
 pub fn apply(text: &str, values: &[(String, String)], action: &Action) -> Result<String, EditError> {
-    edit(text, values, action).map(|edited| crate::edition::keep_line_ends(text, edited))
+    edit(text, values, action).map(|edited| crate::edition::keep_file_form(text, edited))
 }
 
 fn edit(text: &str, values: &[(String, String)], action: &Action) -> Result<String, EditError> {

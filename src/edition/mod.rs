@@ -455,16 +455,23 @@ pub struct Image {
     pub alt: Localized<String>,
 }
 
-/// `edited` with the line ends of `original` when those are all CRLF (a file saved on
-/// Windows): `toml_edit` writes the lines it makes with LF, so without this one changed title
-/// (in the browser editor) or a next edition (`next`) would mix LF into a CRLF file. A file
-/// that already mixes both is left as the edit wrote it.
-pub fn keep_line_ends(original: &str, edited: String) -> String {
+/// `edited` in the form `original` was written in: its byte-order mark, and its line ends
+/// when those are all CRLF (a file saved on Windows). `toml_edit` drops the mark and writes the
+/// lines it makes with LF, so without this one changed title (in the browser editor) or a
+/// next edition (`next`) would change the first line or mix LF into a CRLF file. A file that
+/// already mixes both line ends is left as the edit wrote them.
+pub fn keep_file_form(original: &str, edited: String) -> String {
+    const BOM: char = '\u{feff}';
     let crlf = original.matches("\r\n").count();
-    if crlf == 0 || crlf != original.matches('\n').count() {
-        return edited;
+    let mut edited = if crlf == 0 || crlf != original.matches('\n').count() {
+        edited
+    } else {
+        edited.replace("\r\n", "\n").replace('\n', "\r\n")
+    };
+    if original.starts_with(BOM) && !edited.starts_with(BOM) {
+        edited.insert(0, BOM);
     }
-    edited.replace("\r\n", "\n").replace('\n', "\r\n")
+    edited
 }
 
 #[cfg(test)]
@@ -473,9 +480,16 @@ mod line_end_tests {
 
     #[test]
     fn crlf_line_ends_come_back_only_to_a_file_written_with_them_throughout() {
-        assert_eq!(keep_line_ends("a\r\nb\r\n", "a\nc\r\nd\n".into()), "a\r\nc\r\nd\r\n");
-        assert_eq!(keep_line_ends("a\nb\n", "a\nc\n".into()), "a\nc\n");
+        assert_eq!(keep_file_form("a\r\nb\r\n", "a\nc\r\nd\n".into()), "a\r\nc\r\nd\r\n");
+        assert_eq!(keep_file_form("a\nb\n", "a\nc\n".into()), "a\nc\n");
         // A file that mixes both is left as the edit wrote it.
-        assert_eq!(keep_line_ends("a\r\nb\n", "a\nc\n".into()), "a\nc\n");
+        assert_eq!(keep_file_form("a\r\nb\n", "a\nc\n".into()), "a\nc\n");
+    }
+
+    #[test]
+    fn a_byte_order_mark_stays_at_the_start() {
+        assert_eq!(keep_file_form("\u{feff}a\n", "b\n".into()), "\u{feff}b\n");
+        assert_eq!(keep_file_form("\u{feff}a\n", "\u{feff}b\n".into()), "\u{feff}b\n");
+        assert_eq!(keep_file_form("a\n", "b\n".into()), "b\n");
     }
 }

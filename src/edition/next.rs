@@ -138,7 +138,7 @@ pub fn next_edition(
     let (plan, mut warnings) = planner.plan(doc.as_table(), settings, cadence_days)?;
     let mut doc = doc.into_mut();
     let renumbered = apply(&mut doc, &plan, edition, labels, &mut warnings);
-    let text = super::keep_line_ends(source, doc.to_string());
+    let text = super::keep_file_form(source, doc.to_string());
 
     let next_of = |path: &Path| {
         path.with_file_name(next_file_name(
