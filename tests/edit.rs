@@ -49,6 +49,7 @@ fn fixture_editions() -> Vec<(PathBuf, Vec<PathBuf>)> {
     };
     let mut own = tomls(&fixtures.join("format"));
     own.extend(tomls(&fixtures.join("invalid")));
+    own.extend(tomls(&fixtures.join("handwritten")));
     let mut out = vec![(root(), own)];
     for project in std::fs::read_dir(fixtures.join("projects")).unwrap() {
         let project = project.unwrap().path();
@@ -172,6 +173,58 @@ fn a_file_saved_on_windows_keeps_its_line_ends_and_byte_order_mark_when_one_titl
         after.matches('\n').count(),
         "a line lost its CR"
     );
+}
+
+#[test]
+fn an_inline_session_is_edited_in_place_and_a_file_without_a_last_line_break_keeps_none() {
+    let fixture = root().join("tests/fixtures/handwritten/2026-02-odd-5.toml");
+    let dir = project_with(&root(), &[&fixture]);
+    let path = dir.path().join("editions/2026-02-odd-5.toml");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let service = start(dir.path());
+    let mut editor = Editor::open(&service);
+    let name = "2026-02-odd-5";
+    let page = editor.get(&format!("/edit/{name}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    // The inline session is a session of the form like any other.
+    assert!(
+        page.body.contains("name=\"items.0.sessions.0.start\" value=\"10:00\""),
+        "{}",
+        page.body
+    );
+    let saved = editor.submit(
+        name,
+        &page.body,
+        &[("items.0.sessions.0.start", "10:30"), ("items.1.title", "More news")],
+        "save",
+    );
+    assert!(saved.body.contains("Saved."), "{}", saved.body);
+    let after = std::fs::read_to_string(&path).unwrap();
+    let changed: Vec<(&str, &str)> = before
+        .split('\n')
+        .zip(after.split('\n'))
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert!(
+        changed[0]
+            .1
+            .starts_with("\tsessions = [ { date = 2026-02-20, start = \"10:30\","),
+        "{changed:?}"
+    );
+    assert_eq!(changed[1].1, "title = \"More news\"");
+    assert!(!after.ends_with('\n'), "a line break was added after the last line");
+    // A session added to an inline array is inline too, and the file still loads.
+    let page = editor.get(&format!("/edit/{name}"));
+    let added = editor.submit(name, &page.body, &[], "add:items.0.sessions");
+    assert_eq!(added.status, 200, "{}", added.body);
+    let draft = draft(&added.body);
+    let sessions = draft
+        .lines()
+        .find(|l| l.trim_start().starts_with("sessions = ["))
+        .unwrap();
+    assert_eq!(sessions.matches("date =").count(), 2, "{draft}");
+    assert!(!draft.contains("[[items.sessions]]"), "{draft}");
 }
 
 #[test]

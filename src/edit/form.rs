@@ -484,18 +484,24 @@ impl Builder<'_> {
         let mut children = Vec::new();
         let mut adds = Vec::new();
         for (key, child, kinds) in schema.children {
-            let entries = table.and_then(|t| t.get(key)).and_then(Item::as_array_of_tables);
-            if !applies(kinds) && entries.is_none() {
+            let list = table.and_then(|t| t.get(key));
+            // `[[items.sessions]]` tables, or an inline array of inline tables
+            // (`sessions = [{ date = … }]`): both are the same entries to the form.
+            let starts: Option<Vec<Option<usize>>> = match list {
+                Some(Item::ArrayOfTables(a)) => Some(a.iter().map(|t| t.span().map(|s| s.start)).collect()),
+                Some(Item::Value(toml_edit::Value::Array(a))) if a.iter().all(toml_edit::Value::is_inline_table) => {
+                    Some(a.iter().map(|v| v.span().map(|s| s.start)).collect())
+                }
+                _ => None,
+            };
+            if !applies(kinds) && starts.is_none() {
                 continue;
             }
-            if let Some(entries) = entries {
-                for (j, entry) in entries.iter().enumerate() {
-                    let cpath = format!("{path}.{key}.{j}");
-                    let as_item = table.and_then(|t| t.get(key)).and_then(|a| a.get(j));
-                    let mut section = self.section(as_item, &cpath, child);
-                    section.lines = entry.span().map(|s| (self.line(s.start), self.line(s.start)));
-                    children.push(section);
-                }
+            for (j, start) in starts.into_iter().flatten().enumerate() {
+                let cpath = format!("{path}.{key}.{j}");
+                let mut section = self.section(list.and_then(|a| a.get(j)), &cpath, child);
+                section.lines = start.map(|s| (self.line(s), self.line(s)));
+                children.push(section);
             }
             adds.push((format!("{path}.{key}"), child.noun));
         }

@@ -318,6 +318,8 @@ fn edit(text: &str, values: &[(String, String)], action: &Action) -> Result<Stri
             let entry = form::new_entry(schema, date.as_deref());
             match parent.get_mut(key) {
                 Some(Item::ArrayOfTables(a)) => a.push(entry),
+                // Written inline, the new entry is inline too.
+                Some(Item::Value(Value::Array(a))) => a.push(entry.into_inline_table()),
                 Some(_) => return Err(EditError::NoSuchPath(path.clone())),
                 None => {
                     let mut a = toml_edit::ArrayOfTables::new();

@@ -455,8 +455,9 @@ pub struct Image {
     pub alt: Localized<String>,
 }
 
-/// `edited` in the form `original` was written in: its byte-order mark, and its line ends
-/// when those are all CRLF (a file saved on Windows). `toml_edit` drops the mark and writes the
+/// `edited` in the form `original` was written in: its byte-order mark, its line ends when
+/// those are all CRLF (a file saved on Windows), and no line break after the last line when it
+/// had none. `toml_edit` drops the mark and writes the
 /// lines it makes with LF, so without this one changed title (in the browser editor) or a
 /// next edition (`next`) would change the first line or mix LF into a CRLF file. A file that
 /// already mixes both line ends is left as the edit wrote them.
@@ -470,6 +471,13 @@ pub fn keep_file_form(original: &str, edited: String) -> String {
     };
     if original.starts_with(BOM) && !edited.starts_with(BOM) {
         edited.insert(0, BOM);
+    }
+    // A last line without its line break keeps going without one.
+    if !original.is_empty() && !original.ends_with('\n') {
+        let trimmed = edited.strip_suffix('\n').map(|e| e.strip_suffix('\r').unwrap_or(e));
+        if let Some(trimmed) = trimmed {
+            edited.truncate(trimmed.len());
+        }
     }
     edited
 }
@@ -491,5 +499,13 @@ mod line_end_tests {
         assert_eq!(keep_file_form("\u{feff}a\n", "b\n".into()), "\u{feff}b\n");
         assert_eq!(keep_file_form("\u{feff}a\n", "\u{feff}b\n".into()), "\u{feff}b\n");
         assert_eq!(keep_file_form("a\n", "b\n".into()), "b\n");
+    }
+
+    #[test]
+    fn a_last_line_without_a_line_break_stays_without() {
+        assert_eq!(keep_file_form("a\nb", "a\nc\n".into()), "a\nc");
+        assert_eq!(keep_file_form("a\r\nb", "a\nc\n".into()), "a\r\nc");
+        assert_eq!(keep_file_form("a\nb\n", "a\nc\n".into()), "a\nc\n");
+        assert_eq!(keep_file_form("a\nb", "a\nc".into()), "a\nc");
     }
 }
