@@ -123,7 +123,7 @@ fn one_changed_title_changes_that_line_only_and_the_save_is_atomic() {
     assert_eq!(saved.status, 200, "{}", saved.body);
     assert!(saved.body.contains("Saved."), "{}", saved.body);
     let after = std::fs::read_to_string(&path).unwrap();
-    let changed: Vec<(&str, &str)> = before.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
+    let changed = changed_lines(&before, &after);
     assert_eq!(changed.len(), 1, "{changed:?}");
     assert_eq!(changed[0].1, "title = \"Santo Domingo Roadmap, adopted\"");
     assert_eq!(before.lines().count(), after.lines().count());
@@ -161,11 +161,7 @@ fn a_file_saved_on_windows_keeps_its_line_ends_and_byte_order_mark_when_one_titl
     );
     assert!(saved.body.contains("Saved."), "{}", saved.body);
     let after = std::fs::read_to_string(&path).unwrap();
-    let changed: Vec<(&str, &str)> = crlf
-        .split('\n')
-        .zip(after.split('\n'))
-        .filter(|(a, b)| a != b)
-        .collect();
+    let changed = changed_lines(&crlf, &after);
     assert_eq!(changed.len(), 1, "{changed:?}");
     assert_eq!(changed[0].1, "title = \"Santo Domingo Roadmap, adopted\"\r");
     assert_eq!(
@@ -200,11 +196,7 @@ fn an_inline_session_is_edited_in_place_and_a_file_without_a_last_line_break_kee
     );
     assert!(saved.body.contains("Saved."), "{}", saved.body);
     let after = std::fs::read_to_string(&path).unwrap();
-    let changed: Vec<(&str, &str)> = before
-        .split('\n')
-        .zip(after.split('\n'))
-        .filter(|(a, b)| a != b)
-        .collect();
+    let changed = changed_lines(&before, &after);
     assert_eq!(changed.len(), 2, "{changed:?}");
     assert!(
         changed[0]
@@ -621,6 +613,15 @@ fn editing_writes_the_edition_file_and_nothing_else() {
     assert_eq!(saved.status, 200, "{}", saved.body);
     assert_eq!(snapshot(dir.path()), before, "a file outside editions/ changed");
     assert!(!dir.path().join("state").exists(), "state/ was made");
+}
+
+/// The lines that differ, as (before, after), each with its CR if it has one.
+fn changed_lines<'t>(before: &'t str, after: &'t str) -> Vec<(&'t str, &'t str)> {
+    before
+        .split('\n')
+        .zip(after.split('\n'))
+        .filter(|(a, b)| a != b)
+        .collect()
 }
 
 /// The opening tag of the field named `name` in `page`.
