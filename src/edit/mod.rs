@@ -372,6 +372,11 @@ pub fn save(
     draft: &str,
     validate: impl FnOnce(&str) -> Result<(), crate::diagnostics::Report>,
 ) -> Result<(), SaveRefused> {
+    // One save at a time, from the hash check to the rename: two saves from the same form
+    // (two tabs, a double click) would both pass the check, and the second would silently
+    // replace the first instead of being refused as a conflict.
+    static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = SAVING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let on_disk = std::fs::read_to_string(path).map_err(|e| SaveRefused::Io(format!("{}: {e}", path.display())))?;
     if hash(&on_disk) != base {
         return Err(SaveRefused::Conflict { on_disk });
@@ -397,6 +402,41 @@ mod tests {
             .fields()
             .map(|f| (f.path.clone(), f.value.clone()))
             .collect()
+    }
+
+    #[test]
+    fn of_two_saves_from_the_same_form_at_once_one_is_written_and_the_other_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.toml");
+        std::fs::write(&path, "a = 1\n").unwrap();
+        let base = hash("a = 1\n");
+        let outcomes: Vec<Result<(), SaveRefused>> = std::thread::scope(|scope| {
+            let saves: Vec<_> = ["a = 2\n", "a = 3\n"]
+                .into_iter()
+                .map(|draft| {
+                    let (path, base) = (&path, &base);
+                    scope.spawn(move || {
+                        save(path, base, draft, |_| {
+                            // Both have read the file by now, were they not one at a time.
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            Ok(())
+                        })
+                    })
+                })
+                .collect();
+            saves.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        let written = outcomes.iter().filter(|o| o.is_ok()).count();
+        let refused = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(SaveRefused::Conflict { .. })))
+            .count();
+        assert_eq!((written, refused), (1, 1), "{outcomes:?}");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["e.toml"], "a temporary file was left");
     }
 
     #[test]

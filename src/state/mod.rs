@@ -428,9 +428,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    // A name of its own for each write: two writes of the same file at once (two saves in
+    // the editor's threads) must not share, and truncate, one temporary file.
+    let temporary = path.with_file_name(format!(".{name}.tmp-{}", uuid::Uuid::new_v4().simple()));
     let result = (|| {
-        let mut f = File::create(&temporary)?;
+        let mut f = File::create_new(&temporary)?;
         f.write_all(bytes)?;
         f.sync_data()?;
         std::fs::rename(&temporary, path)
