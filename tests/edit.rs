@@ -321,6 +321,41 @@ fn checking_the_draft_shows_checks_findings_beside_the_field_and_writes_nothing(
 }
 
 #[test]
+fn a_file_that_cannot_be_written_keeps_the_changes_in_the_form() {
+    // editions/ on a disk of its own, made read-only once the form is open (as root, no
+    // permission would stop the write).
+    let dir = sample_project();
+    let disk = common::disk::SmallDisk::mount("1m");
+    let editions = dir.path().join("editions");
+    let name = format!("{SAMPLE}.toml");
+    std::fs::copy(editions.join(&name), disk.0.path().join(&name)).unwrap();
+    std::fs::remove_dir_all(&editions).unwrap();
+    std::os::unix::fs::symlink(disk.0.path(), &editions).unwrap();
+    let service = start(dir.path());
+    let mut editor = Editor::open(&service);
+    let page = editor.get(&format!("/edit/{SAMPLE}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    disk.remount_read_only();
+    let refused = editor.submit(SAMPLE, &page.body, &[("items.2.title", "Kept in the form")], "save");
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert!(
+        refused.body.contains("Not saved: the file cannot be written"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        draft(&refused.body).contains("title = \"Kept in the form\""),
+        "the changes were lost"
+    );
+    assert!(
+        form_values(&refused.body)
+            .iter()
+            .any(|(name, value)| name == "items.2.title" && value == "Kept in the form"),
+        "the form does not show the change"
+    );
+}
+
+#[test]
 fn a_file_changed_on_disk_since_the_form_was_loaded_is_never_overwritten() {
     let (_project, mut editor, path) = opened();
     let page = editor.get(&format!("/edit/{SAMPLE}"));

@@ -125,23 +125,14 @@ impl EditFile {
     /// overlay, its edition as it is on disk), so that what reads files (`check`, the
     /// preview) sees the draft; the folder is removed after.
     pub fn with_draft<T>(&self, text: &str, f: impl FnOnce(&Path) -> T) -> std::io::Result<T> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "infoflash-draft-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir)?;
-        let written = (|| {
-            if self.office.is_some() {
-                std::fs::copy(&self.edition_path, dir.join(format!("{}.toml", self.edition)))?;
-            }
-            std::fs::write(dir.join(format!("{}.toml", self.name)), text)
-        })();
-        let result = written.map(|()| f(&dir));
-        let _ = std::fs::remove_dir_all(&dir);
-        result
+        // Made new and private (0700, a random name): a folder another local user created
+        // first, with a link inside, would otherwise take the draft's write elsewhere.
+        let dir = tempfile::Builder::new().prefix("infoflash-draft-").tempdir()?;
+        if self.office.is_some() {
+            std::fs::copy(&self.edition_path, dir.path().join(format!("{}.toml", self.edition)))?;
+        }
+        std::fs::write(dir.path().join(format!("{}.toml", self.name)), text)?;
+        Ok(f(dir.path()))
     }
 
     /// `check`'s report on `text` as this file, at this file's lines (and its edition's).

@@ -441,7 +441,22 @@ fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Resp
             };
             v.answer(StatusCode::UNPROCESSABLE_ENTITY, &new, &report)
         }
-        Err(edit::SaveRefused::Io(e)) => html(StatusCode::INTERNAL_SERVER_ERROR, "Not saved", &escape(&e)),
+        // The form comes back with the draft in it: a file that cannot be written (a full
+        // disk, a permission) must not cost the editor their changes.
+        Err(edit::SaveRefused::Io(e)) => {
+            tracing::warn!("edit: cannot save {}: {e}", file.path.display());
+            let v = View {
+                app,
+                file: &file,
+                csrf,
+                base: &base,
+                status: (
+                    &format!("Not saved: the file cannot be written ({e}). Your changes are still in this form: fix the cause and press Save again."),
+                    true,
+                ),
+            };
+            v.answer(StatusCode::INTERNAL_SERVER_ERROR, &new, &Report::new())
+        }
     }
 }
 
