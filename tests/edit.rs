@@ -442,9 +442,9 @@ fn without_a_password_a_page_reaching_loopback_under_another_name_gets_no_sessio
     let dir = sample_project();
     let service = start(dir.path());
     let port = service.base.rsplit(':').next().unwrap().to_string();
-    let ask = |host: &str| {
+    let ask = |path: &str, host: &str| {
         let response = common::editor::agent()
-            .get(&format!("{}/edit/", service.base))
+            .get(&format!("{}{path}", service.base))
             .header("host", host)
             .call()
             .unwrap();
@@ -454,9 +454,14 @@ fn without_a_password_a_page_reaching_loopback_under_another_name_gets_no_sessio
         )
     };
     // DNS rebinding: an attacker's name made to point at 127.0.0.1.
-    assert_eq!(ask(&format!("attacker.example:{port}")), (403, false));
-    assert_eq!(ask(&format!("localhost:{port}")), (200, true));
-    assert_eq!(ask(&format!("127.0.0.1:{port}")), (200, true));
+    assert_eq!(ask("/edit/", &format!("attacker.example:{port}")), (403, false));
+    assert_eq!(ask("/edit/", &format!("localhost:{port}")), (200, true));
+    assert_eq!(ask("/edit/", &format!("127.0.0.1:{port}")), (200, true));
+    // The preview the editor shows holds the same drafts.
+    for path in ["/preview/".to_string(), format!("/preview/{SAMPLE}")] {
+        assert_eq!(ask(&path, &format!("attacker.example:{port}")).0, 403, "{path}");
+        assert_eq!(ask(&path, &format!("127.0.0.1:{port}")).0, 200, "{path}");
+    }
 }
 
 #[test]

@@ -205,7 +205,14 @@ pub async fn login(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -
     let app2 = app.clone();
     let ok = tokio::task::spawn_blocking(move || app2.sessions.password_ok(&password))
         .await
-        .unwrap_or(false);
+        .unwrap_or(Some(false));
+    let Some(ok) = ok else {
+        return html(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Try again",
+            "<main><h1>Try again in a moment</h1><p>Another login is being checked. <a href=\"/edit/login\">Log in</a></p></main>",
+        );
+    };
     if !ok {
         tracing::warn!("edit: a login with a wrong password");
         return forbidden("Wrong password.");

@@ -221,9 +221,16 @@ fn router(app: Shared, with_preview: bool, with_edit: bool) -> Router {
         .route("/archive/", get(archive.clone()))
         .route("/archive/{*rest}", get(archive));
     if with_preview {
-        router = router
+        let mut preview = Router::new()
             .route("/preview/", get(preview::list))
             .route("/preview/{edition}", get(preview::edition));
+        if with_edit {
+            // Without a password the editor trusts loopback; its preview shows the same
+            // drafts, so a page reaching loopback under a name of its own (DNS rebinding)
+            // must not read them either.
+            preview = preview.layer(axum::middleware::from_fn_with_state(app.clone(), edit::loopback_only));
+        }
+        router = router.merge(preview);
     }
     if with_edit {
         let editor = Router::new()

@@ -137,18 +137,24 @@ impl Sessions {
         }
     }
 
-    /// Whether `password` is the configured one (slow on purpose: Argon2).
-    pub fn password_ok(&self, password: &str) -> bool {
+    /// Whether `password` is the configured one (slow on purpose: Argon2); `None` while
+    /// another check runs. Checks do not queue: a flood of logins would otherwise hold every
+    /// blocking thread of the service, and the editor's own saves with them.
+    pub fn password_ok(&self, password: &str) -> Option<bool> {
         use argon2::PasswordVerifier as _;
         let Some(hash) = &self.password_hash else {
-            return false;
+            return Some(false);
         };
-        let _one_at_a_time = self.checking.lock();
-        argon2::PasswordHash::new(hash).is_ok_and(|h| {
+        let _one_at_a_time = match self.checking.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(argon2::PasswordHash::new(hash).is_ok_and(|h| {
             argon2::Argon2::default()
                 .verify_password(password.as_bytes(), &h)
                 .is_ok()
-        })
+        }))
     }
 }
 
@@ -209,8 +215,11 @@ mod tests {
         let hash = hash_password("correct horse").unwrap();
         assert!(hash.starts_with("$argon2id$"));
         let sessions = Sessions::new(Some(hash));
-        assert!(sessions.password_ok("correct horse"));
-        assert!(!sessions.password_ok("correct horse "));
-        assert!(!Sessions::new(None).password_ok(""));
+        assert_eq!(sessions.password_ok("correct horse"), Some(true));
+        assert_eq!(sessions.password_ok("correct horse "), Some(false));
+        assert_eq!(Sessions::new(None).password_ok(""), Some(false));
+        // While one check runs, another is turned away rather than queued.
+        let _running = sessions.checking.lock().unwrap();
+        assert_eq!(sessions.password_ok("correct horse"), None);
     }
 }
