@@ -107,7 +107,10 @@ impl std::str::FromStr for Action {
             }
             Some(("down", n)) => {
                 let n = index(n)?;
-                Action::MoveItem { from: n, to: n + 1 }
+                Action::MoveItem {
+                    from: n,
+                    to: n.checked_add(1).ok_or_else(bad)?,
+                }
             }
             Some(("add", path)) if form::child_schema(path).is_some() => Action::AddEntry(path.to_string()),
             Some(("remove", path)) if path.rsplit_once('.').is_some_and(|(_, n)| n.parse::<usize>().is_ok()) => {
@@ -402,6 +405,18 @@ mod tests {
             .fields()
             .map(|f| (f.path.clone(), f.value.clone()))
             .collect()
+    }
+
+    #[test]
+    fn an_action_out_of_range_is_refused_not_a_panic() {
+        assert!("down:18446744073709551615".parse::<Action>().is_err());
+        assert!("up:0".parse::<Action>().is_err());
+        assert!("move:1".parse::<Action>().is_err());
+        // In range of usize but not of the items: the edit says so.
+        let moved = apply(SAMPLE, &[], &"down:99".parse().unwrap());
+        assert!(moved.is_err(), "{moved:?}");
+        let removed = apply(SAMPLE, &[], &"remove-item:99".parse().unwrap());
+        assert!(removed.is_err(), "{removed:?}");
     }
 
     #[test]

@@ -304,7 +304,11 @@ pub async fn markdown(State(app): State<Shared>, headers: HeaderMap, body: Bytes
         return not_from_session();
     };
     let text = take(&pairs, "text").unwrap_or_default();
-    Html(crate::markdown::to_html(&text)).into_response()
+    // Up to the body limit of Markdown: parsed off the async threads, like every other page.
+    let html = tokio::task::spawn_blocking(move || crate::markdown::to_html(&text))
+        .await
+        .unwrap_or_default();
+    Html(html).into_response()
 }
 
 pub async fn open(State(app): State<Shared>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
@@ -865,7 +869,8 @@ impl View<'_> {
         let multiline = f.value.contains('\n');
         let html = match f.shape {
             Shape::Markdown => {
-                let preview = ammonia::clean(&crate::markdown::to_html(&f.value));
+                // `to_html` sanitises already, as the email does.
+                let preview = crate::markdown::to_html(&f.value);
                 format!(
                     "<textarea id=\"{id}\" name=\"{name}\" rows=\"6\" data-markdown{described}{dir}>\n{value}</textarea>\
                      <div class=\"md\" id=\"md-{name}\" aria-live=\"polite\"{dir}>{preview}</div>",
