@@ -376,3 +376,42 @@ fn a_file_saved_on_windows_gets_a_next_edition_with_the_same_line_ends_and_byte_
     );
     check_passes(dir.path(), NEXT);
 }
+
+#[test]
+fn an_event_list_comes_back_with_only_its_rows_still_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("editions")).unwrap();
+    std::fs::copy(root().join("infoflash.toml"), dir.path().join("infoflash.toml")).unwrap();
+    let file = "editions/2026-03-community-7.toml";
+    let source = std::fs::read_to_string(root().join("tests/fixtures/format/2026-03-community-7.toml")).unwrap();
+    std::fs::write(dir.path().join(file), &source).unwrap();
+    let out = infoflash(dir.path(), &["next", file]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("events-of-the-month: \"REMINDER + EVENTS\" (dropped"),
+        "{}",
+        stdout(&out)
+    );
+    let written = std::fs::read_to_string(dir.path().join("editions/2026-03-community-8.toml")).unwrap();
+    let doc: toml::Table = written.parse().unwrap();
+    let list = items(&doc)
+        .into_iter()
+        .find(|i| i["id"].as_str() == Some("events-of-the-month"))
+        .expect("the event list is carried over");
+    let rows = list["events"].as_array().unwrap();
+    let before = source.matches("[[items.events]]").count();
+    assert!(
+        !rows.is_empty() && rows.len() < before,
+        "{} of {before} rows",
+        rows.len()
+    );
+    for row in rows {
+        let last = ["ends", "starts", "date"]
+            .iter()
+            .find_map(|k| row.get(*k))
+            .and_then(toml::Value::as_datetime)
+            .unwrap_or_else(|| panic!("a row without a date: {row}"));
+        // The next edition is dated 17 March 2026.
+        assert!(last.to_string().as_str() >= "2026-03-17", "a past row was kept: {row}");
+    }
+}

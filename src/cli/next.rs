@@ -26,7 +26,7 @@ use crate::types::Language;
         old number becomes the new one (\"N°22\" → \"N°23\", \"N.º 22\" → \"N.º 23\"); the rest of \
         [edition] is kept as written: rewrite the intro.\n\n\
         An item is carried over when something is still ahead on the new date: a deadline, a session \
-        or (for an event) its last day, so an invitation whose sessions are after the new date is \
+        or (for an event) its last day, or a row of an event list, so an invitation whose sessions are after the new date is \
         kept even without a deadline. It is relabelled as a reminder (\"REMINDER + CALL FOR \
         PARTICIPATION\", \"RAPPEL + …\", \"RECORDATORIO + …\", from the same label tables as the \
         emails), without its past deadlines and sessions. Other items are dropped, with why. Past \
@@ -146,6 +146,9 @@ fn print_summary(next: &Next, path: &Path, cadence_days: u32) {
         }
         if c.past_sessions > 0 {
             past.push(format!("{} past session(s)", c.past_sessions));
+        }
+        if c.past_events > 0 {
+            past.push(format!("{} past event row(s)", c.past_events));
         }
         let past = if past.is_empty() {
             String::new()

@@ -59,6 +59,8 @@ pub struct Carried {
     pub label: String,
     pub past_deadlines: usize,
     pub past_sessions: usize,
+    /// Rows of an event list (`kind = "events"`) already over.
+    pub past_events: usize,
 }
 
 /// An item left out of the next edition, and why.
@@ -104,7 +106,8 @@ impl fmt::Display for DropReason {
 ///   warns about it); one the file writes with an escape is left alone and warned about at
 ///   its line. The rest is kept.
 /// - An item is carried over when one of its deadlines, one of its sessions, or (for an event)
-///   its last day is on or after the new date D. Its deadlines and sessions before D are
+///   its last day, or a row of an event list, is on or after the new date D. Its deadlines,
+///   sessions and event rows before D are
 ///   dropped; an invitation whose sessions are all before D is dropped whole, and so is a
 ///   call with no open deadline. Other items are dropped.
 /// - A carried item is relabelled `REMINDER + <its label in capitals>`, in every language (the
@@ -220,6 +223,8 @@ struct ItemPlan {
     /// Per deadline and session, in the file's order (the model keeps it): whether to keep it.
     deadlines: Vec<bool>,
     sessions: Vec<bool>,
+    /// Per row of an event list: whether to keep it.
+    events: Vec<bool>,
     /// The new main label, when it changes.
     label: Option<LabelChange>,
     /// New `translations.<lang>.label` texts.
@@ -329,16 +334,22 @@ impl Planner<'_> {
         let deadlines: Vec<bool> = item.deadlines.iter().map(|d| open(&d.date)).collect();
         let sessions: Vec<bool> = item.sessions.iter().map(|s| open(&s.date)).collect();
         let event = item.dates.is_some_and(|d| open(&d.ends));
+        let events: Vec<bool> = item.events.iter().map(|e| open(&e.dates.ends)).collect();
         let dates = item
             .deadlines
             .iter()
             .map(|d| d.date)
             .chain(item.sessions.iter().map(|s| s.date))
-            .chain(item.dates.map(|d| d.ends));
+            .chain(item.dates.map(|d| d.ends))
+            .chain(item.events.iter().map(|e| e.dates.ends));
         let Some(last) = dates.max() else {
             return Err(DropReason::Undated);
         };
-        if !deadlines.contains(&true) && !sessions.contains(&true) && !event {
+        if !deadlines.contains(&true) && !sessions.contains(&true) && !event && !events.contains(&true) {
+            return Err(DropReason::Over { last });
+        }
+        // An event list is its rows: with none ahead it has nothing to remind of.
+        if item.kind == ItemKind::Events && !events.contains(&true) {
             return Err(DropReason::Over { last });
         }
         if item.kind == ItemKind::Invitation && !sessions.contains(&true) {
@@ -356,11 +367,13 @@ impl Planner<'_> {
             label: shown,
             past_deadlines: deadlines.iter().filter(|keep| !**keep).count(),
             past_sessions: sessions.iter().filter(|keep| !**keep).count(),
+            past_events: events.iter().filter(|keep| !**keep).count(),
         };
         Ok((
             ItemPlan {
                 deadlines,
                 sessions,
+                events,
                 label,
                 translations,
             },
@@ -699,6 +712,7 @@ fn comment(table: &Table) -> Option<&str> {
 fn apply_item(item: &mut Table, plan: &ItemPlan) {
     retain(item, "deadlines", &plan.deadlines);
     retain(item, "sessions", &plan.sessions);
+    retain(item, "events", &plan.events);
     if let Some(change) = &plan.label {
         match item.get_mut("label") {
             Some(label) => {
