@@ -57,15 +57,9 @@ pub fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     // `check` reads it as, against the edition it adds to.
     let (base_path, office) = super::edition_and_office(config, &args.edition, None)?;
     let loaded = match &office {
-        Some(office) => edition::load_parts(&base_path, &config.edition, Some(office)).and_then(|parts| {
-            parts
-                .overlay
-                .ok_or_else(|| EditionError::Read {
-                    path: args.edition.clone(),
-                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "the overlay file is missing"),
-                })
-                .map(|overlay| (overlay, parts.warnings))
-        }),
+        // The overlay text read above is the one planned and edited.
+        Some(office) => edition::load(&base_path, &config.edition)
+            .and_then(|(base, _)| edition::parse_overlay(&text, &args.edition, &config.edition, office, &base)),
         // The plan is made on the validated edition: a file `check` refuses has no next one.
         None => edition::parse(&text, &args.edition, &config.edition),
     };
