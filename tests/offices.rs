@@ -202,6 +202,24 @@ fn a_broken_overlay_is_reported_at_its_own_file_and_line_and_nothing_is_sent() {
 }
 
 #[test]
+fn an_empty_overlay_greeting_is_an_error_at_its_line_as_in_the_edition() {
+    let dir = copy_project(&root());
+    let overlay = santiago_overlay().replace("[office]\n", "[office]\ngreeting = \"  \"\n");
+    std::fs::write(dir.path().join(OVERLAY), &overlay).unwrap();
+    let line = overlay.lines().position(|l| l.starts_with("greeting")).unwrap() + 1;
+    let out = infoflash(dir.path(), &["check", OVERLAY]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let wanted = format!("{OVERLAY}:{line}");
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with(&wanted) && l.contains("`greeting` is empty")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
 fn an_overlay_item_id_that_the_edition_uses_is_refused() {
     let dir = copy_project(&root());
     let clash = santiago_overlay().replace("id = \"encuentro-santiago\"", "id = \"santo-domingo-roadmap\"");

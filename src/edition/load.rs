@@ -102,6 +102,19 @@ struct Timed<'r> {
 type Times = (Option<Tz>, Option<chrono::DateTime<Tz>>, Option<chrono::DateTime<Tz>>);
 
 impl<'a> Loader<'a> {
+    /// A one-line text of the edition's head (subtitle, greeting), trimmed; an empty one is an
+    /// error at its line, since leaving the key out is how the default is asked for.
+    fn head_text(&mut self, value: &S<String>, key: &str) -> String {
+        let text = value.get_ref().trim().to_string();
+        if text.is_empty() {
+            self.error(
+                value.span().start,
+                format!("`{key}` is empty: leave it out for the default"),
+            );
+        }
+        text
+    }
+
     fn new(source: &'a Source, settings: &'a EditionSettings) -> Self {
         Loader {
             source,
@@ -1067,16 +1080,7 @@ impl<'a> Loader<'a> {
                 }),
             ],
         );
-        let line = |this: &mut Self, value: &S<String>, key: &str| {
-            let text = value.get_ref().trim().to_string();
-            if text.is_empty() {
-                this.error(
-                    value.span().start,
-                    format!("`{key}` is empty: leave it out for the default"),
-                );
-            }
-            text
-        };
+        let line = |this: &mut Self, value: &S<String>, key: &str| this.head_text(value, key);
         let mut subtitle = e.subtitle.as_ref().map(|v| Localized::new(line(self, v, "subtitle")));
         let mut greeting = e.greeting.as_ref().map(|v| Localized::new(line(self, v, "greeting")));
         let mut closing = e.closing.as_ref().map(|c| Localized::new(self.markdown(c)));
@@ -1318,12 +1322,8 @@ pub fn parse_overlay(
         ],
     );
     let mut intro = head.intro.as_ref().map(|i| Localized::new(loader.markdown(i)));
-    let greeting_line = |loader: &mut Loader, value: &S<String>| {
-        loader
-            .one_line(value, "greeting", "the greeting of every message")
-            .trim()
-            .to_string()
-    };
+    // The same rule as the edition's own greeting.
+    let greeting_line = |loader: &mut Loader, value: &S<String>| loader.head_text(value, "greeting");
     let mut greeting = head
         .greeting
         .as_ref()
