@@ -113,12 +113,8 @@ pub fn render_problem(error: &RenderError, edition_path: &Path) -> Diagnostic {
 fn is_reminder(edition: &Edition, item: &edition::Item, templates: &render::Templates) -> bool {
     let Some(label) = &item.label else { return false };
     let starts = |language: &Language, text: &str| {
-        let word = templates
-            .labels(language)
-            .map_or("REMINDER", |l| l.get("reminder"))
-            .to_uppercase();
-        let text = text.trim().to_uppercase();
-        !word.is_empty() && text.starts_with(&word)
+        let word = templates.labels(language).map_or("REMINDER", |l| l.get("reminder"));
+        edition::next::is_reminder_label(text, word)
     };
     starts(&edition.language, &label.main) || label.translations.iter().any(|(l, t)| starts(l, t))
 }

@@ -175,6 +175,16 @@ pub fn next_edition(
     })
 }
 
+/// Whether `label` already says the item is a reminder: it starts with `word` (the label
+/// table's `reminder` in the label's language, "RAPPEL") or with the English "REMINDER",
+/// which editors write in every language. `next` does not relabel such an item, and `check`
+/// takes it for one carried over.
+pub fn is_reminder_label(label: &str, word: &str) -> bool {
+    let label = label.trim().to_uppercase();
+    let word = word.trim().to_uppercase();
+    (!word.is_empty() && label.starts_with(&word)) || label.starts_with("REMINDER")
+}
+
 /// The file name of the next edition: a leading `YYYY-MM` becomes the new date's, and a
 /// trailing `-<number>` the new number (appended when the name does not end in the number).
 pub fn next_file_name(path: &Path, number: i64, new_number: i64, new_date: NaiveDate) -> String {
@@ -400,11 +410,10 @@ impl Planner<'_> {
         let main_language = self.edition.language.clone();
         let reminder = |this: &mut Self, language: &Language, label: &str| -> Option<String> {
             let word = this.label(item, language, "reminder");
-            let upper = label.trim().to_uppercase();
-            if upper.starts_with(&word.to_uppercase()) || upper.starts_with("REMINDER") {
+            if is_reminder_label(label, &word) {
                 None
             } else {
-                Some(format!("{word} + {upper}"))
+                Some(format!("{word} + {}", label.trim().to_uppercase()))
             }
         };
         let main = item.label.as_ref().map(|l| l.main.trim().to_string());
@@ -781,6 +790,15 @@ fn insert_after(table: &mut Table, anchors: &[&str], key: &str, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_label_is_a_reminder_in_its_own_language_or_in_english() {
+        assert!(is_reminder_label("RAPPEL + APPEL", "RAPPEL"));
+        assert!(is_reminder_label("reminder + call", "RAPPEL"));
+        assert!(is_reminder_label(" Recordatorio + evento", "RECORDATORIO"));
+        assert!(!is_reminder_label("CALL FOR PARTNERS", "RAPPEL"));
+        assert!(!is_reminder_label("NEWS", ""));
+    }
     use crate::config::{Config, EMBEDDED};
     use crate::render::Templates;
 
