@@ -62,11 +62,6 @@ pub fn find(text: &str, formats: &[&str]) -> Vec<NumberMention> {
             let (Some(whole), Some(digits)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
-            // 22 in "N°221" is not a mention of 22; `\d+` is greedy, so only a following
-            // digit after a closing marker ("第22期" has none) could split a number.
-            if text[digits.end()..].starts_with(|c: char| c.is_ascii_digit()) {
-                continue;
-            }
             let Some(number) = digits::value(digits.as_str()) else {
                 continue;
             };
