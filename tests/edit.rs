@@ -308,6 +308,10 @@ fn checking_the_draft_shows_checks_findings_beside_the_field_and_writes_nothing(
         assert_eq!(answer.status, 200, "{}", answer.body);
         answer.body
     };
+    // Without the form's draft there is nothing to preview.
+    let mut no_draft = form_values(&checked.body);
+    no_draft.retain(|(n, _)| n != "draft");
+    assert_eq!(editor.post(&format!("/edit/{SAMPLE}/preview"), &no_draft).status, 400);
     let english = preview(&mut editor, "en", &[]);
     assert!(
         english.contains("class=\"if-item-title\"") && english.matches(title).count() >= 2,

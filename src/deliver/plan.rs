@@ -31,6 +31,9 @@ pub(super) struct Plan<'a> {
     pub templates: Templates,
     office: Option<&'a Office>,
     pub variants: BTreeMap<crate::types::Language, (Variant, Prepared)>,
+    /// The keys of `variants`, once: each message and each report line asks which one a
+    /// recipient gets.
+    languages: Vec<crate::types::Language>,
     key: unsubscribe::Key,
     dkim: Option<lettre::message::dkim::DkimConfig>,
     /// The single relay's password (none for the outbox or a relay without a user).
@@ -57,9 +60,8 @@ pub(super) enum Kind {
 
 impl Plan<'_> {
     pub fn variant_for(&self, recipient: &Recipient) -> &(Variant, Prepared) {
-        let available: Vec<_> = self.variants.keys().cloned().collect();
         let fallback = &self.settings.edition.network.fallback_language;
-        &self.variants[&variant_of(recipient, &available, self.office, fallback).language]
+        &self.variants[&variant_of(recipient, &self.languages, self.office, fallback).language]
     }
 
     fn sender(&self, kind: Kind) -> Sender<'_> {
@@ -200,6 +202,7 @@ pub(super) fn load_plan<'a>(
     let pool = relay_pool(d, &ca, &gate)?;
     let outbox = matches!(d.destination, Destination::Outbox) && pool.is_none();
     Ok(Plan {
+        languages: variants.keys().cloned().collect(),
         paced: !outbox || pace_outbox,
         outbox_numbers: Arc::default(),
         settings,

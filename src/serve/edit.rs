@@ -494,7 +494,15 @@ pub async fn draft_preview(
             );
         };
         let (draft, values) = draft_and_values(&pairs);
-        let draft = draft.unwrap_or_default();
+        // Without the form's draft there is nothing to preview (an empty one would show an
+        // edition that does not exist).
+        let Some(draft) = draft else {
+            return html(
+                StatusCode::BAD_REQUEST,
+                "Preview",
+                "<main><p>This preview needs the form's draft: open the file again.</p></main>",
+            );
+        };
         let text = match edit::apply(&draft, &values, &Action::Update) {
             Ok(text) => text,
             Err(e) => return html(StatusCode::UNPROCESSABLE_ENTITY, "Preview", &escape(&e.to_string())),
