@@ -424,6 +424,17 @@ fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Resp
         };
         return v.answer(StatusCode::OK, &new, &report);
     }
+    // A refused save answers with the form as it was posted, its draft and the reason.
+    let not_saved = |status: StatusCode, why: &str, report: &Report| {
+        let v = View {
+            app,
+            file: &file,
+            csrf,
+            base: &base,
+            status: (why, true),
+        };
+        v.answer(status, &new, report)
+    };
     match edit::save(&file.path, &base, &new, |t| file.validate(t, &s.edition).map(|_| ())) {
         Ok(()) => {
             tracing::info!("edit: saved {}", file.path.display());
@@ -440,33 +451,15 @@ fn submit(app: &App, name: &str, csrf: &str, pairs: &[(String, String)]) -> Resp
         Err(edit::SaveRefused::Conflict { on_disk }) => conflict(&file, &on_disk, &new),
         Err(edit::SaveRefused::Invalid(report)) => {
             let n = report.count(Severity::Error);
-            let v = View {
-                app,
-                file: &file,
-                csrf,
-                base: &base,
-                status: (
-                    &format!("Not saved: {n} error(s), shown beside their fields. The file is unchanged."),
-                    true,
-                ),
-            };
-            v.answer(StatusCode::UNPROCESSABLE_ENTITY, &new, &report)
+            let why = format!("Not saved: {n} error(s), shown beside their fields. The file is unchanged.");
+            not_saved(StatusCode::UNPROCESSABLE_ENTITY, &why, &report)
         }
         // The form comes back with the draft in it: a file that cannot be written (a full
         // disk, a permission) must not cost the editor their changes.
         Err(edit::SaveRefused::Io(e)) => {
             tracing::warn!("edit: cannot save {}: {e}", file.path.display());
-            let v = View {
-                app,
-                file: &file,
-                csrf,
-                base: &base,
-                status: (
-                    &format!("Not saved: the file cannot be written ({e}). Your changes are still in this form: fix the cause and press Save again."),
-                    true,
-                ),
-            };
-            v.answer(StatusCode::INTERNAL_SERVER_ERROR, &new, &Report::new())
+            let why = format!("Not saved: the file cannot be written ({e}). Your changes are still in this form: fix the cause and press Save again.");
+            not_saved(StatusCode::INTERNAL_SERVER_ERROR, &why, &Report::new())
         }
     }
 }
